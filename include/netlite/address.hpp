@@ -1,0 +1,640 @@
+// netlite/address.hpp - address families, Address<Family>, parsing, printing and name resolution.
+#pragma once
+
+#include <netlite/detail/sys.hpp>
+#include <netlite/result.hpp>
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <arpa/inet.h>
+
+// <version> (through result.hpp) says whether <format> is complete; only then is a formatter offered.
+#if defined(__cpp_lib_format) && __cpp_lib_format >= 201907L
+#include <format>
+#define NETLITE_HAS_FORMAT 1
+#endif
+
+namespace netlite {
+
+// ---------------------------------------------------------------------------------------------------------
+// Families: tag types that carry their native address type and domain.
+
+/// IPv4 only (AF_INET, sockaddr_in).
+struct IPv4 {
+    using native_type = sockaddr_in;
+    static constexpr int domain = AF_INET;
+};
+/// IPv6 only (AF_INET6, sockaddr_in6).
+struct IPv6 {
+    using native_type = sockaddr_in6;
+    static constexpr int domain = AF_INET6;
+};
+/// IPv4 or IPv6, decided at run time: the default family, and what resolve() returns.
+struct IP {
+    static constexpr int domain = AF_UNSPEC;
+};
+/// Unix domain (AF_UNIX): filesystem paths and Linux abstract names.
+struct Unix {
+    using native_type = sockaddr_un;
+    static constexpr int domain = AF_UNIX;
+};
+
+/// Any of netlite's family tags.
+template <class F>
+concept Family = std::is_same_v<F, IPv4> || std::is_same_v<F, IPv6> || std::is_same_v<F, IP> || std::is_same_v<F, Unix>;
+/// The families that have ports and host names.
+template <class F>
+concept InternetFamily = std::is_same_v<F, IPv4> || std::is_same_v<F, IPv6> || std::is_same_v<F, IP>;
+
+template <Family F>
+class Address;
+
+// ---------------------------------------------------------------------------------------------------------
+// Resolution errors keep getaddrinfo's own codes in a category of their own.
+
+/// getaddrinfo's EAI_* codes, in netlite's "resolve" error category.
+enum class resolve_errc {
+    again = EAI_AGAIN,          // temporary failure: try again later
+    fail = EAI_FAIL,            // permanent failure of the name server
+    no_name = EAI_NONAME,       // the name does not exist (or no address of that family)
+    family = EAI_FAMILY,        // address family not supported
+    service = EAI_SERVICE,      // service/port not supported for the socket type
+    memory = EAI_MEMORY,        // out of memory
+#if defined(EAI_NODATA)
+    no_data = EAI_NODATA,       // the name exists but has no addresses
+#endif
+#if defined(EAI_ADDRFAMILY)
+    address_family = EAI_ADDRFAMILY,  // the host has no address of the requested family
+#endif
+};
+
+namespace detail {
+class resolve_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "resolve"; }
+    std::string message(int value) const override { return sys::resolve_message(value); }
+};
+}  // namespace detail
+
+/// The category of getaddrinfo failures (name "resolve"; messages from gai_strerror).
+inline const std::error_category& resolve_category() noexcept {
+    static const detail::resolve_category_impl instance;
+    return instance;
+}
+
+/// Makes a std::error_code from a resolve_errc.
+inline std::error_code make_error_code(resolve_errc e) noexcept { return {static_cast<int>(e), resolve_category()}; }
+
+}  // namespace netlite
+
+template <>
+struct std::is_error_code_enum<netlite::resolve_errc> : std::true_type {};
+
+namespace netlite {
+namespace detail {
+
+// Longest text any address prints as: a Unix path (107 bytes) or "[v6%interface]:65535" plus '@'.
+inline constexpr std::size_t max_address_text = 128;
+
+inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
+
+/// "0".."65535", digits only. Errors: invalid_port.
+inline Result<std::uint16_t> parse_port(std::string_view text) noexcept {
+    if (text.empty() || text.size() > 5) return fail(errc::invalid_port, "parse address");
+    unsigned value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return fail(errc::invalid_port, "parse address");
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 65535) return fail(errc::invalid_port, "parse address");
+    return static_cast<std::uint16_t>(value);
+}
+
+/// An IP literal ("1.2.3.4", "::1", "[::1]", "fe80::1%eth0", "fe80::1%2") with `port` into `out`.
+/// `domain` is AF_INET, AF_INET6 or AF_UNSPEC (either). Errors: invalid_address.
+inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain, sockaddr_in6& v6, sockaddr_in& v4,
+                             int& parsed_domain) noexcept {
+    const Error invalid(errc::invalid_address, "parse address");
+    if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    if (ip.empty() || ip.size() >= 64 || has_nul(ip)) return fail(invalid);
+    char text[64];
+    std::memcpy(text, ip.data(), ip.size());
+    text[ip.size()] = '\0';
+    if (domain != AF_INET6 && ::inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(port);
+        parsed_domain = AF_INET;
+        return {};
+    }
+    if (domain == AF_INET) return fail(invalid);
+    char* scope = std::strchr(text, '%');
+    if (scope != nullptr) *scope++ = '\0';
+    if (::inet_pton(AF_INET6, text, &v6.sin6_addr) != 1) return fail(invalid);
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    if (scope != nullptr) {
+        if (*scope == '\0') return fail(invalid);
+        const bool numeric = std::strspn(scope, "0123456789") == std::strlen(scope);
+        unsigned long index = numeric ? std::strtoul(scope, nullptr, 10) : sys::interface_index(scope);
+        if (index == 0 || index > 0xffffffffUL) return fail(invalid);
+        v6.sin6_scope_id = static_cast<std::uint32_t>(index);
+    }
+    parsed_domain = AF_INET6;
+    return {};
+}
+
+/// "1.2.3.4:80" or "[::1]:80" (a bare IPv6 literal needs brackets). Errors: invalid_address, invalid_port.
+inline Result<void> parse_ip_port(std::string_view text, int domain, sockaddr_in6& v6, sockaddr_in& v4,
+                                  int& parsed_domain) noexcept {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || has_nul(text)) return fail(errc::invalid_address, "parse address");
+    const std::string_view host = text.substr(0, colon);
+    const bool bracketed = !host.empty() && host.front() == '[';
+    if (!bracketed && host.find(':') != std::string_view::npos) return fail(errc::invalid_address, "parse address");
+    if (bracketed && (host.back() != ']' || domain == AF_INET)) return fail(errc::invalid_address, "parse address");
+    auto port = parse_port(text.substr(colon + 1));
+    if (!port) return fail(port.error());
+    return parse_ip(host, *port, bracketed ? AF_INET6 : domain, v6, v4, parsed_domain);
+}
+
+/// Prints an IPv4/IPv6/Unix native address into `out` (max_address_text bytes); returns the length.
+inline std::size_t format_address(const sockaddr* address, socklen_t size, char* out) noexcept {
+    std::size_t length = 0;
+    auto append = [&](const char* text, std::size_t count) {
+        if (length + count > max_address_text) count = max_address_text - length;
+        std::memcpy(out + length, text, count);
+        length += count;
+    };
+    auto append_port = [&](std::uint16_t port) {
+        char digits[8];
+        int n = 0;
+        do {
+            digits[n++] = static_cast<char>('0' + port % 10);
+            port = static_cast<std::uint16_t>(port / 10);
+        } while (port != 0);
+        append(":", 1);
+        while (n > 0) append(&digits[--n], 1);
+    };
+    char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    if (address->sa_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+        ::inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
+        append(ip, std::strlen(ip));
+        append_port(ntohs(v4->sin_port));
+    } else if (address->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+        ::inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
+        append("[", 1);
+        append(ip, std::strlen(ip));
+        if (v6->sin6_scope_id != 0) {
+            char name[IF_NAMESIZE];
+            append("%", 1);
+            if (sys::interface_name(v6->sin6_scope_id, name)) {
+                append(name, std::strlen(name));
+            } else {
+                const std::string number = std::to_string(v6->sin6_scope_id);
+                append(number.data(), number.size());
+            }
+        }
+        append("]", 1);
+        append_port(ntohs(v6->sin6_port));
+    } else if (address->sa_family == AF_UNIX) {
+        const auto* un = reinterpret_cast<const sockaddr_un*>(address);
+        const std::size_t path_size = size > offsetof(sockaddr_un, sun_path) ? size - offsetof(sockaddr_un, sun_path) : 0;
+        if (path_size == 0) {
+            append("(unnamed)", 9);
+        } else if (un->sun_path[0] == '\0') {
+            append("@", 1);
+            append(un->sun_path + 1, path_size - 1);
+        } else {
+            append(un->sun_path, ::strnlen(un->sun_path, path_size));
+        }
+    }
+    return length;
+}
+
+inline std::string to_text(const sockaddr* address, socklen_t size) {
+    char text[max_address_text];
+    return std::string(text, format_address(address, size, text));
+}
+
+/// Orders by family, then address bytes, then port, then scope; Unix addresses by their bytes.
+inline std::strong_ordering compare_addresses(const sockaddr* a, socklen_t a_size, const sockaddr* b,
+                                              socklen_t b_size) noexcept {
+    if (a->sa_family != b->sa_family) return a->sa_family <=> b->sa_family;
+    if (a->sa_family == AF_INET) {
+        const auto* x = reinterpret_cast<const sockaddr_in*>(a);
+        const auto* y = reinterpret_cast<const sockaddr_in*>(b);
+        if (const int c = std::memcmp(&x->sin_addr, &y->sin_addr, sizeof x->sin_addr); c != 0) return c <=> 0;
+        return ntohs(x->sin_port) <=> ntohs(y->sin_port);
+    }
+    if (a->sa_family == AF_INET6) {
+        const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+        const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
+        if (const int c = std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr); c != 0) return c <=> 0;
+        if (x->sin6_port != y->sin6_port) return ntohs(x->sin6_port) <=> ntohs(y->sin6_port);
+        return x->sin6_scope_id <=> y->sin6_scope_id;
+    }
+    if (a_size != b_size) return a_size <=> b_size;
+    return std::memcmp(a, b, a_size) <=> 0;
+}
+
+/// FNV-1a over the same fields compare_addresses looks at.
+inline std::size_t hash_address(const sockaddr* address, socklen_t size) noexcept {
+    std::uint64_t hash = 1469598103934665603ULL;
+    auto mix = [&](const void* data, std::size_t count) {
+        const auto* bytes = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < count; ++i) hash = (hash ^ bytes[i]) * 1099511628211ULL;
+    };
+    mix(&address->sa_family, sizeof address->sa_family);
+    if (address->sa_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+        mix(&v4->sin_addr, sizeof v4->sin_addr);
+        mix(&v4->sin_port, sizeof v4->sin_port);
+    } else if (address->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+        mix(&v6->sin6_addr, sizeof v6->sin6_addr);
+        mix(&v6->sin6_port, sizeof v6->sin6_port);
+        mix(&v6->sin6_scope_id, sizeof v6->sin6_scope_id);
+    } else {
+        mix(address, size);
+    }
+    return static_cast<std::size_t>(hash);
+}
+
+/// Operations every Address<F> shares, written once over data()/size() (CRTP).
+template <class Derived>
+class AddressBase {
+public:
+    /// The text form: "1.2.3.4:80", "[::1]:80", "/path", "@abstract" or "(unnamed)". Errors: none.
+    std::string to_string() const { return to_text(self().data(), self().size()); }
+
+    friend bool operator==(const Derived& a, const Derived& b) noexcept {
+        return compare_addresses(a.data(), a.size(), b.data(), b.size()) == 0;
+    }
+    friend std::strong_ordering operator<=>(const Derived& a, const Derived& b) noexcept {
+        return compare_addresses(a.data(), a.size(), b.data(), b.size());
+    }
+    /// Writes to_string() to any std::basic_ostream (include <ostream> to use it).
+    template <class Stream>
+    friend auto operator<<(Stream& stream, const Derived& address) -> decltype(stream << std::string_view{}) {
+        char text[max_address_text];
+        return stream << std::string_view(text, format_address(address.data(), address.size(), text));
+    }
+
+private:
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------------------
+
+/// An IPv4 socket address (sockaddr_in).
+template <>
+class Address<IPv4> : public detail::AddressBase<Address<IPv4>> {
+public:
+    using family_type = IPv4;
+    using native_type = sockaddr_in;
+
+    /// 0.0.0.0:0.
+    Address() noexcept { native_.sin_family = AF_INET; }
+    /// Wraps a native sockaddr_in as it is.
+    explicit Address(const sockaddr_in& native) noexcept : native_(native) {}
+
+    /// 0.0.0.0:port, every local interface (for bind).
+    static Address any(std::uint16_t port = 0) noexcept { return with_ip(INADDR_ANY, port); }
+    /// 127.0.0.1:port.
+    static Address loopback(std::uint16_t port = 0) noexcept { return with_ip(INADDR_LOOPBACK, port); }
+    /// Parses "1.2.3.4:80". Errors: errc::invalid_address, errc::invalid_port.
+    static Result<Address> parse(std::string_view text) noexcept {
+        Address address;
+        sockaddr_in6 unused{};
+        int domain = 0;
+        if (auto ok = detail::parse_ip_port(text, AF_INET, unused, address.native_, domain); !ok) return fail(ok.error());
+        return address;
+    }
+    /// Parses the IP "1.2.3.4" and takes `port`. Errors: errc::invalid_address.
+    static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
+        Address address;
+        sockaddr_in6 unused{};
+        int domain = 0;
+        if (auto ok = detail::parse_ip(ip, port, AF_INET, unused, address.native_, domain); !ok) return fail(ok.error());
+        return address;
+    }
+    /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
+    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+        if (address->sa_family != AF_INET || size < sizeof(sockaddr_in)) return fail(errc::family_mismatch, "address");
+        sockaddr_in native;
+        std::memcpy(&native, address, sizeof native);
+        return Address(native);
+    }
+
+    std::uint16_t port() const noexcept { return ntohs(native_.sin_port); }
+    void set_port(std::uint16_t port) noexcept { native_.sin_port = htons(port); }
+    /// The IP part alone, "1.2.3.4".
+    std::string ip() const {
+        char text[INET_ADDRSTRLEN];
+        ::inet_ntop(AF_INET, &native_.sin_addr, text, sizeof text);
+        return text;
+    }
+    bool is_loopback() const noexcept { return (ntohl(native_.sin_addr.s_addr) >> 24) == 127; }
+
+    int domain() const noexcept { return AF_INET; }
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    socklen_t size() const noexcept { return sizeof native_; }
+    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in); }
+    const sockaddr_in& native() const noexcept { return native_; }
+
+private:
+    static Address with_ip(std::uint32_t host_order_ip, std::uint16_t port) noexcept {
+        Address address;
+        address.native_.sin_addr.s_addr = htonl(host_order_ip);
+        address.native_.sin_port = htons(port);
+        return address;
+    }
+    sockaddr_in native_{};
+};
+
+/// An IPv6 socket address (sockaddr_in6), scope id included.
+template <>
+class Address<IPv6> : public detail::AddressBase<Address<IPv6>> {
+public:
+    using family_type = IPv6;
+    using native_type = sockaddr_in6;
+
+    /// [::]:0.
+    Address() noexcept { native_.sin6_family = AF_INET6; }
+    explicit Address(const sockaddr_in6& native) noexcept : native_(native) {}
+
+    /// [::]:port, every local interface (for bind).
+    static Address any(std::uint16_t port = 0) noexcept {
+        Address address;
+        address.native_.sin6_addr = in6addr_any;
+        address.set_port(port);
+        return address;
+    }
+    /// [::1]:port.
+    static Address loopback(std::uint16_t port = 0) noexcept {
+        Address address;
+        address.native_.sin6_addr = in6addr_loopback;
+        address.set_port(port);
+        return address;
+    }
+    /// Parses "[::1]:80" or "[fe80::1%eth0]:80" (scope by name or number). Errors: invalid_address, invalid_port.
+    static Result<Address> parse(std::string_view text) noexcept {
+        Address address;
+        sockaddr_in unused{};
+        int domain = 0;
+        if (auto ok = detail::parse_ip_port(text, AF_INET6, address.native_, unused, domain); !ok) return fail(ok.error());
+        return address;
+    }
+    /// Parses the IP "::1" (brackets and "%scope" allowed) and takes `port`. Errors: errc::invalid_address.
+    static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
+        Address address;
+        sockaddr_in unused{};
+        int domain = 0;
+        if (auto ok = detail::parse_ip(ip, port, AF_INET6, address.native_, unused, domain); !ok) return fail(ok.error());
+        return address;
+    }
+    /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
+    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+        if (address->sa_family != AF_INET6 || size < sizeof(sockaddr_in6)) return fail(errc::family_mismatch, "address");
+        sockaddr_in6 native;
+        std::memcpy(&native, address, sizeof native);
+        return Address(native);
+    }
+
+    std::uint16_t port() const noexcept { return ntohs(native_.sin6_port); }
+    void set_port(std::uint16_t port) noexcept { native_.sin6_port = htons(port); }
+    std::uint32_t scope_id() const noexcept { return native_.sin6_scope_id; }
+    void set_scope_id(std::uint32_t id) noexcept { native_.sin6_scope_id = id; }
+    /// The IP part alone, "::1" (no brackets, no scope).
+    std::string ip() const {
+        char text[INET6_ADDRSTRLEN];
+        ::inet_ntop(AF_INET6, &native_.sin6_addr, text, sizeof text);
+        return text;
+    }
+    bool is_loopback() const noexcept { return IN6_IS_ADDR_LOOPBACK(&native_.sin6_addr); }
+
+    int domain() const noexcept { return AF_INET6; }
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    socklen_t size() const noexcept { return sizeof native_; }
+    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
+    const sockaddr_in6& native() const noexcept { return native_; }
+
+private:
+    sockaddr_in6 native_{};
+};
+
+/// An IPv4 or IPv6 socket address, chosen at run time. Converts implicitly from either.
+template <>
+class Address<IP> : public detail::AddressBase<Address<IP>> {
+public:
+    using family_type = IP;
+
+    /// 0.0.0.0:0.
+    Address() noexcept : Address(Address<IPv4>()) {}
+    Address(const Address<IPv4>& v4) noexcept { storage_.v4 = v4.native(); }
+    Address(const Address<IPv6>& v6) noexcept { storage_.v6 = v6.native(); }
+
+    /// Parses "1.2.3.4:80" or "[::1]:80". Errors: errc::invalid_address, errc::invalid_port.
+    static Result<Address> parse(std::string_view text) noexcept {
+        Address address;
+        int domain = 0;
+        if (auto ok = detail::parse_ip_port(text, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain); !ok)
+            return fail(ok.error());
+        return address;
+    }
+    /// Parses an IP literal of either version ("1.2.3.4", "::1") and takes `port`. Errors: errc::invalid_address.
+    static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
+        Address address;
+        int domain = 0;
+        if (auto ok = detail::parse_ip(ip, port, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain); !ok)
+            return fail(ok.error());
+        return address;
+    }
+    /// Copies a native IPv4 or IPv6 address. Errors: errc::family_mismatch for any other family.
+    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+        if (auto v4 = Address<IPv4>::from_native(address, size)) return Address(*v4);
+        if (auto v6 = Address<IPv6>::from_native(address, size)) return Address(*v6);
+        return fail(errc::family_mismatch, "address");
+    }
+
+    bool is_v4() const noexcept { return storage_.v4.sin_family == AF_INET; }
+    bool is_v6() const noexcept { return storage_.v6.sin6_family == AF_INET6; }
+    /// The IPv4 address, or nothing when this holds IPv6.
+    std::optional<Address<IPv4>> as_v4() const noexcept {
+        if (!is_v4()) return std::nullopt;
+        return Address<IPv4>(storage_.v4);
+    }
+    /// The IPv6 address, or nothing when this holds IPv4.
+    std::optional<Address<IPv6>> as_v6() const noexcept {
+        if (!is_v6()) return std::nullopt;
+        return Address<IPv6>(storage_.v6);
+    }
+    /// Calls `f` with the Address<IPv4> or Address<IPv6> held, returning what it returns.
+    template <class F>
+    decltype(auto) visit(F&& f) const {
+        if (is_v4()) return std::forward<F>(f)(Address<IPv4>(storage_.v4));
+        return std::forward<F>(f)(Address<IPv6>(storage_.v6));
+    }
+
+    std::uint16_t port() const noexcept { return ntohs(is_v4() ? storage_.v4.sin_port : storage_.v6.sin6_port); }
+    void set_port(std::uint16_t port) noexcept {
+        if (is_v4())
+            storage_.v4.sin_port = htons(port);
+        else
+            storage_.v6.sin6_port = htons(port);
+    }
+    /// The IP part alone ("1.2.3.4" or "::1").
+    std::string ip() const {
+        return visit([](const auto& address) { return address.ip(); });
+    }
+    bool is_loopback() const noexcept {
+        return visit([](const auto& address) { return address.is_loopback(); });
+    }
+
+    int domain() const noexcept { return storage_.v4.sin_family; }
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+    socklen_t size() const noexcept { return is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6); }
+    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
+
+private:
+    union Storage {
+        sockaddr_in v4;
+        sockaddr_in6 v6;
+    } storage_{};
+};
+
+/// A Unix-domain socket address: a filesystem path, a Linux abstract name, or unnamed.
+template <>
+class Address<Unix> : public detail::AddressBase<Address<Unix>> {
+public:
+    using family_type = Unix;
+    using native_type = sockaddr_un;
+
+    /// Longest path or abstract name accepted (sun_path less one byte, as Python allows).
+    static constexpr std::size_t max_path = sizeof(sockaddr_un::sun_path) - 1;
+
+    /// The unnamed address (an unbound socket, the peer of a socketpair).
+    Address() noexcept { native_.sun_family = AF_UNIX; }
+
+    /// A filesystem path. Errors: errc::path_too_long (over max_path), errc::invalid_address (empty, NUL inside).
+    static Result<Address> path(std::string_view path) noexcept {
+        if (path.empty() || detail::has_nul(path)) return fail(errc::invalid_address, "unix address");
+        if (path.size() > max_path) return fail(errc::path_too_long, "unix address");
+        Address address;
+        std::memcpy(address.native_.sun_path, path.data(), path.size());
+        address.size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+        return address;
+    }
+    /// A Linux abstract name (no file; gone when the last socket closes). Errors: errc::path_too_long.
+    static Result<Address> abstract_name(std::string_view name) noexcept {
+        if (name.size() > max_path) return fail(errc::path_too_long, "unix address");
+        Address address;
+        std::memcpy(address.native_.sun_path + 1, name.data(), name.size());
+        address.size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+        return address;
+    }
+    /// "@name" is an abstract name, anything else a path. Errors: as path() and abstract_name().
+    static Result<Address> parse(std::string_view text) noexcept {
+        if (!text.empty() && text.front() == '@') return abstract_name(text.substr(1));
+        return path(text);
+    }
+    /// Copies a native address. Errors: errc::family_mismatch when it is not AF_UNIX.
+    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+        if (address->sa_family != AF_UNIX || size > sizeof(sockaddr_un)) return fail(errc::family_mismatch, "address");
+        Address result;
+        std::memcpy(&result.native_, address, size);
+        result.size_ = size < sizeof(sa_family_t) ? static_cast<socklen_t>(sizeof(sa_family_t)) : size;
+        return result;
+    }
+
+    bool is_unnamed() const noexcept { return size_ <= offsetof(sockaddr_un, sun_path); }
+    bool is_abstract() const noexcept { return !is_unnamed() && native_.sun_path[0] == '\0'; }
+    /// The filesystem path, or "" for abstract and unnamed addresses.
+    std::string_view path() const noexcept {
+        if (is_unnamed() || is_abstract()) return {};
+        return {native_.sun_path, ::strnlen(native_.sun_path, size_ - offsetof(sockaddr_un, sun_path))};
+    }
+
+    int domain() const noexcept { return AF_UNIX; }
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    socklen_t size() const noexcept { return size_; }
+    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_un); }
+    const sockaddr_un& native() const noexcept { return native_; }
+
+private:
+    sockaddr_un native_{};
+    socklen_t size_ = sizeof(sa_family_t);
+};
+
+// ---------------------------------------------------------------------------------------------------------
+namespace detail {
+
+/// getaddrinfo for `host`/`port`, keeping every address of family F in the order given.
+/// `passive` makes an empty host mean "any address" (for bind) instead of loopback.
+template <InternetFamily F>
+Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t port, bool passive) {
+    if (has_nul(host)) return fail(errc::invalid_address, "resolve");
+    const std::string node(host);
+    const std::string service = std::to_string(port);
+    // No AI_ADDRCONFIG: glibc ignores loopback for it, so "localhost" would fail on a machine without a network.
+    const int flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    std::vector<Address<F>> found;
+    const int code = sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain, SOCK_STREAM, flags,
+                                  [&](const sockaddr* address, socklen_t size) {
+                                      if (auto converted = Address<F>::from_native(address, size))
+                                          found.push_back(*converted);
+                                  });
+    if (code == EAI_SYSTEM) return fail(sys::last_error("resolve"));
+    if (code != 0) return fail(Error(std::error_code(code, resolve_category()), "resolve"));
+    if (found.empty()) return fail(errc::no_addresses, "resolve");
+    return found;
+}
+
+}  // namespace detail
+
+/// Every address of `host` (a name or an IP literal) with `port`, in getaddrinfo's order; "" is loopback.
+/// Errors: resolve_category codes (e.g. resolve_errc::no_name), errc::no_addresses, errc::invalid_address.
+template <InternetFamily F = IP>
+Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t port = 0) {
+    return detail::resolve<F>(host, port, false);
+}
+
+}  // namespace netlite
+
+// ---------------------------------------------------------------------------------------------------------
+/// std::hash for every Address<F>, so addresses can key unordered containers.
+template <netlite::Family F>
+struct std::hash<netlite::Address<F>> {
+    std::size_t operator()(const netlite::Address<F>& address) const noexcept {
+        return netlite::detail::hash_address(address.data(), address.size());
+    }
+};
+
+#if defined(NETLITE_HAS_FORMAT)
+/// std::format support: formats as to_string().
+template <netlite::Family F>
+struct std::formatter<netlite::Address<F>> : std::formatter<std::string_view> {
+    auto format(const netlite::Address<F>& address, std::format_context& context) const {
+        char text[netlite::detail::max_address_text];
+        return std::formatter<std::string_view>::format(
+            std::string_view(text, netlite::detail::format_address(address.data(), address.size(), text)), context);
+    }
+};
+#endif

@@ -1,0 +1,91 @@
+// netlite/buffer.hpp - ConstBuffer and MutableBuffer: a pointer and a size, made from what users hold.
+//
+// Every read takes a MutableBuffer and every write a ConstBuffer, so a call accepts a char array,
+// std::array, std::vector<std::byte>, std::string, std::span or a string literal without casts.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <iterator>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace netlite {
+
+namespace detail {
+template <class T>
+concept ByteLike = sizeof(T) == 1 && (std::is_integral_v<T> || std::is_same_v<T, std::byte>) && !std::is_same_v<T, bool>;
+
+// std::data/std::size (from <iterator>) instead of <ranges>: the same reach, a fraction of the compile time.
+template <class R>
+using element_t = std::remove_pointer_t<decltype(std::data(std::declval<R>()))>;
+
+template <class R>
+concept ContiguousBytes = requires(R range) {
+    std::data(range);
+    std::size(range);
+} && ByteLike<std::remove_cv_t<element_t<R>>>;
+
+template <class R>
+concept CharArray = std::is_array_v<std::remove_cvref_t<R>> &&
+                    std::is_same_v<std::remove_cv_t<std::remove_extent_t<std::remove_cvref_t<R>>>, char>;
+}  // namespace detail
+
+/// Writable bytes to receive into. Views the caller's memory; owns nothing.
+class MutableBuffer {
+public:
+    constexpr MutableBuffer() noexcept = default;
+    MutableBuffer(void* data, std::size_t size) noexcept : data_(static_cast<std::byte*>(data)), size_(size) {}
+    /// Any contiguous range of non-const bytes: char[N], std::array, std::vector, std::string, std::span.
+    template <class R>
+        requires detail::ContiguousBytes<R&> && (!std::is_const_v<detail::element_t<R&>>)
+    MutableBuffer(R& range) noexcept
+        : data_(reinterpret_cast<std::byte*>(std::data(range))), size_(std::size(range)) {}
+
+    constexpr std::byte* data() const noexcept { return data_; }
+    constexpr std::size_t size() const noexcept { return size_; }
+    /// The bytes after the first `count` (count is clamped to size()).
+    MutableBuffer advanced(std::size_t count) const noexcept {
+        if (count > size_) count = size_;
+        return {data_ + count, size_ - count};
+    }
+
+private:
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+/// Read-only bytes to send. Views the caller's memory; owns nothing.
+class ConstBuffer {
+public:
+    constexpr ConstBuffer() noexcept = default;
+    ConstBuffer(const void* data, std::size_t size) noexcept
+        : data_(static_cast<const std::byte*>(data)), size_(size) {}
+    /// Text: a std::string_view, std::string or string literal (without its terminating NUL).
+    ConstBuffer(std::string_view text) noexcept
+        : data_(reinterpret_cast<const std::byte*>(text.data())), size_(text.size()) {}
+    /// A NUL-terminated C string, without the NUL.
+    ConstBuffer(const char* text) noexcept : ConstBuffer(std::string_view(text)) {}
+    /// Any contiguous range of bytes (std::string, std::vector, std::array, std::span) except a char array,
+    /// which is taken as a C string above.
+    template <class R>
+        requires detail::ContiguousBytes<const R&> && (!detail::CharArray<R>)
+    ConstBuffer(const R& range) noexcept
+        : data_(reinterpret_cast<const std::byte*>(std::data(range))), size_(std::size(range)) {}
+    ConstBuffer(MutableBuffer buffer) noexcept : data_(buffer.data()), size_(buffer.size()) {}
+
+    constexpr const std::byte* data() const noexcept { return data_; }
+    constexpr std::size_t size() const noexcept { return size_; }
+    /// The bytes after the first `count` (count is clamped to size()).
+    ConstBuffer advanced(std::size_t count) const noexcept {
+        if (count > size_) count = size_;
+        return {data_ + count, size_ - count};
+    }
+
+private:
+    const std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace netlite

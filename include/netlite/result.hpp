@@ -1,0 +1,694 @@
+// netlite/result.hpp - Result<T>, Error and netlite's error category.
+//
+// Result<T> is std::expected<T, Error> where the standard library has the full C++23 one
+// (__cpp_lib_expected >= 202211L, with the monadic operations), or where the user forces it with
+// NETLITE_USE_STD_EXPECTED=1 and any <expected> exists. Elsewhere it is netlite::expected, a type with
+// the same interface, so user code reads the same everywhere. This header includes no OS header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <version>
+
+#if defined(__cpp_lib_expected)
+#if __cpp_lib_expected >= 202211L || (defined(NETLITE_USE_STD_EXPECTED) && NETLITE_USE_STD_EXPECTED)
+#define NETLITE_HAS_STD_EXPECTED 1
+#endif
+#endif
+
+#if defined(NETLITE_HAS_STD_EXPECTED)
+#include <expected>
+#if __cpp_lib_expected >= 202211L
+#define NETLITE_HAS_MONADIC 1
+#endif
+#else
+#include <initializer_list>
+#include <memory>
+#define NETLITE_HAS_MONADIC 1
+#if defined(__cpp_exceptions)
+#include <exception>
+#else
+#include <cstdlib>
+#endif
+#endif
+
+namespace netlite {
+
+// ---------------------------------------------------------------------------------------------------------
+// netlite's own error codes: failures the library detects itself, before or instead of an OS call.
+enum class errc {
+    invalid_address = 1,  // address text that does not parse
+    invalid_port,         // port text that is not a number in 0..65535
+    path_too_long,        // Unix socket path longer than sun_path can hold
+    message_truncated,    // a datagram larger than the receive buffer (the rest was discarded)
+    unexpected_eof,       // the peer closed before read_exact filled its buffer
+    no_addresses,         // name resolution succeeded but returned no usable address
+    family_mismatch,      // a native sockaddr of another family than the socket's
+};
+
+namespace detail {
+class netlite_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "netlite"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_address: return "invalid address";
+            case errc::invalid_port: return "port is not a number in 0..65535";
+            case errc::path_too_long: return "Unix socket path is too long";
+            case errc::message_truncated: return "datagram truncated: it was larger than the buffer";
+            case errc::unexpected_eof: return "connection closed before all bytes arrived";
+            case errc::no_addresses: return "name resolved to no usable address";
+            case errc::family_mismatch: return "address family does not match the socket";
+        }
+        return "unknown netlite error";
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_address:
+            case errc::invalid_port:
+            case errc::path_too_long: return std::errc::invalid_argument;
+            case errc::message_truncated: return std::errc::message_size;
+            case errc::family_mismatch: return std::errc::address_family_not_supported;
+            default: return {value, *this};
+        }
+    }
+};
+}  // namespace detail
+
+/// The category of netlite::errc values (name "netlite").
+inline const std::error_category& netlite_category() noexcept {
+    static const detail::netlite_category_impl instance;
+    return instance;
+}
+
+/// Makes a std::error_code from a netlite::errc.
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), netlite_category()}; }
+
+}  // namespace netlite
+
+template <>
+struct std::is_error_code_enum<netlite::errc> : std::true_type {};
+
+namespace netlite {
+
+// ---------------------------------------------------------------------------------------------------------
+/// What went wrong: an error code plus the name of the operation that failed ("connect", "bind", ...).
+/// Compares equal to std::errc and netlite::errc values and to std::error_code. 24 bytes, trivially copyable.
+class Error {
+public:
+    constexpr Error() noexcept = default;
+    Error(std::error_code code, const char* operation = "") noexcept : code_(code), operation_(operation) {}
+    Error(errc e, const char* operation = "") noexcept : code_(make_error_code(e)), operation_(operation) {}
+    Error(std::errc e, const char* operation = "") noexcept
+        : code_(std::make_error_code(e)), operation_(operation) {}
+
+    /// The error code (system category for OS errors, netlite or resolve category otherwise).
+    const std::error_code& code() const noexcept { return code_; }
+    /// The failed operation's name, "" when none was recorded.
+    const char* operation() const noexcept { return operation_ ? operation_ : ""; }
+    /// "operation: reason", e.g. "connect: Connection refused".
+    std::string message() const {
+        std::string text = operation();
+        if (!text.empty()) text += ": ";
+        return text + code_.message();
+    }
+    int value() const noexcept { return code_.value(); }
+    const std::error_category& category() const noexcept { return code_.category(); }
+    operator std::error_code() const noexcept { return code_; }
+
+    friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
+    friend bool operator==(const Error& a, const std::error_code& b) noexcept { return a.code_ == b; }
+    friend bool operator==(const Error& a, std::errc b) noexcept { return a.code_ == std::make_error_condition(b); }
+    friend bool operator==(const Error& a, errc b) noexcept { return a.code_ == make_error_code(b); }
+
+private:
+    std::error_code code_{};
+    const char* operation_ = "";
+};
+
+/// An Error from a bulk transfer (write_all, read_exact, ...) that also says how many bytes moved first.
+class TransferError : public Error {
+public:
+    constexpr TransferError() noexcept = default;
+    TransferError(Error error, std::size_t bytes_transferred) noexcept
+        : Error(error), bytes_transferred_(bytes_transferred) {}
+    /// Bytes written or read before the failure; they are not lost (they reached the peer or the buffer).
+    std::size_t bytes_transferred() const noexcept { return bytes_transferred_; }
+
+private:
+    std::size_t bytes_transferred_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+#if defined(NETLITE_HAS_STD_EXPECTED)
+
+using std::bad_expected_access;
+using std::expected;
+using std::unexpect;
+using std::unexpect_t;
+using std::unexpected;
+
+#else
+
+/// Holds an error to construct an expected in the error state (as std::unexpected).
+template <class E>
+class unexpected {
+public:
+    constexpr unexpected(const unexpected&) = default;
+    constexpr unexpected(unexpected&&) = default;
+    template <class Err = E>
+        requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
+                 !std::is_same_v<std::remove_cvref_t<Err>, std::in_place_t> &&
+                 std::is_constructible_v<E, Err>)
+    constexpr explicit unexpected(Err&& e) : error_(std::forward<Err>(e)) {}
+    template <class... Args>
+    constexpr explicit unexpected(std::in_place_t, Args&&... args) : error_(std::forward<Args>(args)...) {}
+
+    constexpr const E& error() const& noexcept { return error_; }
+    constexpr E& error() & noexcept { return error_; }
+    constexpr const E&& error() const&& noexcept { return std::move(error_); }
+    constexpr E&& error() && noexcept { return std::move(error_); }
+
+    template <class E2>
+    friend constexpr bool operator==(const unexpected& a, const unexpected<E2>& b) {
+        return a.error() == b.error();
+    }
+
+private:
+    E error_;
+};
+
+template <class E>
+unexpected(E) -> unexpected<E>;
+
+struct unexpect_t {
+    explicit unexpect_t() = default;
+};
+inline constexpr unexpect_t unexpect{};
+
+template <class E>
+class bad_expected_access;
+
+template <>
+class bad_expected_access<void>
+#if defined(__cpp_exceptions)
+    : public std::exception
+#endif
+{
+public:
+    const char* what() const noexcept
+#if defined(__cpp_exceptions)
+        override
+#endif
+    {
+        return "bad access to netlite::expected without a value";
+    }
+};
+
+template <class E>
+class bad_expected_access : public bad_expected_access<void> {
+public:
+    explicit bad_expected_access(E e) : error_(std::move(e)) {}
+    const E& error() const& noexcept { return error_; }
+    E& error() & noexcept { return error_; }
+
+private:
+    E error_;
+};
+
+template <class T, class E>
+class expected;
+
+namespace detail {
+template <class T>
+struct is_expected : std::false_type {};
+template <class T, class E>
+struct is_expected<expected<T, E>> : std::true_type {};
+
+// Concepts (not bare traits) so that the trivial special members' constraints subsume the general ones.
+template <class T>
+concept copyable_ = std::is_copy_constructible_v<T>;
+template <class T>
+concept trivially_copyable_ = copyable_<T> && std::is_trivially_copy_constructible_v<T>;
+template <class T>
+concept movable_ = std::is_move_constructible_v<T>;
+template <class T>
+concept trivially_movable_ = movable_<T> && std::is_trivially_move_constructible_v<T>;
+
+template <class E>
+[[noreturn]] void throw_bad_expected_access(const E& e) {
+#if defined(__cpp_exceptions)
+    throw bad_expected_access<E>(e);
+#else
+    (void)e;
+    std::abort();
+#endif
+}
+}  // namespace detail
+
+/// netlite's stand-in for std::expected<T, E> (same interface, monadic operations included).
+template <class T, class E>
+class expected {
+public:
+    using value_type = T;
+    using error_type = E;
+    using unexpected_type = unexpected<E>;
+    template <class U>
+    using rebind = expected<U, error_type>;
+
+    constexpr expected() requires std::is_default_constructible_v<T> : value_(), has_value_(true) {}
+
+    constexpr expected(const expected&) requires detail::trivially_copyable_<T> && detail::trivially_copyable_<E> = default;
+    constexpr expected(const expected& other) requires detail::copyable_<T> && detail::copyable_<E> : has_value_(other.has_value_) {
+        construct_from(other);
+    }
+    constexpr expected(expected&&) noexcept requires detail::trivially_movable_<T> && detail::trivially_movable_<E> = default;
+    constexpr expected(expected&& other) noexcept(
+        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires detail::movable_<T> && detail::movable_<E> : has_value_(other.has_value_) {
+        construct_from(std::move(other));
+    }
+
+    template <class U = T>
+        requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
+                 !std::is_same_v<std::remove_cvref_t<U>, expected> &&
+                 !std::is_same_v<std::remove_cvref_t<U>, unexpect_t> &&
+                 !detail::is_expected<std::remove_cvref_t<U>>::value && std::is_constructible_v<T, U>)
+    constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v) : value_(std::forward<U>(v)), has_value_(true) {}
+
+    template <class G>
+        requires std::is_constructible_v<E, const G&>
+    constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& e)
+        : error_(e.error()), has_value_(false) {}
+    template <class G>
+        requires std::is_constructible_v<E, G>
+    constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& e)
+        : error_(std::move(e).error()), has_value_(false) {}
+
+    template <class U, class G>
+        requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, const U&> &&
+                 std::is_constructible_v<E, const G&>)
+    constexpr explicit(!std::is_convertible_v<const U&, T> || !std::is_convertible_v<const G&, E>)
+        expected(const expected<U, G>& other)
+        : has_value_(other.has_value()) {
+        if (has_value_)
+            std::construct_at(std::addressof(value_), *other);
+        else
+            std::construct_at(std::addressof(error_), other.error());
+    }
+    template <class U, class G>
+        requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, U> &&
+                 std::is_constructible_v<E, G>)
+    constexpr explicit(!std::is_convertible_v<U, T> || !std::is_convertible_v<G, E>)
+        expected(expected<U, G>&& other)
+        : has_value_(other.has_value()) {
+        if (has_value_)
+            std::construct_at(std::addressof(value_), std::move(*other));
+        else
+            std::construct_at(std::addressof(error_), std::move(other).error());
+    }
+
+    template <class... Args>
+    constexpr explicit expected(std::in_place_t, Args&&... args)
+        : value_(std::forward<Args>(args)...), has_value_(true) {}
+    template <class... Args>
+    constexpr explicit expected(unexpect_t, Args&&... args) : error_(std::forward<Args>(args)...), has_value_(false) {}
+
+    constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E> = default;
+    constexpr ~expected() { destroy(); }
+
+    constexpr expected& operator=(const expected& other) requires std::is_copy_constructible_v<T> &&
+        std::is_copy_constructible_v<E> {
+        if (this != &other) {
+            destroy();
+            has_value_ = other.has_value_;
+            construct_from(other);
+        }
+        return *this;
+    }
+    constexpr expected& operator=(expected&& other) noexcept(
+        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires
+        std::is_move_constructible_v<T> && std::is_move_constructible_v<E> {
+        if (this != &other) {
+            destroy();
+            has_value_ = other.has_value_;
+            construct_from(std::move(other));
+        }
+        return *this;
+    }
+    template <class U = T>
+        requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
+                 !detail::is_expected<std::remove_cvref_t<U>>::value && std::is_constructible_v<T, U>)
+    constexpr expected& operator=(U&& v) {
+        destroy();
+        std::construct_at(std::addressof(value_), std::forward<U>(v));
+        has_value_ = true;
+        return *this;
+    }
+    template <class G>
+    constexpr expected& operator=(const unexpected<G>& e) {
+        destroy();
+        std::construct_at(std::addressof(error_), e.error());
+        has_value_ = false;
+        return *this;
+    }
+    template <class G>
+    constexpr expected& operator=(unexpected<G>&& e) {
+        destroy();
+        std::construct_at(std::addressof(error_), std::move(e).error());
+        has_value_ = false;
+        return *this;
+    }
+
+    template <class... Args>
+    constexpr T& emplace(Args&&... args) {
+        destroy();
+        std::construct_at(std::addressof(value_), std::forward<Args>(args)...);
+        has_value_ = true;
+        return value_;
+    }
+
+    constexpr void swap(expected& other) {
+        expected tmp(std::move(other));
+        other = std::move(*this);
+        *this = std::move(tmp);
+    }
+    friend constexpr void swap(expected& a, expected& b) { a.swap(b); }
+
+    constexpr bool has_value() const noexcept { return has_value_; }
+    constexpr explicit operator bool() const noexcept { return has_value_; }
+
+    constexpr const T* operator->() const noexcept { return std::addressof(value_); }
+    constexpr T* operator->() noexcept { return std::addressof(value_); }
+    constexpr const T& operator*() const& noexcept { return value_; }
+    constexpr T& operator*() & noexcept { return value_; }
+    constexpr const T&& operator*() const&& noexcept { return std::move(value_); }
+    constexpr T&& operator*() && noexcept { return std::move(value_); }
+
+    constexpr const T& value() const& {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+        return value_;
+    }
+    constexpr T& value() & {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+        return value_;
+    }
+    constexpr T&& value() && {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+        return std::move(value_);
+    }
+    constexpr const T&& value() const&& {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+        return std::move(value_);
+    }
+
+    constexpr const E& error() const& noexcept { return error_; }
+    constexpr E& error() & noexcept { return error_; }
+    constexpr const E&& error() const&& noexcept { return std::move(error_); }
+    constexpr E&& error() && noexcept { return std::move(error_); }
+
+    template <class U>
+    constexpr T value_or(U&& fallback) const& {
+        return has_value_ ? value_ : static_cast<T>(std::forward<U>(fallback));
+    }
+    template <class U>
+    constexpr T value_or(U&& fallback) && {
+        return has_value_ ? std::move(value_) : static_cast<T>(std::forward<U>(fallback));
+    }
+    template <class G = E>
+    constexpr E error_or(G&& fallback) const& {
+        return has_value_ ? static_cast<E>(std::forward<G>(fallback)) : error_;
+    }
+
+    // Monadic operations, each for every value category of *this.
+    template <class F> constexpr auto and_then(F&& f) & { return and_then_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto and_then(F&& f) const& { return and_then_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto and_then(F&& f) && { return and_then_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto and_then(F&& f) const&& { return and_then_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) & { return or_else_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) const& { return or_else_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) && { return or_else_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) const&& { return or_else_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) & { return transform_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) const& { return transform_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) && { return transform_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) const&& { return transform_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) & { return transform_error_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) const& { return transform_error_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) && { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) const&& { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
+
+    template <class U, class G>
+    friend constexpr bool operator==(const expected& a, const expected<U, G>& b) {
+        if (a.has_value() != b.has_value()) return false;
+        return a.has_value() ? static_cast<bool>(*a == *b) : static_cast<bool>(a.error() == b.error());
+    }
+    template <class U>
+        requires(!detail::is_expected<U>::value)
+    friend constexpr bool operator==(const expected& a, const U& v) {
+        return a.has_value() && static_cast<bool>(*a == v);
+    }
+    template <class G>
+    friend constexpr bool operator==(const expected& a, const unexpected<G>& e) {
+        return !a.has_value() && static_cast<bool>(a.error() == e.error());
+    }
+
+private:
+    template <class Self, class F>
+    static constexpr auto and_then_impl(Self&& self, F&& f) {
+        using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(*std::forward<Self>(self))>>;
+        if (self.has_value()) return std::forward<F>(f)(*std::forward<Self>(self));
+        return R(unexpect, std::forward<Self>(self).error());
+    }
+    template <class Self, class F>
+    static constexpr auto or_else_impl(Self&& self, F&& f) {
+        using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+        if (self.has_value()) return R(std::in_place, *std::forward<Self>(self));
+        return std::forward<F>(f)(std::forward<Self>(self).error());
+    }
+    template <class Self, class F>
+    static constexpr auto transform_impl(Self&& self, F&& f) {
+        using U = std::remove_cv_t<std::invoke_result_t<F, decltype(*std::forward<Self>(self))>>;
+        using R = expected<U, E>;
+        if (!self.has_value()) return R(unexpect, std::forward<Self>(self).error());
+        if constexpr (std::is_void_v<U>) {
+            std::forward<F>(f)(*std::forward<Self>(self));
+            return R();
+        } else {
+            return R(std::in_place, std::forward<F>(f)(*std::forward<Self>(self)));
+        }
+    }
+    template <class Self, class F>
+    static constexpr auto transform_error_impl(Self&& self, F&& f) {
+        using G = std::remove_cv_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+        using R = expected<T, G>;
+        if (self.has_value()) return R(std::in_place, *std::forward<Self>(self));
+        return R(unexpect, std::forward<F>(f)(std::forward<Self>(self).error()));
+    }
+
+    template <class Other>
+    constexpr void construct_from(Other&& other) {
+        if (has_value_)
+            std::construct_at(std::addressof(value_), *std::forward<Other>(other));
+        else
+            std::construct_at(std::addressof(error_), std::forward<Other>(other).error());
+    }
+    constexpr void destroy() noexcept {
+        if (has_value_)
+            std::destroy_at(std::addressof(value_));
+        else
+            std::destroy_at(std::addressof(error_));
+    }
+
+    union {
+        T value_;
+        E error_;
+    };
+    bool has_value_;
+};
+
+/// expected<void, E>: success carries nothing.
+template <class E>
+class expected<void, E> {
+public:
+    using value_type = void;
+    using error_type = E;
+    using unexpected_type = unexpected<E>;
+    template <class U>
+    using rebind = expected<U, error_type>;
+
+    constexpr expected() noexcept : has_value_(true) {}
+    constexpr expected(const expected&) requires detail::trivially_copyable_<E> = default;
+    constexpr expected(const expected& other) requires detail::copyable_<E> : has_value_(other.has_value_) {
+        if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
+    }
+    constexpr expected(expected&&) noexcept requires detail::trivially_movable_<E> = default;
+    constexpr expected(expected&& other) noexcept(std::is_nothrow_move_constructible_v<E>) requires detail::movable_<E> : has_value_(other.has_value_) {
+        if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+    }
+    template <class G>
+        requires std::is_constructible_v<E, const G&>
+    constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& e)
+        : error_(e.error()), has_value_(false) {}
+    template <class G>
+        requires std::is_constructible_v<E, G>
+    constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& e)
+        : error_(std::move(e).error()), has_value_(false) {}
+    template <class G>
+        requires std::is_constructible_v<E, const G&>
+    constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const expected<void, G>& other)
+        : has_value_(other.has_value()) {
+        if (!has_value_) std::construct_at(std::addressof(error_), other.error());
+    }
+    constexpr explicit expected(std::in_place_t) noexcept : has_value_(true) {}
+    template <class... Args>
+    constexpr explicit expected(unexpect_t, Args&&... args) : error_(std::forward<Args>(args)...), has_value_(false) {}
+
+    constexpr ~expected() requires std::is_trivially_destructible_v<E> = default;
+    constexpr ~expected() {
+        if (!has_value_) std::destroy_at(std::addressof(error_));
+    }
+
+    constexpr expected& operator=(const expected& other) requires std::is_copy_constructible_v<E> {
+        if (this != &other) {
+            reset();
+            has_value_ = other.has_value_;
+            if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
+        }
+        return *this;
+    }
+    constexpr expected& operator=(expected&& other) noexcept(std::is_nothrow_move_constructible_v<E>) requires
+        std::is_move_constructible_v<E> {
+        if (this != &other) {
+            reset();
+            has_value_ = other.has_value_;
+            if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+        }
+        return *this;
+    }
+    template <class G>
+    constexpr expected& operator=(const unexpected<G>& e) {
+        reset();
+        std::construct_at(std::addressof(error_), e.error());
+        has_value_ = false;
+        return *this;
+    }
+    template <class G>
+    constexpr expected& operator=(unexpected<G>&& e) {
+        reset();
+        std::construct_at(std::addressof(error_), std::move(e).error());
+        has_value_ = false;
+        return *this;
+    }
+    constexpr void emplace() noexcept {
+        reset();
+        has_value_ = true;
+    }
+    constexpr void swap(expected& other) {
+        expected tmp(std::move(other));
+        other = std::move(*this);
+        *this = std::move(tmp);
+    }
+    friend constexpr void swap(expected& a, expected& b) { a.swap(b); }
+
+    constexpr bool has_value() const noexcept { return has_value_; }
+    constexpr explicit operator bool() const noexcept { return has_value_; }
+    constexpr void operator*() const noexcept {}
+    constexpr void value() const& {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+    }
+    constexpr void value() && {
+        if (!has_value_) detail::throw_bad_expected_access(error_);
+    }
+    constexpr const E& error() const& noexcept { return error_; }
+    constexpr E& error() & noexcept { return error_; }
+    constexpr const E&& error() const&& noexcept { return std::move(error_); }
+    constexpr E&& error() && noexcept { return std::move(error_); }
+    template <class G = E>
+    constexpr E error_or(G&& fallback) const& {
+        return has_value_ ? static_cast<E>(std::forward<G>(fallback)) : error_;
+    }
+
+    template <class F> constexpr auto and_then(F&& f) & { return and_then_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto and_then(F&& f) const& { return and_then_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto and_then(F&& f) && { return and_then_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) & { return or_else_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) const& { return or_else_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto or_else(F&& f) && { return or_else_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) & { return transform_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) const& { return transform_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform(F&& f) && { return transform_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) & { return transform_error_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) const& { return transform_error_impl(*this, std::forward<F>(f)); }
+    template <class F> constexpr auto transform_error(F&& f) && { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
+
+    template <class G>
+    friend constexpr bool operator==(const expected& a, const expected<void, G>& b) {
+        if (a.has_value() != b.has_value()) return false;
+        return a.has_value() || static_cast<bool>(a.error() == b.error());
+    }
+    template <class G>
+    friend constexpr bool operator==(const expected& a, const unexpected<G>& e) {
+        return !a.has_value() && static_cast<bool>(a.error() == e.error());
+    }
+
+private:
+    template <class Self, class F>
+    static constexpr auto and_then_impl(Self&& self, F&& f) {
+        using R = std::remove_cvref_t<std::invoke_result_t<F>>;
+        if (self.has_value()) return std::forward<F>(f)();
+        return R(unexpect, std::forward<Self>(self).error());
+    }
+    template <class Self, class F>
+    static constexpr auto or_else_impl(Self&& self, F&& f) {
+        using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+        if (self.has_value()) return R();
+        return std::forward<F>(f)(std::forward<Self>(self).error());
+    }
+    template <class Self, class F>
+    static constexpr auto transform_impl(Self&& self, F&& f) {
+        using U = std::remove_cv_t<std::invoke_result_t<F>>;
+        using R = expected<U, E>;
+        if (!self.has_value()) return R(unexpect, std::forward<Self>(self).error());
+        if constexpr (std::is_void_v<U>) {
+            std::forward<F>(f)();
+            return R();
+        } else {
+            return R(std::in_place, std::forward<F>(f)());
+        }
+    }
+    template <class Self, class F>
+    static constexpr auto transform_error_impl(Self&& self, F&& f) {
+        using G = std::remove_cv_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+        using R = expected<void, G>;
+        if (self.has_value()) return R();
+        return R(unexpect, std::forward<F>(f)(std::forward<Self>(self).error()));
+    }
+    constexpr void reset() noexcept {
+        if (!has_value_) std::destroy_at(std::addressof(error_));
+    }
+
+    union {
+        E error_;
+    };
+    bool has_value_;
+};
+
+#endif  // NETLITE_HAS_STD_EXPECTED
+
+// ---------------------------------------------------------------------------------------------------------
+/// The result of every fallible netlite call: a T, or an Error saying what failed and why.
+template <class T, class E = Error>
+using Result = expected<T, E>;
+
+/// A failed Result<T> for any T: `return netlite::fail(std::errc::timed_out, "read");`.
+template <class Code>
+inline unexpected<Error> fail(Code code, const char* operation = "") noexcept {
+    return unexpected<Error>(Error(code, operation));
+}
+inline unexpected<Error> fail(Error error) noexcept { return unexpected<Error>(error); }
+
+}  // namespace netlite
