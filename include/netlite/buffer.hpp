@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstring>
-#include <iterator>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -17,7 +16,7 @@ namespace detail {
 template <class T>
 concept ByteLike = sizeof(T) == 1 && (std::is_integral_v<T> || std::is_same_v<T, std::byte>) && !std::is_same_v<T, bool>;
 
-// std::data/std::size (from <iterator>) instead of <ranges>: the same reach, a fraction of the compile time.
+// std::data/std::size (declared by <string_view>) instead of <ranges>: the same reach, far less to compile.
 template <class R>
 using element_t = std::remove_pointer_t<decltype(std::data(std::declval<R>()))>;
 

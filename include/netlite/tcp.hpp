@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -320,6 +319,9 @@ class Incoming {
 public:
     explicit Incoming(TcpListener<F>& listener) noexcept : listener_(&listener) {}
 
+    /// The end of the range: reached when accept fails with an error that is not skippable.
+    struct sentinel {};
+
     class iterator {
     public:
         using value_type = Accepted<F>;
@@ -333,7 +335,7 @@ public:
             return *this;
         }
         void operator++(int) noexcept { owner_->advance(); }
-        friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
+        friend bool operator==(const iterator& it, sentinel) noexcept { return it.at_end(); }
 
     private:
         bool at_end() const noexcept { return !owner_->current_; }
@@ -345,7 +347,7 @@ public:
         advance();
         return iterator(this);
     }
-    std::default_sentinel_t end() const noexcept { return {}; }
+    sentinel end() const noexcept { return {}; }
     /// Why the range ended; an empty Error (value() == 0) while it has not.
     const Error& error() const noexcept { return error_; }
 
