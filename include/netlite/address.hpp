@@ -285,8 +285,9 @@ public:
         return compare_addresses(a.data(), a.size(), b.data(), b.size());
     }
     /// Writes to_string() to any std::basic_ostream (include <ostream> to use it).
-    template <class Stream>
-    friend auto operator<<(Stream& stream, const Derived& address) -> decltype(stream << std::string_view{}) {
+    template <class CharT, class Traits>
+    friend std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& stream,
+                                                         const Derived& address) {
         char text[max_address_text];
         return stream << std::string_view(text, format_address(address.data(), address.size(), text));
     }
