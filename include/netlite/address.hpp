@@ -124,18 +124,20 @@ inline Result<std::uint16_t> parse_port(std::string_view text) noexcept {
 inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain, sockaddr_in6& v6, sockaddr_in& v4,
                              int& parsed_domain) noexcept {
     const Error invalid(errc::invalid_address, "parse address");
-    if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    const bool bracketed = ip.size() >= 2 && ip.front() == '[' && ip.back() == ']';  // brackets are IPv6 only
+    if (bracketed) ip = ip.substr(1, ip.size() - 2);
     if (ip.empty() || ip.size() >= 64 || has_nul(ip)) return fail(invalid);
     char text[64];
     std::memcpy(text, ip.data(), ip.size());
     text[ip.size()] = '\0';
-    if (domain != AF_INET6 && ::inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
+    if (domain != AF_INET6 && !bracketed && ::inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons(port);
         parsed_domain = AF_INET;
         return {};
     }
     if (domain == AF_INET) return fail(invalid);
+    v6 = sockaddr_in6{};  // Address<IP>'s union is zeroed only as far as sockaddr_in reaches
     char* scope = std::strchr(text, '%');
     if (scope != nullptr) *scope++ = '\0';
     if (::inet_pton(AF_INET6, text, &v6.sin6_addr) != 1) return fail(invalid);
@@ -515,8 +517,8 @@ public:
 
 private:
     union Storage {
+        sockaddr_in6 v6;  // first, so that value-initialisation zeroes every byte of either form
         sockaddr_in v4;
-        sockaddr_in6 v6;
     } storage_{};
 };
 
