@@ -1,0 +1,846 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the netlite example programs: run_case.py CASE --bin-dir DIR.
+
+Each case starts example programs (and non-netlite peers: the Python ports of the tutorial's programs in
+peers/, socat, nc, python's http.server, nginx) on loopback only - 127.0.0.1, ::1 or Unix paths in a
+private temp dir. Servers are started with --port 0 and the real port is read from their
+`listening on ADDRESS` line. Every wait is bounded; every process started here is killed by its PID
+and reaped at the end. Exit status: 0 pass, 1 fail, 77 skipped (with the reason on stdout).
+"""
+import argparse
+import os
+import queue
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.path.join(HERE, "peers")
+SKIP = 77
+BIN = None          # the examples' build directory (--bin-dir)
+TMP = None          # a private temp dir for this case
+STARTED = []        # every process started by this case, stopped and reaped at exit
+MIB = 1024 * 1024
+TIMEOUT = 30        # seconds: the bound on any single wait
+
+PROGRAMS = ["create_sockets", "resolve", "http_get", "echo_server_once", "echo_server",
+            "echo_server_threaded", "echo_client", "echo_clients_threaded", "udp_echo_server",
+            "udp_echo_client"]
+TCP_SERVERS = ["echo_server_once", "echo_server", "echo_server_threaded"]
+HOST_CLIENTS = ["http_get", "echo_client", "echo_clients_threaded", "udp_echo_client"]
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def check(condition, what):
+    if not condition:
+        raise Fail(what)
+    print("ok: " + what)
+
+
+def exe(name):
+    return os.path.join(BIN, name)
+
+
+def peer(name):
+    return [sys.executable, os.path.join(PEERS, name)]
+
+
+def require_tool(name):
+    path = shutil.which(name)
+    if not path:
+        raise Skip("%s is not installed" % name)
+    return path
+
+
+def ipv6_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def require_ipv6():
+    if not ipv6_available():
+        raise Skip("IPv6 loopback (::1) is not available here")
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+class Process:
+    """A started program whose stdout lines are collected by a thread (so waits can time out)."""
+
+    def __init__(self, argv, stdin_data=None):
+        self.argv = [str(a) for a in argv]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        STARTED.append(self)
+        self.lines = queue.Queue()
+        self.stdout_lines = []
+        self._stdout_raw = []
+        self._stderr = bytearray()
+        self._lock = threading.Lock()
+        self._out = threading.Thread(target=self._read_stdout, daemon=True)
+        self._err = threading.Thread(target=self._read_stderr, daemon=True)
+        self._out.start()
+        self._err.start()
+        if stdin_data is not None:
+            threading.Thread(target=self._write, args=(stdin_data,), daemon=True).start()
+
+    def _write(self, data):
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def _read_stdout(self):
+        for raw in self.proc.stdout:
+            self._stdout_raw.append(raw)
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.stdout_lines.append(line)
+            self.lines.put(line)
+        self.lines.put(None)  # end of output
+
+    def _read_stderr(self):
+        while True:
+            chunk = self.proc.stderr.read1(65536)
+            if not chunk:
+                return
+            with self._lock:
+                self._stderr += chunk
+
+    @property
+    def stderr(self):
+        with self._lock:
+            return bytes(self._stderr)
+
+    def stderr_so_far(self):
+        return self.stderr
+
+    def stdout_bytes(self):
+        """Everything the program wrote to stdout (complete once it has exited and wait() returned)."""
+        return b"".join(self._stdout_raw)
+
+    def expect_line(self, pattern, timeout=TIMEOUT):
+        """Waits (bounded) for the next stdout line; it must match `pattern`. Returns the match."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise Fail("%s: no output line within %ss (wanted /%s/)" % (self.argv[0], timeout, pattern))
+        if line is None:
+            self.wait(5)
+            raise Fail("%s ended (status %s) before printing /%s/; stderr: %s"
+                       % (self.argv[0], self.proc.returncode, pattern, self.stderr.decode(errors="replace")))
+        match = re.fullmatch(pattern, line)
+        if not match:
+            raise Fail("%s printed %r, wanted /%s/" % (self.argv[0], line, pattern))
+        return match
+
+    def wait(self, timeout=TIMEOUT):
+        """Waits for the program to exit; returns its status (fails the case on timeout)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Fail("%s did not exit within %ss" % (" ".join(self.argv), timeout))
+        self._out.join(5)
+        self._err.join(5)
+        return self.proc.returncode
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """Kills this process (by its PID) if it still runs, and reaps it."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self._out.join(5)
+        self._err.join(5)
+
+
+def start_server(argv, pattern=r"listening on (.*)"):
+    """Starts a server and waits for its `listening on ADDRESS` line. Returns (process, address text)."""
+    server = Process(argv)
+    return server, server.expect_line(pattern).group(1)
+
+
+def port_of(address):
+    return int(address.rsplit(":", 1)[1])
+
+
+def run(argv, stdin_data=b"", timeout=TIMEOUT):
+    """Runs a program to completion (killed and reaped after `timeout`). Returns CompletedProcess."""
+    argv = [str(a) for a in argv]
+    try:
+        result = subprocess.run(argv, input=stdin_data, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail("%s did not finish within %ss" % (" ".join(argv), timeout))
+    if b"Sanitizer" in result.stderr:  # a build with -fsanitize=...: any report fails the case
+        raise Fail("%s: sanitizer report:\n%s" % (argv[0], result.stderr.decode(errors="replace")))
+    return result
+
+
+def one_line(text):
+    lines = text.decode(errors="replace").strip("\n").split("\n")
+    return len(lines) == 1 and lines[0] != ""
+
+
+# --- raw socket helpers (the test's own non-netlite clients) ---------------------------------------------
+
+def connect(family, address, timeout=TIMEOUT):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(address)
+    return s
+
+
+def echo_once(family, address, data, timeout=TIMEOUT):
+    """Sends `data` (from a thread, so a long message cannot deadlock), shuts down, reads to EOF."""
+    with connect(family, address, timeout) as s:
+        errors = []
+
+        def send():
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError as error:
+                errors.append(error)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        sender.join(timeout)
+        if errors:
+            raise Fail("sending failed: %s" % errors[0])
+        return b"".join(chunks)
+
+
+def tcp_address(text):
+    """(family, sockaddr) to reach a server that printed `listening on text`."""
+    if text.startswith("["):
+        return socket.AF_INET6, ("::1", port_of(text))
+    if text.startswith("/"):
+        return socket.AF_UNIX, text
+    return socket.AF_INET, ("127.0.0.1", port_of(text))
+
+
+def refused_port():
+    """A TCP port on 127.0.0.1 that refuses connections for as long as the returned socket is kept:
+    it is bound (so nobody else takes it) but not listening."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+# --- cases ----------------------------------------------------------------------------------------------
+
+CASES = {}
+
+
+def case(name=None):
+    def register(fn):
+        CASES[name or fn.__name__] = fn
+        return fn
+    return register
+
+
+def contract(program):
+    """--help 0; unknown flag, missing value, bad ports 2; a network failure 1 with a one-line reason."""
+    has_port = program not in ("create_sockets", "resolve")
+    extra = ["localhost"] if program == "resolve" else []
+
+    r = run([exe(program), "--help"])
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: " + program.encode()) and not r.stderr,
+          "%s --help: usage on stdout, exit 0" % program)
+    r = run([exe(program), "--no-such-flag"] + extra)
+    check(r.returncode == 2 and b"usage: " in r.stderr and not r.stdout, "%s unknown flag: usage on stderr, exit 2" % program)
+    if has_port:
+        r = run([exe(program), "--port"])
+        check(r.returncode == 2 and b"usage: " in r.stderr, "%s --port without value: exit 2" % program)
+        r = run([exe(program), "--host"])
+        check(r.returncode == 2 and b"usage: " in r.stderr, "%s --host without value: exit 2" % program)
+        for bad in ("abc", "70000", "65536", "-1", "80x", ""):
+            r = run([exe(program), "--port", bad])
+            check(r.returncode == 2 and b"usage: " in r.stderr and not r.stdout,
+                  "%s --port %r: exit 2" % (program, bad))
+    if program == "resolve":
+        r = run([exe(program)])
+        check(r.returncode == 2 and b"usage: " in r.stderr, "resolve without a HOST: exit 2")
+    if program == "echo_clients_threaded":
+        for bad in ("0", "x", "-3"):
+            r = run([exe(program), "--clients", bad])
+            check(r.returncode == 2, "echo_clients_threaded --clients %r: exit 2" % bad)
+
+    # A network failure: one line on stderr, exit 1.
+    if program in ("http_get", "echo_client", "echo_clients_threaded"):
+        holder, port = refused_port()
+        with holder:
+            r = run([exe(program), "--host", "127.0.0.1", "--port", port])
+        check(r.returncode == 1 and b"refused" in r.stderr.lower() and not r.stdout,
+              "%s to a closed port: exit 1, reason %r" % (program, r.stderr.decode().strip().split("\n")[0]))
+        if program != "echo_clients_threaded":
+            check(one_line(r.stderr), "%s: the reason is one line" % program)
+    if program == "echo_client":
+        r = run([exe(program), "--unix", os.path.join(TMP, "nobody-listens-here")])
+        check(r.returncode == 1 and one_line(r.stderr), "echo_client --unix to a missing path: exit 1, one line")
+    if program in TCP_SERVERS:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
+        check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
+              "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
+    if program == "udp_echo_server":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+            busy.bind(("127.0.0.1", 0))
+            r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
+        check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
+              "udp_echo_server on a port in use: exit 1, reason %r" % r.stderr.decode().strip())
+    if program == "udp_echo_client":
+        r = run([exe(program), "--host", "127.0.0.1", "--port", "0"])
+        check(r.returncode == 1 and one_line(r.stderr), "udp_echo_client to port 0: exit 1, reason %r"
+              % r.stderr.decode().strip())
+
+
+for _program in PROGRAMS:
+    CASES["contract_" + _program] = (lambda p: lambda: contract(p))(_program)
+
+
+@case()
+def unresolvable():
+    """Inside a fresh network namespace (run_in_netns.sh): a name that does not resolve -> exit 1."""
+    names = [name for _, name in socket.if_nameindex()]
+    if any(name != "lo" for name in names):
+        # Not isolated: refuse to send a DNS query for a made-up name to the real network.
+        raise Skip("not inside an empty network namespace (interfaces: %s); run via run_in_netns.sh" % names)
+    bad = "no-such-host.invalid"
+    for program in ["resolve"] + HOST_CLIENTS + TCP_SERVERS + ["udp_echo_server"]:
+        argv = [exe(program), bad] if program == "resolve" else [exe(program), "--host", bad, "--port", "1"]
+        if program == "echo_clients_threaded":
+            argv += ["--clients", "1"]
+        r = run(argv, timeout=60)
+        check(r.returncode == 1 and one_line(r.stderr) and not r.stdout,
+              "%s --host %s: exit 1, reason %r" % (program, bad, r.stderr.decode().strip()))
+
+
+@case()
+def create_sockets():
+    r = run([exe("create_sockets")])
+    lines = r.stdout.decode().splitlines()
+    check(r.returncode == 0, "create_sockets exits 0")
+    check(len(lines) == 6, "create_sockets prints 6 lines: %r" % lines)
+    seen = set()
+    for line in lines:
+        m = re.fullmatch(r"(ipv4|ipv6|unix) (stream|datagram): (ok|unavailable: .+)", line)
+        check(m is not None, "line %r has the form 'FAMILY TYPE: ok|unavailable: REASON'" % line)
+        seen.add((m.group(1), m.group(2)))
+    check(len(seen) == 6, "every family x type appears once")
+    for family in ("ipv4", "unix"):
+        check("%s stream: ok" % family in lines, "%s stream opens here" % family)
+    if ipv6_available():
+        check("ipv6 stream: ok" in lines, "ipv6 stream opens (IPv6 is available here)")
+
+
+@case()
+def resolve_localhost():
+    r = run([exe("resolve"), "localhost"])
+    lines = r.stdout.decode().splitlines()
+    check(r.returncode == 0 and "127.0.0.1" in lines, "resolve localhost prints 127.0.0.1 (%r)" % lines)
+    r = run([exe("resolve"), "127.0.0.1", "::1", "localhost"])
+    lines = r.stdout.decode().splitlines()
+    check(r.returncode == 0 and lines[:2] == ["127.0.0.1", "::1"] and "127.0.0.1" in lines[2:],
+          "resolve of literals and a name, one address per line in order (%r)" % lines)
+
+
+def http_site():
+    site = os.path.join(TMP, "www")
+    os.makedirs(site)
+    body = ("netlite http_get test %d\n" % random.getrandbits(64)).encode() * 50
+    with open(os.path.join(site, "hello.txt"), "wb") as f:
+        f.write(body)
+    return site, body
+
+
+def check_http_response(out, body, what):
+    head, _, rest = out.partition(b"\r\n\r\n")
+    check(re.match(rb"HTTP/1\.[01] 200 ", head) is not None, "%s: status 200 (%r)" % (what, head[:40]))
+    check(rest == body, "%s: the whole body arrived byte for byte (%d bytes)" % (what, len(body)))
+
+
+@case()
+def http_get_request_bytes():
+    """The exact request http_get sends, captured by a raw socket server in this script."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        port = listener.getsockname()[1]
+        client = Process([exe("http_get"), "--host", "127.0.0.1", "--port", port, "--path", "/a/b?c=d"])
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(TIMEOUT)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                request += chunk
+            response = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+            conn.sendall(response)
+    status = client.wait()
+    expected = b"GET /a/b?c=d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % port
+    check(request == expected, "http_get sends exactly %r (got %r)" % (expected, request))
+    check(status == 0, "http_get exits 0")
+    check(client.stdout_bytes() == response, "http_get printed the whole response verbatim")
+
+
+@case()
+def http_get_python_http_server():
+    site, body = http_site()
+    server, address = start_server(peer("http_server.py") + ["--host", "127.0.0.1", "--directory", site])
+    port = port_of(address)
+    r = run([exe("http_get"), "--host", "127.0.0.1", "--port", port, "--path", "/hello.txt"])
+    check(r.returncode == 0, "http_get against python http.server exits 0")
+    check_http_response(r.stdout, body, "http_get /hello.txt from python http.server")
+    r = run([exe("http_get"), "--host", "127.0.0.1", "--port", port, "--path", "/missing"])
+    check(r.returncode == 0 and r.stdout.startswith(b"HTTP/1.") and b" 404 " in r.stdout.split(b"\r\n")[0],
+          "http_get prints a 404 response whole and exits 0")
+    if ipv6_available():
+        server6, address6 = start_server(peer("http_server.py") + ["--host", "::1", "--directory", site])
+        r = run([exe("http_get"), "--host", "::1", "--port", port_of(address6), "--path", "/hello.txt"])
+        check(r.returncode == 0, "http_get --host ::1 exits 0")
+        check_http_response(r.stdout, body, "http_get over IPv6 from python http.server")
+    else:
+        print("skipped: IPv6 part (no ::1 here)")
+
+
+def free_tcp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_accepting(port, process, timeout=15):
+    """For servers that cannot report their port (nginx): poll connect() until it succeeds, bounded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+@case()
+def http_get_nginx():
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    if not nginx:
+        raise Skip("nginx is not installed (apt-get install nginx-light to run this case)")
+    site, body = http_site()
+    for attempt in range(3):  # the port is chosen before nginx binds it: retry if someone took it
+        port = free_tcp_port()
+        conf = os.path.join(TMP, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""daemon off; master_process off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy; fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+    types { text/plain txt; }
+    server { listen 127.0.0.1:%(p)d; root %(s)s; }
+}
+""" % {"d": TMP, "p": port, "s": site})
+        server = Process([nginx, "-p", TMP, "-c", conf, "-e", os.path.join(TMP, "error.log")])
+        if wait_until_accepting(port, server):
+            break
+        server.stop()
+    else:
+        raise Fail("nginx did not start: " + open(os.path.join(TMP, "error.log")).read())
+    r = run([exe("http_get"), "--host", "127.0.0.1", "--port", port, "--path", "/hello.txt"])
+    check(r.returncode == 0, "http_get against nginx exits 0")
+    check_http_response(r.stdout, body, "http_get /hello.txt from nginx")
+    check(b"\r\nServer: nginx" in r.stdout, "the response came from nginx")
+
+
+def big_payload(size=4 * MIB):
+    return random.randbytes(size)
+
+
+def big_echo_netlite_server(program):
+    """A netlite server echoes 4 MiB byte-identical to the Python client and to the netlite client."""
+    data = big_payload()
+    server, address = start_server([exe(program), "--host", "127.0.0.1", "--port", "0"])
+    r = run(peer("echo_client.py") + ["--host", "127.0.0.1", "--port", port_of(address), "--stdin"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "%s echoed 4 MiB byte-identical to peers/echo_client.py" % program)
+    server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    if program == "echo_server_once":
+        check(server.wait() == 0, "echo_server_once exits 0 after its connection")
+        return
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "-"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "%s echoed 4 MiB byte-identical to echo_client" % program)
+
+
+for _program in TCP_SERVERS:
+    CASES["big_echo_" + _program] = (lambda p: lambda: big_echo_netlite_server(p))(_program)
+
+
+@case()
+def big_echo_python_server():
+    """The Python port of the tutorial's server, and netlite's echo_client sending 4 MiB from stdin."""
+    data = big_payload()
+    server, address = start_server(peer("echo_server.py") + ["--mode", "loop", "--host", "127.0.0.1", "--port", "0"])
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "-"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "echo_client got 4 MiB back byte-identical from peers/echo_server.py")
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address)])
+    check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n", "echo_client's default message is the tutorial's")
+
+
+@case()
+def threaded_64_clients():
+    """64 clients connected at once to echo_server_threaded; each gets exactly its own bytes."""
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    count = 64
+    payloads = [("client %02d|" % i).encode() + random.randbytes(64 * 1024) for i in range(count)]
+    sockets = [connect(family, where) for _ in range(count)]  # all connected before anyone sends
+    results = [None] * count
+    barrier = threading.Barrier(count, timeout=TIMEOUT)
+
+    def talk(i):
+        s = sockets[i]
+        try:
+            barrier.wait()
+            sender = threading.Thread(target=lambda: (s.sendall(payloads[i]), s.shutdown(socket.SHUT_WR)))
+            sender.start()
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            sender.join(TIMEOUT)
+            results[i] = b"".join(chunks)
+        except (OSError, threading.BrokenBarrierError) as error:
+            results[i] = error
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=talk, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    check(all(r == p for r, p in zip(results, payloads)), "all 64 clients got exactly their own bytes back")
+    for _ in range(count):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    check(True, "the server printed 64 'Connected with' lines")
+    r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address), "--clients", "16",
+             "--message", "ping\n"])
+    check(r.returncode == 0 and r.stdout == b"ping\n" * 16, "echo_clients_threaded --clients 16: 16 replies")
+
+
+def vanishing_clients(program):
+    """Clients that vanish mid-echo (close without reading; reset with SO_LINGER 0) do not kill the server."""
+    server, address = start_server([exe(program), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    # 1. Sends a lot without reading the echo, until the buffers are full, then closes with unread data.
+    s = connect(family, where)
+    s.settimeout(0.5)
+    sent = 0
+    chunk = b"x" * 65536
+    try:
+        while sent < 64 * MIB:
+            sent += s.send(chunk)
+    except socket.timeout:
+        pass
+    s.close()
+    check(sent > 0, "client 1 sent %d bytes and closed without reading" % sent)
+    # 2. Sends 1 MiB and resets the connection at once (SO_LINGER 0 -> RST).
+    s = connect(family, where)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.settimeout(5)
+    try:
+        s.sendall(b"y" * MIB)
+    except OSError:
+        pass
+    s.close()
+    # 3. The next client is served normally.
+    reply = echo_once(family, where, b"still there?\n")
+    check(reply == b"still there?\n", "%s still echoes for the next client" % program)
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "again"])
+    check(r.returncode == 0 and r.stdout == b"again", "and for netlite's echo_client")
+    check(server.alive(), "%s is still running (no SIGPIPE death)" % program)
+
+
+for _program in ("echo_server", "echo_server_threaded"):
+    CASES["vanishing_clients_" + _program] = (lambda p: lambda: vanishing_clients(p))(_program)
+
+
+@case()
+def idle_client_threaded():
+    """A client that connects and sends nothing does not block echo_server_threaded for others."""
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    with connect(family, where) as idle:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")  # the idle one is accepted and in its thread
+        reply = echo_once(family, where, b"not blocked\n", timeout=5)
+        check(reply == b"not blocked\n", "another client is echoed (within 5 s) while the idle one waits")
+        r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "me too"], timeout=5)
+        check(r.returncode == 0 and r.stdout == b"me too", "netlite's echo_client too")
+        idle.sendall(b"late")
+        idle.shutdown(socket.SHUT_WR)
+        check(idle.recv(100) == b"late", "the idle client is still served when it finally speaks")
+
+
+@case()
+def echo_server_once_exits():
+    server, address = start_server([exe("echo_server_once"), "--host", "127.0.0.1", "--port", "0"])
+    check(re.fullmatch(r"127\.0\.0\.1:\d+", address) is not None and port_of(address) != 0,
+          "listening line shows the real port (%s)" % address)
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hi there"])
+    check(r.returncode == 0 and r.stdout == b"hi there", "echo_client gets its message back")
+    check(server.wait(10) == 0, "echo_server_once exits 0 after one connection")
+    check(len(server.stdout_lines) == 2 and server.stdout_lines[1].startswith("Connected with 127.0.0.1:"),
+          "its output is the listening line and one Connected line: %r" % server.stdout_lines)
+    # And with the Python client as its one connection.
+    server, address = start_server([exe("echo_server_once"), "--host", "127.0.0.1", "--port", "0"])
+    r = run(peer("echo_client.py") + ["--host", "127.0.0.1", "--port", port_of(address), "--message", "py"])
+    check(r.stdout == b"py" and server.wait(10) == 0, "echo_server_once serves peers/echo_client.py, then exits 0")
+
+
+@case()
+def netlite_pairs():
+    """Every netlite server with netlite's echo_client (defaults: the tutorial's message) and the Python client."""
+    for program in TCP_SERVERS:
+        server, address = start_server([exe(program), "--host", "127.0.0.1", "--port", "0"])
+        r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address)])
+        check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n", "%s + echo_client" % program)
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        if program != "echo_server_once":
+            r = run(peer("echo_client.py") + ["--host", "127.0.0.1", "--port", port_of(address), "--message", "py"])
+            check(r.returncode == 0 and r.stdout == b"py", "%s + peers/echo_client.py" % program)
+            r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address)])
+            check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4,
+                  "%s + echo_clients_threaded: 4 replies" % program)
+        server.stop()
+
+
+@case()
+def echo_clients_threaded_python_server():
+    server, address = start_server(peer("echo_server.py") + ["--mode", "threaded", "--host", "127.0.0.1", "--port", "0"])
+    r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hello"])
+    check(r.returncode == 0 and r.stdout == b"hello\n" * 4, "4 replies from the Python threaded server: %r" % r.stdout)
+    for _ in range(4):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    check(True, "the Python server saw 4 connections")
+    r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address)])
+    check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4, "default message, 4 replies")
+
+
+@case()
+def ipv6():
+    require_ipv6()
+    for program in TCP_SERVERS:
+        server, address = start_server([exe(program), "--host", "::1", "--port", "0"])
+        check(re.fullmatch(r"\[::1\]:\d+", address) is not None, "%s --host ::1 listens on %s" % (program, address))
+        r = run([exe("echo_client"), "--host", "::1", "--port", port_of(address), "--message", "six"])
+        check(r.returncode == 0 and r.stdout == b"six", "%s + echo_client over IPv6" % program)
+        server.expect_line(r"Connected with \[::1\]:\d+")
+        if program != "echo_server_once":
+            r = run(peer("echo_client.py") + ["--host", "::1", "--port", port_of(address), "--message", "py6"])
+            check(r.returncode == 0 and r.stdout == b"py6", "%s + peers/echo_client.py over IPv6" % program)
+        server.stop()
+    server, address = start_server(peer("echo_server.py") + ["--host", "::1", "--port", "0"])
+    r = run([exe("echo_client"), "--host", "::1", "--port", port_of(address), "--message", "to python"])
+    check(r.returncode == 0 and r.stdout == b"to python", "echo_client + peers/echo_server.py over IPv6")
+    server, address = start_server([exe("udp_echo_server"), "--host", "::1", "--port", "0"])
+    check(address.startswith("[::1]:"), "udp_echo_server --host ::1 listens on %s" % address)
+    r = run([exe("udp_echo_client"), "--host", "::1", "--port", port_of(address)])
+    check(r.returncode == 0 and r.stdout == b"Hello World\n", "udp_echo_client + udp_echo_server over IPv6")
+    r = run(peer("udp_echo_client.py") + ["--host", "::1", "--port", port_of(address), "--message", "py"])
+    check(r.returncode == 0 and r.stdout == b"py\n", "peers/udp_echo_client.py + udp_echo_server over IPv6")
+
+
+@case()
+def unix():
+    for program in TCP_SERVERS:
+        path = os.path.join(TMP, program + ".sock")
+        server, address = start_server([exe(program), "--unix", path])
+        check(address == path, "%s --unix listens on the path itself (%s)" % (program, address))
+        r = run([exe("echo_client"), "--unix", path, "--message", "over unix"])
+        check(r.returncode == 0 and r.stdout == b"over unix", "%s + echo_client --unix" % program)
+        server.expect_line(r"Connected with .*")
+        if program != "echo_server_once":
+            data = big_payload(MIB)
+            r = run(peer("echo_client.py") + ["--unix", path, "--stdin"], stdin_data=data)
+            check(r.returncode == 0 and r.stdout == data, "%s + peers/echo_client.py --unix (1 MiB)" % program)
+        server.stop()
+    # A socket file left behind by a killed server does not stop the next one (remove_stale_socket).
+    path = os.path.join(TMP, "stale.sock")
+    server, _ = start_server([exe("echo_server"), "--unix", path])
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.wait(10)
+    check(os.path.exists(path), "the killed server left its socket file behind")
+    server, _ = start_server([exe("echo_server"), "--unix", path])
+    r = run([exe("echo_client"), "--unix", path, "--message", "fresh"])
+    check(r.returncode == 0 and r.stdout == b"fresh", "a new server binds the stale path and serves")
+    # The Python server over a Unix path, and netlite's client.
+    path = os.path.join(TMP, "python.sock")
+    server, _ = start_server(peer("echo_server.py") + ["--unix", path])
+    r = run([exe("echo_client"), "--unix", path, "--message", "to python"])
+    check(r.returncode == 0 and r.stdout == b"to python", "echo_client --unix + peers/echo_server.py")
+
+
+@case()
+def udp():
+    server, address = start_server([exe("udp_echo_server"), "--host", "127.0.0.1", "--port", "0"])
+    port = port_of(address)
+    r = run([exe("udp_echo_client"), "--host", "127.0.0.1", "--port", port])
+    check(r.returncode == 0 and r.stdout == b"Hello World\n", "udp_echo_client + udp_echo_server")
+    server.expect_line(r"Received from 127\.0\.0\.1:\d+")
+    r = run([exe("udp_echo_client"), "--host", "localhost", "--port", port, "--message", "by name"])
+    check(r.returncode == 0 and r.stdout == b"by name\n", "udp_echo_client --host localhost")
+    r = run(peer("udp_echo_client.py") + ["--host", "127.0.0.1", "--port", port, "--message", "from python"])
+    check(r.returncode == 0 and r.stdout == b"from python\n", "peers/udp_echo_client.py + udp_echo_server")
+    pserver, paddress = start_server(peer("udp_echo_server.py") + ["--host", "127.0.0.1", "--port", "0"])
+    r = run([exe("udp_echo_client"), "--host", "127.0.0.1", "--port", port_of(paddress), "--message", "to python"])
+    check(r.returncode == 0 and r.stdout == b"to python\n", "udp_echo_client + peers/udp_echo_server.py")
+    pserver.expect_line(r"Received from 127\.0\.0\.1:\d+")
+
+
+@case()
+def udp_client_timeout():
+    """Nobody answers (a bound UDP socket that never replies): exit 1 with one line after ~2 s."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        began = time.monotonic()
+        r = run([exe("udp_echo_client"), "--host", "127.0.0.1", "--port", silent.getsockname()[1]], timeout=10)
+        took = time.monotonic() - began
+        got = silent.recvfrom(100)[0]
+    check(r.returncode == 1 and one_line(r.stderr) and not r.stdout,
+          "udp_echo_client exits 1 with one line: %r" % r.stderr.decode().strip())
+    check(1.5 <= took <= 4.5, "it gave up after %.2f s (wanted ~2 s)" % took)
+    check(got == b"Hello World", "the datagram did reach the silent socket")
+
+
+@case()
+def socat_and_nc():
+    """socat and OpenBSD nc as clients of the netlite servers; socat as the echo server for netlite's client."""
+    socat = shutil.which("socat")
+    nc = shutil.which("nc")
+    if not socat and not nc:
+        raise Skip("neither socat nor nc is installed")
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    port = port_of(address)
+    if socat:
+        data = big_payload(MIB)
+        r = run([socat, "-t", "10", "-", "TCP4:127.0.0.1:%d" % port], stdin_data=data)
+        check(r.returncode == 0 and r.stdout == data, "socat client + echo_server_threaded (1 MiB)")
+        sserver = Process([socat, "-d", "-d", "TCP4-LISTEN:0,bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"])
+        sport = wait_for_socat_port(sserver)
+        data = big_payload(MIB)
+        r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", sport, "--message", "-"], stdin_data=data)
+        check(r.returncode == 0 and r.stdout == data, "echo_client + socat echo server (EXEC:cat, 1 MiB)")
+        r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", sport, "--message", "cat\n"])
+        check(r.returncode == 0 and r.stdout == b"cat\n" * 4, "echo_clients_threaded + socat echo server")
+        path = os.path.join(TMP, "socat.sock")
+        userver, _ = start_server([exe("echo_server"), "--unix", path])
+        r = run([socat, "-t", "10", "-", "UNIX-CONNECT:" + path], stdin_data=b"unix via socat")
+        check(r.returncode == 0 and r.stdout == b"unix via socat", "socat UNIX-CONNECT + echo_server --unix")
+        userver, uaddress = start_server([exe("udp_echo_server"), "--host", "127.0.0.1", "--port", "0"])
+        r = run([socat, "-t", "2", "-", "UDP4:127.0.0.1:%d" % port_of(uaddress)], stdin_data=b"datagram")
+        check(r.stdout == b"datagram", "socat UDP client + udp_echo_server")
+    else:
+        print("skipped: socat parts (socat is not installed)")
+    if nc:
+        r = run([nc, "-N", "127.0.0.1", str(port)], stdin_data=b"via nc\n")
+        check(r.returncode == 0 and r.stdout == b"via nc\n", "nc -N client + echo_server_threaded")
+    else:
+        print("skipped: nc parts (nc is not installed)")
+
+
+def wait_for_socat_port(process, timeout=TIMEOUT):
+    """socat -d -d logs `listening on AF=2 127.0.0.1:PORT` to stderr: read it (bounded) from a pipe."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(rb"listening on AF=\d+ [\d.]+:(\d+)", process.stderr_so_far())
+        if m:
+            return int(m.group(1))
+        if not process.alive():
+            break
+        time.sleep(0.02)
+    raise Fail("socat did not report its port")
+
+
+def main():
+    global BIN, TMP
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("case", help="one of: " + ", ".join(sorted(CASES)) + ", or 'list'")
+    parser.add_argument("--bin-dir", default=os.path.join(os.getcwd(), "build", "examples"))
+    args = parser.parse_args()
+    if args.case == "list":
+        print("\n".join(sorted(CASES)))
+        return 0
+    if args.case not in CASES:
+        print("unknown case %r" % args.case, file=sys.stderr)
+        return 2
+    BIN = os.path.abspath(args.bin_dir)
+    random.seed()
+    with tempfile.TemporaryDirectory(prefix="netlite-examples-") as tmp:
+        TMP = tmp
+        try:
+            CASES[args.case]()
+            status = 0
+        except Skip as why:
+            print("skipped: %s" % why)
+            status = SKIP
+        except Fail as why:
+            print("FAIL: %s" % why)
+            status = 1
+        except (OSError, subprocess.SubprocessError, threading.BrokenBarrierError) as why:  # e.g. a socket timeout
+            print("FAIL: %s: %s" % (type(why).__name__, why))
+            status = 1
+        finally:
+            for process in reversed(STARTED):
+                process.stop()
+                if process.proc.returncode is not None and process.proc.returncode < 0 \
+                        and -process.proc.returncode not in (signal.SIGTERM, signal.SIGKILL):
+                    print("FAIL: %s died from signal %d" % (process.argv[0], -process.proc.returncode))
+                    status = 1
+                if b"Sanitizer" in process.stderr:
+                    print("FAIL: %s: sanitizer report:\n%s" % (process.argv[0], process.stderr.decode(errors="replace")))
+                    status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
