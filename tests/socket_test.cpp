@@ -1,0 +1,901 @@
+// Socket<F, T>: descriptor ownership (open, adopt, release, close, move, destructor), close-on-exec,
+// behaviour when empty, every option's setter/getter pair, addresses, shutdown, and signal hygiene.
+#include "catch.hpp"
+
+#include <netlite/netlite.hpp>
+#include <netlite/testing.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+using namespace std::chrono_literals;
+using netlite::Datagram;
+using netlite::IPv4;
+using netlite::IPv6;
+using netlite::Socket;
+using netlite::Stream;
+using netlite::Unix;
+
+namespace Catch {
+template <>
+struct StringMaker<netlite::Error> {
+    static std::string convert(const netlite::Error& error) { return error.message(); }
+};
+template <class T>
+struct StringMaker<netlite::Result<T>> {
+    static std::string convert(const netlite::Result<T>& result) {
+        if (!result) return "error: " + result.error().message();
+        if constexpr (std::is_void_v<T>)
+            return "ok";
+        else
+            return Catch::Detail::stringify(*result);
+    }
+};
+}  // namespace Catch
+
+namespace {
+
+template <class R>
+std::string describe(const R& result) {
+    return result.has_value() ? std::string("ok") : result.error().message();
+}
+
+// REQUIRE/CHECK that a Result holds a value (evaluated once), printing the error when it does not.
+#define REQUIRE_OK(expr)                      \
+    do {                                      \
+        const auto& ok_ = (expr);             \
+        INFO(#expr << ": " << describe(ok_)); \
+        REQUIRE(ok_.has_value());             \
+    } while (false)
+#define CHECK_OK(expr)                        \
+    do {                                      \
+        const auto& ok_ = (expr);             \
+        INFO(#expr << ": " << describe(ok_)); \
+        CHECK(ok_.has_value());               \
+    } while (false)
+// CHECK that a Result failed with `code` (a std::errc or netlite::errc).
+#define CHECK_FAILS_WITH(expr, code)         \
+    do {                                     \
+        const auto& r_ = (expr);             \
+        INFO(#expr << ": " << describe(r_)); \
+        REQUIRE_FALSE(r_.has_value());       \
+        CHECK(r_.error() == (code));         \
+    } while (false)
+
+// Skips a family-parameterised test when TestType's family is IPv6 and this machine has none.
+#define SKIP_WITHOUT_IPV6(F)                                       \
+    if constexpr (std::is_same_v<F, netlite::IPv6>) {              \
+        if (!netlite::testing::available<netlite::IPv6>())         \
+            NETLITE_SKIP("IPv6 is not available on this machine"); \
+    }
+
+bool is_cloexec(int fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    return flags >= 0 && (flags & FD_CLOEXEC) != 0;
+}
+
+// True when `fd` is not an open descriptor of this process (fcntl fails with EBADF).
+bool is_closed(int fd) {
+    errno = 0;
+    const int flags = ::fcntl(fd, F_GETFD);
+    return flags == -1 && errno == EBADF;
+}
+
+// Open descriptors of this process, counted from /proc/self/fd.
+int open_fd_count() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return -1;
+    int count = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') ++count;
+    }
+    ::closedir(dir);
+    return count - 1;  // the directory stream's own descriptor
+}
+
+int socket_option(int fd, int name) {
+    int value = -1;
+    socklen_t size = sizeof value;
+    if (::getsockopt(fd, SOL_SOCKET, name, &value, &size) != 0) return -1;
+    return value;
+}
+
+unsigned loopback_index() {
+    return ::if_nametoindex("lo");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Ownership
+
+using V4Stream = Socket<IPv4, Stream>;
+using V4Datagram = Socket<IPv4, Datagram>;
+using V6Stream = Socket<IPv6, Stream>;
+using V6Datagram = Socket<IPv6, Datagram>;
+using UnixStreamSocket = Socket<Unix, Stream>;
+using UnixDatagramSocket = Socket<Unix, Datagram>;
+
+TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its family and type",
+                   "[socket][open]", V4Stream, V4Datagram, V6Stream, V6Datagram, UnixStreamSocket,
+                   UnixDatagramSocket) {
+    using F = typename TestType::family_type;
+    using T = typename TestType::type;
+    SKIP_WITHOUT_IPV6(F)
+
+    auto socket = TestType::open();
+    REQUIRE_OK(socket);
+    CHECK(socket->is_open());
+    const int fd = socket->native_handle();
+    REQUIRE(fd >= 0);
+    CHECK(is_cloexec(fd));
+    CHECK(socket_option(fd, SO_DOMAIN) == F::domain);
+    CHECK(socket_option(fd, SO_TYPE) == T::value);
+
+    // The Socket still owns it: native_handle() did not give it away.
+    CHECK(socket->native_handle() == fd);
+    CHECK(socket->is_open());
+}
+
+TEST_CASE("Socket::open_for picks the domain of the address", "[socket][open]") {
+    auto v4 = Socket<netlite::IP, Stream>::open_for(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(v4);
+    CHECK(socket_option(v4->native_handle(), SO_DOMAIN) == AF_INET);
+    CHECK(is_cloexec(v4->native_handle()));
+
+    if (!netlite::testing::available<IPv6>()) NETLITE_SKIP("IPv6 is not available on this machine");
+    auto v6 = Socket<netlite::IP, Datagram>::open_for(netlite::Address<IPv6>::loopback(0));
+    REQUIRE_OK(v6);
+    CHECK(socket_option(v6->native_handle(), SO_DOMAIN) == AF_INET6);
+    CHECK(socket_option(v6->native_handle(), SO_TYPE) == SOCK_DGRAM);
+}
+
+TEST_CASE("Descriptors from accept, try_clone and pair are close-on-exec", "[socket][cloexec]") {
+    auto listener = netlite::TcpListener<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(listener);
+    CHECK(is_cloexec(listener->native_handle()));
+    auto where = listener->local_address();
+    REQUIRE_OK(where);
+    auto client = netlite::TcpStream<IPv4>::connect(*where);
+    REQUIRE_OK(client);
+    CHECK(is_cloexec(client->native_handle()));
+
+    auto accepted = listener->accept();
+    REQUIRE_OK(accepted);
+    CHECK(is_cloexec(accepted->stream.native_handle()));
+
+    auto clone = accepted->stream.try_clone();
+    REQUIRE_OK(clone);
+    CHECK(clone->native_handle() != accepted->stream.native_handle());
+    CHECK(is_cloexec(clone->native_handle()));
+
+    auto listener_clone = listener->try_clone();
+    REQUIRE_OK(listener_clone);
+    CHECK(is_cloexec(listener_clone->native_handle()));
+
+    auto plain_clone = static_cast<const Socket<IPv4, Stream>&>(*client).try_clone();
+    REQUIRE_OK(plain_clone);
+    CHECK(is_cloexec(plain_clone->native_handle()));
+
+    auto pair = netlite::UnixStream::pair();
+    REQUIRE_OK(pair);
+    CHECK(is_cloexec(pair->first.native_handle()));
+    CHECK(is_cloexec(pair->second.native_handle()));
+
+    auto datagram_pair = netlite::UnixDatagram::pair();
+    REQUIRE_OK(datagram_pair);
+    CHECK(is_cloexec(datagram_pair->first.native_handle()));
+    CHECK(is_cloexec(datagram_pair->second.native_handle()));
+}
+
+TEST_CASE("The destructor closes the descriptor", "[socket][ownership]") {
+    int fd = -1;
+    {
+        auto socket = V4Stream::open();
+        REQUIRE_OK(socket);
+        fd = socket->native_handle();
+        REQUIRE_FALSE(is_closed(fd));
+    }
+    // Checked at once, on this thread: nothing could have reused the number in between.
+    CHECK(is_closed(fd));
+
+    {
+        auto pair = netlite::UnixStream::pair();
+        REQUIRE_OK(pair);
+        const int a = pair->first.native_handle();
+        const int b = pair->second.native_handle();
+        pair->first = netlite::UnixStream();  // move-assigning an empty stream closes the old one
+        pair->second = netlite::UnixStream();
+        CHECK(is_closed(a));
+        CHECK(is_closed(b));
+    }
+}
+
+TEST_CASE("close() closes, reports success and leaves the socket empty", "[socket][ownership]") {
+    auto socket = UnixStreamSocket::open();
+    REQUIRE_OK(socket);
+    const int fd = socket->native_handle();
+
+    auto closed = socket->close();
+    CHECK_OK(closed);
+    CHECK(is_closed(fd));
+    CHECK_FALSE(socket->is_open());
+    CHECK(socket->native_handle() == -1);
+
+    auto again = socket->close();
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error() == std::errc::bad_file_descriptor);
+    CHECK(std::string(again.error().operation()) == "close");
+}
+
+TEST_CASE("release() empties the socket and hands the descriptor to the caller", "[socket][ownership]") {
+    int fd = -1;
+    {
+        auto socket = V4Datagram::open();
+        REQUIRE_OK(socket);
+        const int owned = socket->native_handle();
+        fd = socket->release();
+        CHECK(fd == owned);
+        CHECK_FALSE(socket->is_open());
+        CHECK(socket->native_handle() == -1);
+        CHECK_FAILS_WITH(socket->close(), std::errc::bad_file_descriptor);
+    }
+    // The Socket is gone but the descriptor is still open: it is ours now.
+    REQUIRE_FALSE(is_closed(fd));
+    CHECK(socket_option(fd, SO_TYPE) == SOCK_DGRAM);
+    CHECK(::close(fd) == 0);
+}
+
+TEST_CASE("The explicit constructor adopts a descriptor", "[socket][ownership]") {
+    static_assert(!std::is_convertible_v<int, V4Stream>, "adopting a descriptor must be explicit");
+    static_assert(std::is_nothrow_constructible_v<V4Stream, int>);
+    static_assert(!std::is_copy_constructible_v<V4Stream> && !std::is_copy_assignable_v<V4Stream>);
+    static_assert(std::is_nothrow_move_constructible_v<V4Stream> &&
+                  std::is_nothrow_move_assignable_v<V4Stream>);
+
+    const int raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(raw >= 0);
+    {
+        V4Stream socket(raw);
+        CHECK(socket.is_open());
+        CHECK(socket.native_handle() == raw);
+        // It works as a socket of that family.
+        auto bound = netlite::TcpListener<IPv4>(std::move(socket));
+        CHECK_FALSE(socket.is_open());
+        CHECK(bound.native_handle() == raw);
+        CHECK_OK(bound.set_reuse_address(true));
+    }
+    CHECK(is_closed(raw));
+
+    V4Stream empty;
+    CHECK_FALSE(empty.is_open());
+    CHECK(empty.native_handle() == -1);
+}
+
+TEST_CASE("Moving a socket moves ownership", "[socket][ownership]") {
+    SECTION("move construction empties the source") {
+        auto opened = V4Stream::open();
+        REQUIRE_OK(opened);
+        const int fd = opened->native_handle();
+        V4Stream moved(std::move(*opened));
+        CHECK_FALSE(opened->is_open());
+        CHECK(opened->native_handle() == -1);
+        CHECK(moved.native_handle() == fd);
+        CHECK_FALSE(is_closed(fd));
+    }
+    SECTION("move assignment over an open socket closes the old descriptor") {
+        auto first = V4Stream::open();
+        auto second = V4Stream::open();
+        REQUIRE_OK(first);
+        REQUIRE_OK(second);
+        const int old_fd = first->native_handle();
+        const int kept_fd = second->native_handle();
+        const int before = open_fd_count();
+
+        *first = std::move(*second);
+        CHECK(is_closed(old_fd));
+        CHECK(open_fd_count() == before - 1);
+        CHECK(first->native_handle() == kept_fd);
+        CHECK_FALSE(second->is_open());
+        CHECK_FALSE(is_closed(kept_fd));
+    }
+    SECTION("move assignment into an empty socket closes nothing") {
+        auto source = UnixStreamSocket::open();
+        REQUIRE_OK(source);
+        const int fd = source->native_handle();
+        const int before = open_fd_count();
+        UnixStreamSocket target;
+        target = std::move(*source);
+        CHECK(open_fd_count() == before);
+        CHECK(target.native_handle() == fd);
+        CHECK_FALSE(source->is_open());
+    }
+    SECTION("self move assignment keeps the descriptor") {
+        auto socket = V4Stream::open();
+        REQUIRE_OK(socket);
+        const int fd = socket->native_handle();
+        V4Stream& alias = *socket;
+        *socket = std::move(alias);
+        CHECK(socket->native_handle() == fd);
+        CHECK_FALSE(is_closed(fd));
+    }
+}
+
+TEST_CASE("Every call on an empty or moved-from socket fails with EBADF", "[socket][ownership]") {
+    auto opened = netlite::TcpStream<IPv4>::open();
+    REQUIRE_OK(opened);
+    netlite::TcpStream<IPv4> stream(std::move(*opened));
+    netlite::TcpStream<IPv4> thief(std::move(stream));  // `stream` is moved-from now
+    REQUIRE(thief.is_open());
+    netlite::TcpStream<IPv4> fresh;  // never opened
+    const auto bad = std::errc::bad_file_descriptor;
+
+    for (netlite::TcpStream<IPv4>* s : {&stream, &fresh}) {
+        CHECK_FALSE(s->is_open());
+        CHECK(s->native_handle() == -1);
+        CHECK_FAILS_WITH(s->local_address(), bad);
+        CHECK_FAILS_WITH(s->peer_address(), bad);
+        CHECK_FAILS_WITH(s->shutdown(netlite::Shutdown::both), bad);
+        CHECK_FAILS_WITH(s->try_clone(), bad);
+        CHECK_FAILS_WITH(s->set_reuse_address(true), bad);
+        CHECK_FAILS_WITH(s->reuse_address(), bad);
+        CHECK_FAILS_WITH(s->set_nodelay(true), bad);
+        CHECK_FAILS_WITH(s->nodelay(), bad);
+        CHECK_FAILS_WITH(s->set_keepalive_params({}), bad);
+        CHECK_FAILS_WITH(s->keepalive_params(), bad);
+        CHECK_FAILS_WITH(s->set_linger(1s), bad);
+        CHECK_FAILS_WITH(s->linger(), bad);
+        CHECK_FAILS_WITH(s->send_buffer_size(), bad);
+        CHECK_FAILS_WITH(s->set_ttl(10), bad);
+        CHECK_FAILS_WITH(s->ttl(), bad);
+        CHECK_FAILS_WITH(s->set_read_timeout(100ms), bad);
+        CHECK_FAILS_WITH(s->read_timeout(), bad);
+        CHECK_FAILS_WITH(s->set_nonblocking(true), bad);
+        CHECK_FAILS_WITH(s->nonblocking(), bad);
+        CHECK_FAILS_WITH(s->take_error(), bad);
+        std::array<char, 4> buffer{};
+        CHECK_FAILS_WITH(s->read(buffer), bad);
+        CHECK_FAILS_WITH(s->peek(buffer), bad);
+        CHECK_FAILS_WITH(s->write("data"), bad);
+        CHECK_FAILS_WITH(s->write_all("data"), bad);
+        CHECK_FAILS_WITH(s->read_exact(buffer), bad);
+        CHECK_FAILS_WITH(s->write_vectored({netlite::ConstBuffer("a"), netlite::ConstBuffer("b")}), bad);
+        CHECK_FAILS_WITH(s->close(), bad);
+        CHECK_FALSE(s->is_open());
+    }
+
+    netlite::TcpListener<IPv4> listener;
+    CHECK_FAILS_WITH(listener.accept(), bad);
+    netlite::UdpSocket<IPv4> udp;
+    CHECK_FAILS_WITH(udp.send_to("x", netlite::Address<IPv4>::loopback(9)), bad);
+    CHECK_FAILS_WITH(udp.multicast_ttl(), bad);
+    netlite::UdpSocket<IPv6> udp6;
+    CHECK_FAILS_WITH(udp6.multicast_interface(), bad);
+    CHECK_FAILS_WITH(udp6.ipv6_only(), bad);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+
+TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V4Stream, V4Datagram, V6Stream,
+                   V6Datagram, UnixStreamSocket, UnixDatagramSocket) {
+    using F = typename TestType::family_type;
+    SKIP_WITHOUT_IPV6(F)
+    auto socket = TestType::open();
+    REQUIRE_OK(socket);
+
+    SECTION("reuse_address") {
+        REQUIRE_OK(socket->set_reuse_address(true));
+        CHECK(socket->reuse_address() == true);
+        REQUIRE_OK(socket->set_reuse_address(false));
+        CHECK(socket->reuse_address() == false);
+    }
+    SECTION("linger") {
+        auto initial = socket->linger();
+        REQUIRE_OK(initial);
+        CHECK_FALSE(initial->has_value());
+        REQUIRE_OK(socket->set_linger(3s));
+        auto on = socket->linger();
+        REQUIRE_OK(on);
+        REQUIRE(on->has_value());
+        CHECK(**on == 3s);
+        REQUIRE_OK(socket->set_linger(0s));
+        auto zero = socket->linger();
+        REQUIRE_OK(zero);
+        REQUIRE(zero->has_value());
+        CHECK(**zero == 0s);
+        REQUIRE_OK(socket->set_linger(std::nullopt));
+        auto off = socket->linger();
+        REQUIRE_OK(off);
+        CHECK_FALSE(off->has_value());
+    }
+    SECTION("send and receive buffer sizes are at least what was set") {
+        constexpr int wanted = 48 * 1024;
+        REQUIRE_OK(socket->set_send_buffer_size(wanted));
+        auto send = socket->send_buffer_size();
+        REQUIRE_OK(send);
+        CHECK(*send >= wanted);
+        REQUIRE_OK(socket->set_recv_buffer_size(wanted));
+        auto recv = socket->recv_buffer_size();
+        REQUIRE_OK(recv);
+        CHECK(*recv >= wanted);
+        // A different request gives a different answer: the getter reads the kernel, not a cache.
+        REQUIRE_OK(socket->set_recv_buffer_size(wanted / 4));
+        auto smaller = socket->recv_buffer_size();
+        REQUIRE_OK(smaller);
+        CHECK(*smaller >= wanted / 4);
+        CHECK(*smaller < *recv);
+    }
+    SECTION("read and write timeouts") {
+        auto none = socket->read_timeout();
+        REQUIRE_OK(none);
+        CHECK_FALSE(none->has_value());
+
+        REQUIRE_OK(socket->set_read_timeout(250ms));
+        auto read = socket->read_timeout();
+        REQUIRE_OK(read);
+        REQUIRE(read->has_value());
+        // The kernel keeps it in clock ticks, rounded up: allow one tick (at most 10 ms) more.
+        CHECK(**read >= 250ms);
+        CHECK(**read <= 260ms);
+
+        REQUIRE_OK(socket->set_write_timeout(1500ms));
+        auto write = socket->write_timeout();
+        REQUIRE_OK(write);
+        REQUIRE(write->has_value());
+        CHECK(**write >= 1500ms);
+        CHECK(**write <= 1510ms);
+
+        REQUIRE_OK(socket->set_read_timeout(std::nullopt));
+        auto cleared = socket->read_timeout();
+        REQUIRE_OK(cleared);
+        CHECK_FALSE(cleared->has_value());
+        // The write timeout was left alone.
+        auto still = socket->write_timeout();
+        REQUIRE_OK(still);
+        CHECK(still->has_value());
+
+        CHECK_FAILS_WITH(socket->set_read_timeout(0ms), std::errc::invalid_argument);
+        CHECK_FAILS_WITH(socket->set_write_timeout(0ms), std::errc::invalid_argument);
+        CHECK_FAILS_WITH(socket->set_read_timeout(-5ms), std::errc::invalid_argument);
+        // A rejected timeout changed nothing.
+        auto unchanged = socket->write_timeout();
+        REQUIRE_OK(unchanged);
+        REQUIRE(unchanged->has_value());
+        CHECK(**unchanged >= 1500ms);
+    }
+    SECTION("nonblocking") {
+        CHECK(socket->nonblocking() == false);
+        REQUIRE_OK(socket->set_nonblocking(true));
+        CHECK(socket->nonblocking() == true);
+        CHECK((::fcntl(socket->native_handle(), F_GETFL) & O_NONBLOCK) != 0);
+        REQUIRE_OK(socket->set_nonblocking(true));  // idempotent
+        CHECK(socket->nonblocking() == true);
+        REQUIRE_OK(socket->set_nonblocking(false));
+        CHECK(socket->nonblocking() == false);
+        CHECK((::fcntl(socket->native_handle(), F_GETFL) & O_NONBLOCK) == 0);
+    }
+    SECTION("take_error on a fresh socket is empty") {
+        auto error = socket->take_error();
+        REQUIRE_OK(error);
+        CHECK_FALSE(*error);
+    }
+}
+
+TEMPLATE_TEST_CASE("Stream options round-trip", "[socket][options]", V4Stream, V6Stream, UnixStreamSocket) {
+    using F = typename TestType::family_type;
+    SKIP_WITHOUT_IPV6(F)
+    auto socket = TestType::open();
+    REQUIRE_OK(socket);
+
+    REQUIRE_OK(socket->set_keepalive(true));
+    CHECK(socket->keepalive() == true);
+    REQUIRE_OK(socket->set_keepalive(false));
+    CHECK(socket->keepalive() == false);
+
+    if constexpr (netlite::InternetFamily<F>) {
+        REQUIRE_OK(socket->set_nodelay(true));
+        CHECK(socket->nodelay() == true);
+        REQUIRE_OK(socket->set_nodelay(false));
+        CHECK(socket->nodelay() == false);
+
+        const netlite::KeepAliveParams wanted{61s, 7s, 4};
+        REQUIRE_OK(socket->set_keepalive_params(wanted));
+        auto params = socket->keepalive_params();
+        REQUIRE_OK(params);
+        CHECK(params->idle == 61s);
+        CHECK(params->interval == 7s);
+        CHECK(params->count == 4);
+
+        CHECK_FAILS_WITH(socket->set_keepalive_params({0s, 7s, 4}), std::errc::invalid_argument);
+        CHECK_FAILS_WITH(socket->set_keepalive_params({61s, 7s, 0}), std::errc::invalid_argument);
+
+        REQUIRE_OK(socket->set_reuse_port(true));
+        CHECK(socket->reuse_port() == true);
+        REQUIRE_OK(socket->set_reuse_port(false));
+        CHECK(socket->reuse_port() == false);
+
+        REQUIRE_OK(socket->set_ttl(17));
+        CHECK(socket->ttl() == 17);
+        REQUIRE_OK(socket->set_ttl(255));
+        CHECK(socket->ttl() == 255);
+        CHECK_FAILS_WITH(socket->set_ttl(256), std::errc::invalid_argument);
+        CHECK(socket->ttl() == 255);
+    }
+}
+
+TEST_CASE("take_error reports a pending error once, then nothing", "[socket][options]") {
+    // A connected UDP socket learns from ICMP "port unreachable" that nobody listens at its peer's port.
+    auto gone = netlite::UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(gone);
+    auto gone_address = gone->local_address();
+    REQUIRE_OK(gone_address);
+    REQUIRE_OK(gone->close());
+
+    auto socket = netlite::UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(socket);
+    REQUIRE_OK(socket->connect(*gone_address));
+    REQUIRE_OK(socket->send("anyone?"));
+    // Wait (bounded) until the error is pending: poll reports POLLERR.
+    pollfd entry{socket->native_handle(), 0, 0};
+    REQUIRE(::poll(&entry, 1, 5000) == 1);
+    REQUIRE((entry.revents & POLLERR) != 0);
+
+    auto pending = socket->take_error();
+    REQUIRE_OK(pending);
+    CHECK(*pending == std::errc::connection_refused);
+    auto cleared = socket->take_error();
+    REQUIRE_OK(cleared);
+    CHECK_FALSE(*cleared);
+}
+
+TEST_CASE("ipv6_only round-trips", "[socket][options]") {
+    if (!netlite::testing::available<IPv6>()) NETLITE_SKIP("IPv6 is not available on this machine");
+    auto socket = V6Stream::open();
+    REQUIRE_OK(socket);
+    REQUIRE_OK(socket->set_ipv6_only(true));
+    CHECK(socket->ipv6_only() == true);
+    REQUIRE_OK(socket->set_ipv6_only(false));
+    CHECK(socket->ipv6_only() == false);
+
+    // Address<IP> sockets of the IPv6 domain have it too.
+    auto dual = Socket<netlite::IP, Datagram>::open_for(netlite::Address<IPv6>::any(0));
+    REQUIRE_OK(dual);
+    REQUIRE_OK(dual->set_ipv6_only(true));
+    CHECK(dual->ipv6_only() == true);
+
+    // An IP socket of the IPv4 domain has no such option.
+    auto v4 = Socket<netlite::IP, Stream>::open_for(netlite::Address<IPv4>::any(0));
+    REQUIRE_OK(v4);
+    CHECK_FALSE(v4->set_ipv6_only(true).has_value());
+}
+
+TEMPLATE_TEST_CASE("Datagram options round-trip", "[socket][options][udp]", IPv4, IPv6) {
+    SKIP_WITHOUT_IPV6(TestType)
+    auto socket = netlite::UdpSocket<TestType>::open();
+    REQUIRE_OK(socket);
+
+    SECTION("broadcast") {
+        CHECK(socket->broadcast() == false);
+        REQUIRE_OK(socket->set_broadcast(true));
+        CHECK(socket->broadcast() == true);
+        REQUIRE_OK(socket->set_broadcast(false));
+        CHECK(socket->broadcast() == false);
+    }
+    SECTION("unicast ttl") {
+        REQUIRE_OK(socket->set_ttl(3));
+        CHECK(socket->ttl() == 3);
+        REQUIRE_OK(socket->set_ttl(200));
+        CHECK(socket->ttl() == 200);
+        CHECK_FAILS_WITH(socket->set_ttl(300), std::errc::invalid_argument);
+    }
+    SECTION("multicast ttl") {
+        REQUIRE_OK(socket->set_multicast_ttl(9));
+        CHECK(socket->multicast_ttl() == 9);
+        REQUIRE_OK(socket->set_multicast_ttl(0));
+        CHECK(socket->multicast_ttl() == 0);
+        CHECK_FAILS_WITH(socket->set_multicast_ttl(256), std::errc::invalid_argument);
+        CHECK(socket->multicast_ttl() == 0);
+    }
+    SECTION("multicast loop") {
+        REQUIRE_OK(socket->set_multicast_loop(false));
+        CHECK(socket->multicast_loop() == false);
+        REQUIRE_OK(socket->set_multicast_loop(true));
+        CHECK(socket->multicast_loop() == true);
+    }
+    SECTION("multicast interface") {
+        const unsigned lo = loopback_index();
+        REQUIRE(lo != 0);
+        REQUIRE_OK(socket->set_multicast_interface(lo));
+        if constexpr (std::is_same_v<TestType, IPv6>) {
+            CHECK(socket->multicast_interface() == lo);
+            REQUIRE_OK(socket->set_multicast_interface(0));
+            CHECK(socket->multicast_interface() == 0u);
+        }
+        // An interface index no machine has is refused.
+        CHECK_FALSE(socket->set_multicast_interface(0x7ffffff0u).has_value());
+    }
+}
+
+TEMPLATE_TEST_CASE("join_multicast and leave_multicast on the loopback interface",
+                   "[socket][options][multicast]", IPv4, IPv6) {
+    SKIP_WITHOUT_IPV6(TestType)
+    const unsigned lo = loopback_index();
+    REQUIRE(lo != 0);
+    auto socket = netlite::UdpSocket<TestType>::open();
+    REQUIRE_OK(socket);
+
+    netlite::Address<TestType> group;
+    netlite::Address<TestType> unicast;
+    if constexpr (std::is_same_v<TestType, IPv4>) {
+        group = *netlite::Address<IPv4>::parse("239.255.77.77", 0);
+        unicast = netlite::Address<IPv4>::loopback(0);
+    } else {
+        group = *netlite::Address<IPv6>::parse("ff15::7777", 0);
+        unicast = netlite::Address<IPv6>::loopback(0);
+    }
+
+    auto joined = socket->join_multicast(group, lo);
+    if (!joined &&
+        (joined.error() == std::errc::no_such_device || joined.error() == std::errc::address_not_available ||
+         joined.error() == std::errc::operation_not_permitted)) {
+        NETLITE_SKIP("the kernel refused to join a multicast group on lo: " << joined.error().message());
+    }
+    REQUIRE_OK(joined);
+    // Joining the same group on the same interface twice is refused.
+    CHECK_FALSE(socket->join_multicast(group, lo).has_value());
+    CHECK_OK(socket->leave_multicast(group, lo));
+    // Not a member any more.
+    auto again = socket->leave_multicast(group, lo);
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error() == std::errc::address_not_available);
+    // A unicast address is no group.
+    CHECK_FALSE(socket->join_multicast(unicast, lo).has_value());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Addresses and shutdown
+
+TEMPLATE_TEST_CASE("local_address and peer_address of a connection", "[socket][address]", IPv4, IPv6) {
+    SKIP_WITHOUT_IPV6(TestType)
+    auto unbound = netlite::TcpStream<TestType>::open();
+    REQUIRE_OK(unbound);
+    CHECK_FAILS_WITH(unbound->peer_address(), std::errc::not_connected);
+    auto unbound_name = unbound->local_address();
+    REQUIRE_OK(unbound_name);
+    CHECK(unbound_name->port() == 0);
+
+    auto listener = netlite::TcpListener<TestType>::bind(netlite::testing::loopback<TestType>());
+    REQUIRE_OK(listener);
+    auto where = listener->local_address();
+    REQUIRE_OK(where);
+    CHECK(where->port() != 0);
+    CHECK(where->is_loopback());
+    CHECK_FAILS_WITH(listener->peer_address(), std::errc::not_connected);
+
+    auto client = netlite::TcpStream<TestType>::connect(*where);
+    REQUIRE_OK(client);
+    auto accepted = listener->accept();
+    REQUIRE_OK(accepted);
+
+    auto client_local = client->local_address();
+    auto client_peer = client->peer_address();
+    auto server_local = accepted->stream.local_address();
+    auto server_peer = accepted->stream.peer_address();
+    REQUIRE_OK(client_local);
+    REQUIRE_OK(client_peer);
+    REQUIRE_OK(server_local);
+    REQUIRE_OK(server_peer);
+    CHECK(*client_peer == *where);
+    CHECK(*server_local == *where);
+    CHECK(*server_peer == *client_local);
+    CHECK(accepted->peer == *client_local);
+    CHECK(client_local->port() != where->port());
+}
+
+TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][unix]") {
+    auto temp = netlite::testing::TempPath::create();
+    REQUIRE_OK(temp);
+    auto listener = netlite::UnixListener::bind(temp->path());
+    REQUIRE_OK(listener);
+    auto where = listener->local_address();
+    REQUIRE_OK(where);
+    CHECK(where->path() == temp->path());
+
+    auto client = netlite::UnixStream::connect(temp->path());
+    REQUIRE_OK(client);
+    auto peer = client->peer_address();
+    REQUIRE_OK(peer);
+    CHECK(peer->path() == temp->path());
+    auto local = client->local_address();
+    REQUIRE_OK(local);
+    CHECK(local->is_unnamed());
+
+    auto pair = netlite::UnixStream::pair();
+    REQUIRE_OK(pair);
+    auto pair_peer = pair->first.peer_address();
+    REQUIRE_OK(pair_peer);
+    CHECK(pair_peer->is_unnamed());
+}
+
+TEMPLATE_TEST_CASE("shutdown closes one direction and keeps the descriptor", "[socket][shutdown]", IPv4, IPv6,
+                   Unix) {
+    SKIP_WITHOUT_IPV6(TestType)
+    auto pair = netlite::testing::loopback_pair<TestType>();
+    REQUIRE_OK(pair);
+    auto& [client, server] = *pair;
+    std::array<char, 16> buffer{};
+
+    SECTION("write: the peer reads end of stream, the other direction still works") {
+        REQUIRE_OK(client.shutdown(netlite::Shutdown::write));
+        CHECK(client.is_open());
+        CHECK(server.read(buffer) == std::size_t{0});
+        CHECK_FAILS_WITH(client.write("late"), std::errc::broken_pipe);
+        REQUIRE_OK(server.write_all("back"));
+        REQUIRE_OK(client.read_exact(netlite::MutableBuffer(buffer.data(), 4)));
+        CHECK(std::string(buffer.data(), 4) == "back");
+    }
+    SECTION("both: reads end at once") {
+        REQUIRE_OK(client.shutdown(netlite::Shutdown::both));
+        CHECK(client.read(buffer) == std::size_t{0});
+        CHECK(server.read(buffer) == std::size_t{0});
+    }
+    SECTION("an unconnected TCP socket is not connected") {
+        if constexpr (std::is_same_v<TestType, Unix>)
+            return;  // Linux lets an unconnected Unix socket shut down
+        auto lone = netlite::Socket<TestType, Stream>::open();
+        REQUIRE_OK(lone);
+        CHECK_FAILS_WITH(lone->shutdown(netlite::Shutdown::read), std::errc::not_connected);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Signals
+
+namespace {
+
+struct Disposition {
+    void (*handler)(int);
+    int flags;
+    bool operator==(const Disposition&) const = default;
+};
+
+// Every standard signal's disposition (SIGKILL and SIGSTOP cannot change and are left out).
+std::vector<std::pair<int, Disposition>> dispositions() {
+    std::vector<std::pair<int, Disposition>> all;
+    for (int signal = 1; signal < 32; ++signal) {
+        if (signal == SIGKILL || signal == SIGSTOP) continue;
+        struct sigaction action {};
+        if (::sigaction(signal, nullptr, &action) != 0) continue;
+        all.push_back({signal, Disposition{action.sa_handler, action.sa_flags}});
+    }
+    return all;
+}
+
+Disposition sigpipe_disposition() {
+    struct sigaction action {};
+    ::sigaction(SIGPIPE, nullptr, &action);
+    return Disposition{action.sa_handler, action.sa_flags};
+}
+
+bool is_peer_gone(const netlite::Error& error) {
+    return error == std::errc::broken_pipe || error == std::errc::connection_reset;
+}
+
+}  // namespace
+
+TEST_CASE("netlite never changes a signal disposition, and a closed peer gives EPIPE, not SIGPIPE",
+          "[socket][signals]") {
+    // If SIGPIPE arrived ignored from the parent process, restore the default for this test so that a
+    // stray SIGPIPE would kill the test binary: the test then really shows MSG_NOSIGNAL at work.
+    struct sigaction inherited {};
+    REQUIRE(::sigaction(SIGPIPE, nullptr, &inherited) == 0);
+    struct Restore {
+        struct sigaction saved;
+        bool active;
+        ~Restore() {
+            if (active) ::sigaction(SIGPIPE, &saved, nullptr);
+        }
+    } restore{inherited, inherited.sa_handler == SIG_IGN};
+    if (restore.active) {
+        WARN("SIGPIPE was inherited as ignored; the default disposition is restored for this test");
+        struct sigaction defaults {};
+        defaults.sa_handler = SIG_DFL;
+        sigemptyset(&defaults.sa_mask);
+        REQUIRE(::sigaction(SIGPIPE, &defaults, nullptr) == 0);
+    }
+
+    const auto before = dispositions();
+    const Disposition pipe_before = sigpipe_disposition();
+    CHECK(pipe_before.handler == SIG_DFL);
+
+    const std::string payload(64 * 1024, 'x');
+
+    // Unix pair: the peer is closed, so every write fails with EPIPE.
+    {
+        auto pair = netlite::UnixStream::pair();
+        REQUIRE_OK(pair);
+        REQUIRE_OK(pair->second.close());
+        auto written = pair->first.write(payload);
+        REQUIRE_FALSE(written.has_value());
+        CHECK(written.error() == std::errc::broken_pipe);
+        auto all = pair->first.write_all(payload);
+        REQUIRE_FALSE(all.has_value());
+        CHECK(all.error() == std::errc::broken_pipe);
+        CHECK(all.error().bytes_transferred() == 0);
+        auto vectored =
+            pair->first.write_vectored({netlite::ConstBuffer("a"), netlite::ConstBuffer(payload)});
+        REQUIRE_FALSE(vectored.has_value());
+        CHECK(vectored.error() == std::errc::broken_pipe);
+    }
+    // Unix datagram pair with the peer gone.
+    {
+        auto pair = netlite::UnixDatagram::pair();
+        REQUIRE_OK(pair);
+        REQUIRE_OK(pair->second.close());
+        auto sent = pair->first.send("ping");
+        REQUIRE_FALSE(sent.has_value());
+        INFO(sent.error().message());
+        CHECK((sent.error() == std::errc::broken_pipe || sent.error() == std::errc::connection_refused));
+    }
+    // TCP: the peer resets (linger 0), then the writer keeps writing.
+    for (int round = 0; round < 2; ++round) {
+        auto pair = netlite::testing::loopback_pair<IPv4>();
+        REQUIRE_OK(pair);
+        auto& [client, server] = *pair;
+        if (round == 0) REQUIRE_OK(server.set_linger(0s));
+        REQUIRE_OK(server.close());
+        // Without linger the first write may still be accepted (the reset comes back in answer to it);
+        // a bounded number of writes must end in EPIPE or ECONNRESET.
+        std::optional<netlite::Error> failure;
+        for (int attempt = 0; attempt < 100 && !failure; ++attempt) {
+            auto written = client.write(payload);
+            if (!written) failure = written.error();
+        }
+        REQUIRE(failure.has_value());
+        INFO(failure->message());
+        CHECK(is_peer_gone(*failure));
+        CHECK(std::string(failure->operation()) == "send");
+        auto again = client.write_all(payload);
+        REQUIRE_FALSE(again.has_value());
+        CHECK(is_peer_gone(again.error()));
+        auto vectored = client.write_vectored({netlite::ConstBuffer(payload)});
+        REQUIRE_FALSE(vectored.has_value());
+        CHECK(is_peer_gone(vectored.error()));
+    }
+    // Plenty of other calls.
+    {
+        auto listener = netlite::TcpListener<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+        REQUIRE_OK(listener);
+        auto where = listener->local_address();
+        REQUIRE_OK(where);
+        auto client = netlite::TcpStream<IPv4>::connect(*where, 2s);
+        REQUIRE_OK(client);
+        CHECK_OK(client->set_nodelay(true));
+        CHECK_OK(client->set_read_timeout(50ms));
+        std::array<char, 8> buffer{};
+        CHECK_FAILS_WITH(client->read(buffer), std::errc::timed_out);
+        auto udp = netlite::UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+        REQUIRE_OK(udp);
+        CHECK_OK(udp->set_multicast_loop(true));
+        (void)netlite::testing::available<IPv6>();
+        (void)netlite::resolve<netlite::IP>("localhost", 80);
+    }
+
+    CHECK(sigpipe_disposition() == pipe_before);
+    CHECK(dispositions() == before);
+}

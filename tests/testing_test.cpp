@@ -1,0 +1,338 @@
+// netlite/testing.hpp: TempPath (scoped socket paths), loopback<F>(), loopback_pair<F>(), available<F>()
+// and available_families().
+#include "catch.hpp"
+
+#include <netlite/netlite.hpp>
+#include <netlite/testing.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+using netlite::IPv4;
+using netlite::IPv6;
+using netlite::Unix;
+using netlite::testing::TempPath;
+
+namespace Catch {
+template <>
+struct StringMaker<netlite::Error> {
+    static std::string convert(const netlite::Error& error) { return error.message(); }
+};
+}  // namespace Catch
+
+namespace {
+
+template <class R>
+std::string describe(const R& result) {
+    return result.has_value() ? std::string("ok") : result.error().message();
+}
+
+#define REQUIRE_OK(expr)                      \
+    do {                                      \
+        const auto& ok_ = (expr);             \
+        INFO(#expr << ": " << describe(ok_)); \
+        REQUIRE(ok_.has_value());             \
+    } while (false)
+
+#define SKIP_WITHOUT_IPV6(F)                                       \
+    if constexpr (std::is_same_v<F, netlite::IPv6>) {              \
+        if (!netlite::testing::available<netlite::IPv6>())         \
+            NETLITE_SKIP("IPv6 is not available on this machine"); \
+    }
+
+bool exists(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0;
+}
+
+bool is_directory(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+bool is_socket(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
+std::string parent_of(const std::string& path) {
+    return path.substr(0, path.rfind('/'));
+}
+
+std::string base_name(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+int open_fd_count() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return -1;
+    int count = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') ++count;
+    }
+    ::closedir(dir);
+    return count - 1;  // the directory stream's own descriptor
+}
+
+// Whether a stream socket of `domain` can bind its loopback address, asked of the OS directly.
+bool can_bind_loopback(int domain) {
+    const int fd = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int result = -1;
+    if (domain == AF_INET) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        result = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    } else {
+        sockaddr_in6 address{};
+        address.sin6_family = AF_INET6;
+        address.sin6_addr = in6addr_loopback;
+        result = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    }
+    ::close(fd);
+    return result == 0;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// TempPath
+
+TEST_CASE("TempPath makes a private directory and a socket path in it", "[testing][temppath]") {
+    auto temp = TempPath::create();
+    REQUIRE_OK(temp);
+    const std::string path = temp->path();
+    const std::string dir = parent_of(path);
+    REQUIRE_FALSE(path.empty());
+    CHECK(path.front() == '/');
+    CHECK(base_name(path) == "socket");
+    CHECK(is_directory(dir));
+    CHECK_FALSE(exists(path));  // nothing is created until a socket binds it
+    CHECK(base_name(dir).rfind("netlite-", 0) == 0);
+    // Private: only the owner may enter it.
+    struct stat info {};
+    REQUIRE(::stat(dir.c_str(), &info) == 0);
+    CHECK((info.st_mode & 077) == 0);
+
+    auto address = temp->address();
+    CHECK(address.path() == path);
+    CHECK_FALSE(address.is_abstract());
+
+    auto other = TempPath::create();
+    REQUIRE_OK(other);
+    CHECK(other->path() != path);
+    CHECK(parent_of(other->path()) != dir);
+}
+
+TEST_CASE("TempPath takes a file name", "[testing][temppath]") {
+    auto temp = TempPath::create("server.sock");
+    REQUIRE_OK(temp);
+    CHECK(base_name(temp->path()) == "server.sock");
+    CHECK(is_directory(parent_of(temp->path())));
+
+    auto too_long = TempPath::create(std::string(netlite::Address<Unix>::max_path, 'n'));
+    REQUIRE_FALSE(too_long.has_value());
+    CHECK(too_long.error() == netlite::errc::path_too_long);
+}
+
+TEST_CASE("TempPath's destructor removes the directory and a socket bound in it", "[testing][temppath]") {
+    std::string path;
+    std::string dir;
+    SECTION("with the listener closed first") {
+        {
+            auto temp = TempPath::create();
+            REQUIRE_OK(temp);
+            path = temp->path();
+            dir = parent_of(path);
+            {
+                auto listener = netlite::UnixListener::bind(temp->path());
+                REQUIRE_OK(listener);
+                CHECK(is_socket(path));
+            }
+            CHECK(is_socket(path));  // a closed listener leaves its file behind
+        }
+        CHECK_FALSE(exists(path));
+        CHECK_FALSE(exists(dir));
+    }
+    SECTION("with the listener still open") {
+        auto listener = netlite::Result<netlite::UnixListener>();
+        {
+            auto temp = TempPath::create();
+            REQUIRE_OK(temp);
+            path = temp->path();
+            dir = parent_of(path);
+            listener = netlite::UnixListener::bind(temp->path());
+            REQUIRE_OK(listener);
+        }
+        CHECK_FALSE(exists(path));
+        CHECK_FALSE(exists(dir));
+        CHECK(listener->is_open());
+    }
+    SECTION("when nothing was bound") {
+        {
+            auto temp = TempPath::create();
+            REQUIRE_OK(temp);
+            path = temp->path();
+            dir = parent_of(path);
+        }
+        CHECK_FALSE(exists(dir));
+    }
+}
+
+TEST_CASE("TempPath moves", "[testing][temppath]") {
+    auto made = TempPath::create();
+    REQUIRE_OK(made);
+    const std::string path = made->path();
+    const std::string dir = parent_of(path);
+    std::optional<TempPath> source(std::move(*made));
+
+    SECTION("construction: the source is empty and its destruction removes nothing") {
+        {
+            TempPath target(std::move(*source));
+            CHECK(source->path().empty());
+            CHECK(target.path() == path);
+            { TempPath drained(std::move(*source)); }  // moving an empty one is harmless
+            source.reset();                            // destroys the moved-from one
+            CHECK(is_directory(dir));
+            auto listener = netlite::UnixListener::bind(target.path());
+            REQUIRE_OK(listener);
+            CHECK(is_socket(path));
+        }
+        CHECK_FALSE(exists(path));
+        CHECK_FALSE(exists(dir));
+    }
+    SECTION("assignment: the target's old directory is removed at once") {
+        auto other = TempPath::create();
+        REQUIRE_OK(other);
+        std::optional<TempPath> target(std::move(*other));
+        const std::string target_dir = parent_of(target->path());
+        REQUIRE(is_directory(target_dir));
+        *target = std::move(*source);
+        CHECK_FALSE(exists(target_dir));
+        CHECK(target->path() == path);
+        CHECK(source->path().empty());
+        source.reset();
+        CHECK(is_directory(dir));
+        target.reset();
+        CHECK_FALSE(exists(dir));
+    }
+}
+
+TEST_CASE("TempPath honours TMPDIR", "[testing][temppath]") {
+    auto base = TempPath::create();  // a private place to point TMPDIR at
+    REQUIRE_OK(base);
+    const std::string base_dir = parent_of(base->path());
+    const char* previous = std::getenv("TMPDIR");
+    const std::string saved = previous ? previous : "";
+    REQUIRE(::setenv("TMPDIR", base_dir.c_str(), 1) == 0);
+    auto inner = TempPath::create();
+    if (previous)
+        ::setenv("TMPDIR", saved.c_str(), 1);
+    else
+        ::unsetenv("TMPDIR");
+    REQUIRE_OK(inner);
+    CHECK(parent_of(parent_of(inner->path())) == base_dir);
+    const std::string inner_dir = parent_of(inner->path());
+    CHECK(is_directory(inner_dir));
+    std::optional<TempPath>(std::move(*inner)).reset();
+    CHECK_FALSE(exists(inner_dir));
+    CHECK(is_directory(base_dir));  // only the inner directory went
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// loopback and loopback_pair
+
+TEST_CASE("loopback<F>() is the loopback address with port 0", "[testing][loopback]") {
+    CHECK(netlite::testing::loopback<IPv4>().to_string() == "127.0.0.1:0");
+    CHECK(netlite::testing::loopback<IPv6>().to_string() == "[::1]:0");
+    const auto ip = netlite::testing::loopback<netlite::IP>();
+    CHECK(ip.is_v4());
+    CHECK(ip.is_loopback());
+    CHECK(ip.port() == 0);
+}
+
+TEMPLATE_TEST_CASE("loopback_pair gives two connected streams", "[testing][loopback]", IPv4, IPv6, Unix,
+                   netlite::IP) {
+    SKIP_WITHOUT_IPV6(TestType)
+    const int before = open_fd_count();
+    {
+        auto pair = netlite::testing::loopback_pair<TestType>();
+        REQUIRE_OK(pair);
+        auto& [client, server] = *pair;
+        REQUIRE(client.is_open());
+        REQUIRE(server.is_open());
+        CHECK(client.native_handle() != server.native_handle());
+        // Exactly the two streams are open: the listener it used is gone.
+        CHECK(open_fd_count() == before + 2);
+
+        if constexpr (!std::is_same_v<TestType, Unix>) {
+            auto client_peer = client.peer_address();
+            auto server_local = server.local_address();
+            auto server_peer = server.peer_address();
+            auto client_local = client.local_address();
+            REQUIRE_OK(client_peer);
+            REQUIRE_OK(server_local);
+            REQUIRE_OK(server_peer);
+            REQUIRE_OK(client_local);
+            CHECK(*client_peer == *server_local);
+            CHECK(*server_peer == *client_local);
+            CHECK(client_peer->is_loopback());
+        }
+
+        REQUIRE(client.write_all("to server").has_value());
+        std::array<char, 9> buffer{};
+        REQUIRE(server.read_exact(buffer).has_value());
+        CHECK(std::string(buffer.data(), buffer.size()) == "to server");
+        REQUIRE(server.write_all("to client").has_value());
+        REQUIRE(client.read_exact(buffer).has_value());
+        CHECK(std::string(buffer.data(), buffer.size()) == "to client");
+
+        // Each call makes a new, independent pair.
+        auto second = netlite::testing::loopback_pair<TestType>();
+        REQUIRE_OK(second);
+        CHECK(second->first.native_handle() != client.native_handle());
+    }
+    CHECK(open_fd_count() == before);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// available
+
+TEST_CASE("available<F>() matches what the OS allows", "[testing][available]") {
+    const int before = open_fd_count();
+    CHECK(netlite::testing::available<IPv4>() == can_bind_loopback(AF_INET));
+    CHECK(netlite::testing::available<IPv6>() == can_bind_loopback(AF_INET6));
+    CHECK(netlite::testing::available<netlite::IP>() == can_bind_loopback(AF_INET));
+    CHECK(netlite::testing::available<Unix>());
+    CHECK(open_fd_count() == before);  // the probes close what they open
+}
+
+TEST_CASE("available_families() lists the families this machine offers", "[testing][available]") {
+    const auto families = netlite::testing::available_families();
+    auto has = [&](std::string_view name) {
+        return std::find(families.begin(), families.end(), name) != families.end();
+    };
+    CHECK(has("ipv4"));
+    CHECK(has("unix"));
+    CHECK(has("ipv6") == netlite::testing::available<IPv6>());
+    CHECK(families.size() == 2u + (netlite::testing::available<IPv6>() ? 1u : 0u));
+    for (const auto& name : families) {
+        INFO(name);
+        CHECK((name == "ipv4" || name == "ipv6" || name == "unix"));
+        CHECK(std::count(families.begin(), families.end(), name) == 1);
+    }
+}
