@@ -32,7 +32,7 @@ enum Accepts : unsigned {
 
 /// The parsed command line; a program fills in its defaults before calling parse().
 struct Options {
-    std::string host = {};       // "" for a server: every IPv4 address, like Python's ''
+    std::string host = {};  // "" for a server: every IPv4 address, like Python's ''
     std::uint16_t port = 0;
     std::string unix_path = {};  // empty: use TCP
     std::string message = {};    // "-" means: read the message from standard input (too big for argv)
@@ -82,7 +82,8 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
             std::exit(0);
         }
         if (!arg.starts_with("-") || arg == "-") {  // a plain argument
-            if (!(accepts & arguments)) detail::usage_error("unexpected argument: " + std::string(arg), usage);
+            if (!(accepts & arguments))
+                detail::usage_error("unexpected argument: " + std::string(arg), usage);
             options.arguments.emplace_back(arg);
             continue;
         }

@@ -39,9 +39,9 @@ int talk(Result<TcpStream<F>> stream, const std::string& message) {
 }
 
 int main(int argc, char** argv) {
-    const cli::Options options = cli::parse(argc, argv, cli::host | cli::port | cli::unix_path | cli::message,
-                                            {.host = "localhost", .port = 8088, .message = "GET / HTTP/1.1\r\n\r\n"},
-                                            usage);
+    const cli::Options options =
+        cli::parse(argc, argv, cli::host | cli::port | cli::unix_path | cli::message,
+                   {.host = "localhost", .port = 8088, .message = "GET / HTTP/1.1\r\n\r\n"}, usage);
 
     if (!options.unix_path.empty()) return talk(UnixStream::connect(options.unix_path), options.message);
     // connect(host, port) resolves the name and tries each address in turn ("localhost" may be ::1 and

@@ -16,8 +16,8 @@ constexpr const char* usage =
     "Sends GET PATH to the HTTP server H:P and prints the whole response (default www.baidu.com 80 /).\n";
 
 int main(int argc, char** argv) {
-    const cli::Options options =
-        cli::parse(argc, argv, cli::host | cli::port | cli::path, {.host = "www.baidu.com", .port = 80}, usage);
+    const cli::Options options = cli::parse(argc, argv, cli::host | cli::port | cli::path,
+                                            {.host = "www.baidu.com", .port = 80}, usage);
 
     // Resolves the name (like gethostbyname) and connects to the first address that answers.
     auto stream = TcpStream<>::connect(options.host, options.port);
@@ -27,8 +27,11 @@ int main(int argc, char** argv) {
     // than 80 is added after a colon.
     std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     if (options.port != 80) host += ":" + std::to_string(options.port);
-    const std::string request = "GET " + options.path + " HTTP/1.1\r\n"
-                                "Host: " + host + "\r\n"
+    const std::string request = "GET " + options.path +
+                                " HTTP/1.1\r\n"
+                                "Host: " +
+                                host +
+                                "\r\n"
                                 "Connection: close\r\n"
                                 "\r\n";
     // write() may send only part of a buffer; write_all() loops until all of it is sent (Python's sendall).

@@ -16,8 +16,9 @@ constexpr const char* usage =
     "Sends M in one datagram and prints the reply; gives up after 2 s (default localhost 10000).\n";
 
 int main(int argc, char** argv) {
-    const cli::Options options = cli::parse(argc, argv, cli::host | cli::port | cli::message,
-                                            {.host = "localhost", .port = 10000, .message = "Hello World"}, usage);
+    const cli::Options options =
+        cli::parse(argc, argv, cli::host | cli::port | cli::message,
+                   {.host = "localhost", .port = 10000, .message = "Hello World"}, usage);
 
     auto addresses = resolve<IP>(options.host, options.port);
     if (!addresses) return cli::fail(addresses.error().message());
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
 
     auto socket = UdpSocket<>::open_for(server);  // unbound: the OS picks our port on the first send
     if (!socket) return cli::fail(socket.error().message());
-    if (auto ok = socket->set_read_timeout(std::chrono::seconds(2)); !ok) return cli::fail(ok.error().message());
+    if (auto ok = socket->set_read_timeout(std::chrono::seconds(2)); !ok)
+        return cli::fail(ok.error().message());
     if (auto sent = socket->send_to(options.message, server); !sent) return cli::fail(sent.error().message());
 
     static char buffer[64 * 1024];

@@ -36,8 +36,8 @@ using netlite::Address;
 using netlite::IP;
 using netlite::IPv4;
 using netlite::IPv6;
-using netlite::Unix;
 using netlite::UdpSocket;
+using netlite::Unix;
 using netlite::UnixDatagram;
 using netlite::testing::TempPath;
 using Clock = std::chrono::steady_clock;
@@ -51,16 +51,16 @@ std::string describe(const netlite::Result<T>& result) {
 }
 
 // REQUIRE that a Result holds a value, printing its error otherwise. `expr` is evaluated once.
-#define REQUIRE_OK(expr)                                     \
-    do {                                                     \
-        const auto& required_result_ = (expr);               \
-        INFO("result: " << describe(required_result_));      \
-        REQUIRE(required_result_.has_value());               \
+#define REQUIRE_OK(expr)                                \
+    do {                                                \
+        const auto& required_result_ = (expr);          \
+        INFO("result: " << describe(required_result_)); \
+        REQUIRE(required_result_.has_value());          \
     } while (false)
 
 // Every case starts with this: IPv6 (or anything else) may be missing on the machine running the tests.
-#define SKIP_UNLESS_AVAILABLE(F)                                                  \
-    do {                                                                          \
+#define SKIP_UNLESS_AVAILABLE(F)                                                   \
+    do {                                                                           \
         if (!netlite::testing::available<F>()) NETLITE_SKIP("family unavailable"); \
     } while (false)
 
@@ -107,7 +107,9 @@ std::vector<std::byte> pattern(std::size_t size, unsigned seed) {
     return bytes;
 }
 
-std::string text_of(const std::vector<char>& buffer, std::size_t size) { return std::string(buffer.data(), size); }
+std::string text_of(const std::vector<char>& buffer, std::size_t size) {
+    return std::string(buffer.data(), size);
+}
 
 /// Receives one datagram and checks that it is exactly `expected` from `sender`, not truncated.
 template <class F>
@@ -143,7 +145,8 @@ std::uint16_t dead_port() {
     return where->port();
 }
 
-// --- burst payload: [sequence (4 bytes LE)] [filler derived from it (56 bytes)] [FNV-1a of the first 60 (4 bytes)]
+// --- burst payload: [sequence (4 bytes LE)] [filler derived from it (56 bytes)] [FNV-1a of the first 60 (4
+// bytes)]
 constexpr std::size_t burst_size = 64;
 using BurstDatagram = std::array<unsigned char, burst_size>;
 
@@ -207,7 +210,8 @@ TEMPLATE_TEST_CASE("UdpSocket::bind on port 0 gets a port chosen by the OS", "[u
     CHECK(other_where->port() != where->port());
 }
 
-TEMPLATE_TEST_CASE("UdpSocket::bind(host, port) accepts literals, names and \"\"", "[udp][bind]", IPv4, IPv6) {
+TEMPLATE_TEST_CASE("UdpSocket::bind(host, port) accepts literals, names and \"\"", "[udp][bind]", IPv4,
+                   IPv6) {
     SKIP_UNLESS_AVAILABLE(TestType);
     constexpr bool v6 = std::is_same_v<TestType, IPv6>;
     const std::string_view literal = v6 ? "::1" : "127.0.0.1";
@@ -274,7 +278,8 @@ TEMPLATE_TEST_CASE("UdpSocket::bind(host, port) accepts literals, names and \"\"
     }
 }
 
-TEMPLATE_TEST_CASE("UdpSocket::bind of an address in use fails with EADDRINUSE", "[udp][bind]", IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("UdpSocket::bind of an address in use fails with EADDRINUSE", "[udp][bind]", IPv4, IPv6,
+                   Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto first = bind_local<TestType>();
 
@@ -339,7 +344,8 @@ TEMPLATE_TEST_CASE("send_to/recv_from round trip: content, size and sender", "[u
     expect_datagram(b.socket, "two!", a.address);
 }
 
-TEMPLATE_TEST_CASE("open_for(peer) gives an unbound client that sends and gets the reply", "[udp]", IPv4, IPv6) {
+TEMPLATE_TEST_CASE("open_for(peer) gives an unbound client that sends and gets the reply", "[udp]", IPv4,
+                   IPv6) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto server = bind_local<TestType>();
     guard(server.socket);
@@ -404,7 +410,9 @@ TEST_CASE("UdpSocket<IP> chooses IPv4 or IPv6 from the address", "[udp][ip]") {
     if (addresses.empty()) NETLITE_SKIP("no IP family available");
 
     for (const Address<IP>& loopback : addresses) {
-        INFO("family of " << loopback.to_string());  // not `<< loopback`: ambiguous with Catch's MessageBuilder under clang
+        INFO(
+            "family of "
+            << loopback.to_string());  // not `<< loopback`: ambiguous with Catch's MessageBuilder under clang
         auto a = UdpSocket<IP>::bind(loopback);
         auto b = UdpSocket<IP>::bind(loopback);
         REQUIRE_OK(a);
@@ -433,8 +441,8 @@ TEST_CASE("UdpSocket<IP> chooses IPv4 or IPv6 from the address", "[udp][ip]") {
 // =========================================================================================================
 // Truncation
 
-TEMPLATE_TEST_CASE("recv_from reports an oversized datagram as truncated and loses nothing else", "[udp][truncation]",
-                   IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("recv_from reports an oversized datagram as truncated and loses nothing else",
+                   "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto b = bind_local<TestType>();
@@ -473,8 +481,8 @@ TEMPLATE_TEST_CASE("recv_from reports an oversized datagram as truncated and los
     CHECK(nothing->truncated);
 }
 
-TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::message_truncated", "[udp][truncation]",
-                   IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::message_truncated",
+                   "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto b = bind_local<TestType>();
@@ -517,7 +525,8 @@ TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::mes
 // =========================================================================================================
 // Connected sockets
 
-TEMPLATE_TEST_CASE("connected sockets use send/recv and hear only their peer", "[udp][connect]", IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("connected sockets use send/recv and hear only their peer", "[udp][connect]", IPv4, IPv6,
+                   Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto b = bind_local<TestType>();
@@ -561,7 +570,8 @@ TEMPLATE_TEST_CASE("connected sockets use send/recv and hear only their peer", "
     }
 }
 
-TEMPLATE_TEST_CASE("send on an unconnected UDP socket fails with EDESTADDRREQ", "[udp][connect]", IPv4, IPv6) {
+TEMPLATE_TEST_CASE("send on an unconnected UDP socket fails with EDESTADDRREQ", "[udp][connect]", IPv4,
+                   IPv6) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto sent = a.socket.send("nowhere");
@@ -569,7 +579,8 @@ TEMPLATE_TEST_CASE("send on an unconnected UDP socket fails with EDESTADDRREQ", 
     CHECK(sent.error() == std::errc::destination_address_required);
 }
 
-TEMPLATE_TEST_CASE("an ICMP port unreachable surfaces as connection_refused", "[udp][connect][icmp]", IPv4, IPv6) {
+TEMPLATE_TEST_CASE("an ICMP port unreachable surfaces as connection_refused", "[udp][connect][icmp]", IPv4,
+                   IPv6) {
     SKIP_UNLESS_AVAILABLE(TestType);
     const std::uint16_t port = dead_port<TestType>();
     auto socket = UdpSocket<TestType>::bind(Address<TestType>::loopback(0));
@@ -604,8 +615,8 @@ TEMPLATE_TEST_CASE("an ICMP port unreachable surfaces as connection_refused", "[
 // =========================================================================================================
 // Timeouts
 
-TEMPLATE_TEST_CASE("recv_from with a read timeout and nothing sent fails with timed_out", "[udp][timeout]", IPv4,
-                   IPv6, Unix) {
+TEMPLATE_TEST_CASE("recv_from with a read timeout and nothing sent fails with timed_out", "[udp][timeout]",
+                   IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto b = bind_local<TestType>();
     REQUIRE_OK(b.socket.set_read_timeout(200ms));
@@ -806,7 +817,8 @@ TEST_CASE("recv_from an unbound Unix sender yields an unnamed address", "[udp][u
 // =========================================================================================================
 // Cloning
 
-TEMPLATE_TEST_CASE("try_clone: the clone sends and receives as the same socket", "[udp][clone]", IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("try_clone: the clone sends and receives as the same socket", "[udp][clone]", IPv4, IPv6,
+                   Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto b = bind_local<TestType>();
@@ -836,8 +848,8 @@ TEMPLATE_TEST_CASE("try_clone: the clone sends and receives as the same socket",
 // =========================================================================================================
 // A burst on loopback
 
-TEMPLATE_TEST_CASE("a burst of datagrams arrives intact and in order, or not at all", "[udp][burst]", IPv4, IPv6,
-                   Unix) {
+TEMPLATE_TEST_CASE("a burst of datagrams arrives intact and in order, or not at all", "[udp][burst]", IPv4,
+                   IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     auto a = bind_local<TestType>();
     auto b = bind_local<TestType>();
@@ -886,7 +898,8 @@ TEMPLATE_TEST_CASE("a burst of datagrams arrives intact and in order, or not at 
         if (last) REQUIRE(sequence > *last);
         last = sequence;
     }
-    INFO("sent " << sent << " (refused " << refused << "), received " << received << ", lost " << sent - received);
+    INFO("sent " << sent << " (refused " << refused << "), received " << received << ", lost "
+                 << sent - received);
     CHECK(drained);
     CHECK(received >= 1);
     CHECK(received <= sent);
@@ -895,7 +908,8 @@ TEMPLATE_TEST_CASE("a burst of datagrams arrives intact and in order, or not at 
 // =========================================================================================================
 // Descriptor hygiene
 
-TEMPLATE_TEST_CASE("open/bind/close cycles and failed binds leak no descriptors", "[udp][fd]", IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("open/bind/close cycles and failed binds leak no descriptors", "[udp][fd]", IPv4, IPv6,
+                   Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     // One cycle first, so that anything opened once and kept (by the C library, say) is counted in `before`.
     { auto warm = bind_local<TestType>(); }

@@ -50,7 +50,8 @@ struct Unix {
 
 /// Any of netlite's family tags.
 template <class F>
-concept Family = std::is_same_v<F, IPv4> || std::is_same_v<F, IPv6> || std::is_same_v<F, IP> || std::is_same_v<F, Unix>;
+concept Family =
+    std::is_same_v<F, IPv4> || std::is_same_v<F, IPv6> || std::is_same_v<F, IP> || std::is_same_v<F, Unix>;
 /// The families that have ports and host names.
 template <class F>
 concept InternetFamily = std::is_same_v<F, IPv4> || std::is_same_v<F, IPv6> || std::is_same_v<F, IP>;
@@ -63,14 +64,14 @@ class Address;
 
 /// getaddrinfo's EAI_* codes, in netlite's "resolve" error category.
 enum class resolve_errc {
-    again = EAI_AGAIN,          // temporary failure: try again later
-    fail = EAI_FAIL,            // permanent failure of the name server
-    no_name = EAI_NONAME,       // the name does not exist (or no address of that family)
-    family = EAI_FAMILY,        // address family not supported
-    service = EAI_SERVICE,      // service/port not supported for the socket type
-    memory = EAI_MEMORY,        // out of memory
+    again = EAI_AGAIN,      // temporary failure: try again later
+    fail = EAI_FAIL,        // permanent failure of the name server
+    no_name = EAI_NONAME,   // the name does not exist (or no address of that family)
+    family = EAI_FAMILY,    // address family not supported
+    service = EAI_SERVICE,  // service/port not supported for the socket type
+    memory = EAI_MEMORY,    // out of memory
 #if defined(EAI_NODATA)
-    no_data = EAI_NODATA,       // the name exists but has no addresses
+    no_data = EAI_NODATA,  // the name exists but has no addresses
 #endif
 #if defined(EAI_ADDRFAMILY)
     address_family = EAI_ADDRFAMILY,  // the host has no address of the requested family
@@ -92,7 +93,9 @@ inline const std::error_category& resolve_category() noexcept {
 }
 
 /// Makes a std::error_code from a resolve_errc.
-inline std::error_code make_error_code(resolve_errc e) noexcept { return {static_cast<int>(e), resolve_category()}; }
+inline std::error_code make_error_code(resolve_errc e) noexcept {
+    return {static_cast<int>(e), resolve_category()};
+}
 
 }  // namespace netlite
 
@@ -105,7 +108,9 @@ namespace detail {
 // Longest text any address prints as: a Unix path (107 bytes) or "[v6%interface]:65535" plus '@'.
 inline constexpr std::size_t max_address_text = 128;
 
-inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
+inline bool has_nul(std::string_view text) noexcept {
+    return text.find('\0') != std::string_view::npos;
+}
 
 /// "0".."65535", digits only. Errors: invalid_port.
 inline Result<std::uint16_t> parse_port(std::string_view text) noexcept {
@@ -121,8 +126,8 @@ inline Result<std::uint16_t> parse_port(std::string_view text) noexcept {
 
 /// An IP literal ("1.2.3.4", "::1", "[::1]", "fe80::1%eth0", "fe80::1%2") with `port` into `out`.
 /// `domain` is AF_INET, AF_INET6 or AF_UNSPEC (either). Errors: invalid_address.
-inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain, sockaddr_in6& v6, sockaddr_in& v4,
-                             int& parsed_domain) noexcept {
+inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain, sockaddr_in6& v6,
+                             sockaddr_in& v4, int& parsed_domain) noexcept {
     const Error invalid(errc::invalid_address, "parse address");
     const bool bracketed = ip.size() >= 2 && ip.front() == '[' && ip.back() == ']';  // brackets are IPv6 only
     if (bracketed) ip = ip.substr(1, ip.size() - 2);
@@ -161,8 +166,10 @@ inline Result<void> parse_ip_port(std::string_view text, int domain, sockaddr_in
     if (colon == std::string_view::npos || has_nul(text)) return fail(errc::invalid_address, "parse address");
     const std::string_view host = text.substr(0, colon);
     const bool bracketed = !host.empty() && host.front() == '[';
-    if (!bracketed && host.find(':') != std::string_view::npos) return fail(errc::invalid_address, "parse address");
-    if (bracketed && (host.back() != ']' || domain == AF_INET)) return fail(errc::invalid_address, "parse address");
+    if (!bracketed && host.find(':') != std::string_view::npos)
+        return fail(errc::invalid_address, "parse address");
+    if (bracketed && (host.back() != ']' || domain == AF_INET))
+        return fail(errc::invalid_address, "parse address");
     auto port = parse_port(text.substr(colon + 1));
     if (!port) return fail(port.error());
     return parse_ip(host, *port, bracketed ? AF_INET6 : domain, v6, v4, parsed_domain);
@@ -211,7 +218,8 @@ inline std::size_t format_address(const sockaddr* address, socklen_t size, char*
         append_port(ntohs(v6->sin6_port));
     } else if (address->sa_family == AF_UNIX) {
         const auto* un = reinterpret_cast<const sockaddr_un*>(address);
-        const std::size_t path_size = size > offsetof(sockaddr_un, sun_path) ? size - offsetof(sockaddr_un, sun_path) : 0;
+        const std::size_t path_size =
+            size > offsetof(sockaddr_un, sun_path) ? size - offsetof(sockaddr_un, sun_path) : 0;
         if (path_size == 0) {
             append("(unnamed)", 9);
         } else if (un->sun_path[0] == '\0') {
@@ -242,7 +250,8 @@ inline std::strong_ordering compare_addresses(const sockaddr* a, socklen_t a_siz
     if (a->sa_family == AF_INET6) {
         const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
         const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
-        if (const int c = std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr); c != 0) return c <=> 0;
+        if (const int c = std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr); c != 0)
+            return c <=> 0;
         if (x->sin6_port != y->sin6_port) return ntohs(x->sin6_port) <=> ntohs(y->sin6_port);
         return x->sin6_scope_id <=> y->sin6_scope_id;
     }
@@ -323,7 +332,8 @@ public:
         Address address;
         sockaddr_in6 unused{};
         int domain = 0;
-        if (auto ok = detail::parse_ip_port(text, AF_INET, unused, address.native_, domain); !ok) return fail(ok.error());
+        if (auto ok = detail::parse_ip_port(text, AF_INET, unused, address.native_, domain); !ok)
+            return fail(ok.error());
         return address;
     }
     /// Parses the IP "1.2.3.4" and takes `port`. Errors: errc::invalid_address.
@@ -331,12 +341,14 @@ public:
         Address address;
         sockaddr_in6 unused{};
         int domain = 0;
-        if (auto ok = detail::parse_ip(ip, port, AF_INET, unused, address.native_, domain); !ok) return fail(ok.error());
+        if (auto ok = detail::parse_ip(ip, port, AF_INET, unused, address.native_, domain); !ok)
+            return fail(ok.error());
         return address;
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_INET || size < sizeof(sockaddr_in)) return fail(errc::family_mismatch, "address");
+        if (address->sa_family != AF_INET || size < sizeof(sockaddr_in))
+            return fail(errc::family_mismatch, "address");
         sockaddr_in native;
         std::memcpy(&native, address, sizeof native);
         return Address(native);
@@ -394,12 +406,14 @@ public:
         address.set_port(port);
         return address;
     }
-    /// Parses "[::1]:80" or "[fe80::1%eth0]:80" (scope by name or number). Errors: invalid_address, invalid_port.
+    /// Parses "[::1]:80" or "[fe80::1%eth0]:80" (scope by name or number). Errors: invalid_address,
+    /// invalid_port.
     static Result<Address> parse(std::string_view text) noexcept {
         Address address;
         sockaddr_in unused{};
         int domain = 0;
-        if (auto ok = detail::parse_ip_port(text, AF_INET6, address.native_, unused, domain); !ok) return fail(ok.error());
+        if (auto ok = detail::parse_ip_port(text, AF_INET6, address.native_, unused, domain); !ok)
+            return fail(ok.error());
         return address;
     }
     /// Parses the IP "::1" (brackets and "%scope" allowed) and takes `port`. Errors: errc::invalid_address.
@@ -407,12 +421,14 @@ public:
         Address address;
         sockaddr_in unused{};
         int domain = 0;
-        if (auto ok = detail::parse_ip(ip, port, AF_INET6, address.native_, unused, domain); !ok) return fail(ok.error());
+        if (auto ok = detail::parse_ip(ip, port, AF_INET6, address.native_, unused, domain); !ok)
+            return fail(ok.error());
         return address;
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_INET6 || size < sizeof(sockaddr_in6)) return fail(errc::family_mismatch, "address");
+        if (address->sa_family != AF_INET6 || size < sizeof(sockaddr_in6))
+            return fail(errc::family_mismatch, "address");
         sockaddr_in6 native;
         std::memcpy(&native, address, sizeof native);
         return Address(native);
@@ -456,15 +472,19 @@ public:
     static Result<Address> parse(std::string_view text) noexcept {
         Address address;
         int domain = 0;
-        if (auto ok = detail::parse_ip_port(text, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain); !ok)
+        if (auto ok =
+                detail::parse_ip_port(text, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain);
+            !ok)
             return fail(ok.error());
         return address;
     }
-    /// Parses an IP literal of either version ("1.2.3.4", "::1") and takes `port`. Errors: errc::invalid_address.
+    /// Parses an IP literal of either version ("1.2.3.4", "::1") and takes `port`. Errors:
+    /// errc::invalid_address.
     static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
         Address address;
         int domain = 0;
-        if (auto ok = detail::parse_ip(ip, port, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain); !ok)
+        if (auto ok = detail::parse_ip(ip, port, AF_UNSPEC, address.storage_.v6, address.storage_.v4, domain);
+            !ok)
             return fail(ok.error());
         return address;
     }
@@ -494,7 +514,9 @@ public:
         return std::forward<F>(f)(Address<IPv6>(storage_.v6));
     }
 
-    std::uint16_t port() const noexcept { return ntohs(is_v4() ? storage_.v4.sin_port : storage_.v6.sin6_port); }
+    std::uint16_t port() const noexcept {
+        return ntohs(is_v4() ? storage_.v4.sin_port : storage_.v6.sin6_port);
+    }
     void set_port(std::uint16_t port) noexcept {
         if (is_v4())
             storage_.v4.sin_port = htons(port);
@@ -535,7 +557,8 @@ public:
     /// The unnamed address (an unbound socket, the peer of a socketpair).
     Address() noexcept { native_.sun_family = AF_UNIX; }
 
-    /// A filesystem path. Errors: errc::path_too_long (over max_path), errc::invalid_address (empty, NUL inside).
+    /// A filesystem path. Errors: errc::path_too_long (over max_path), errc::invalid_address (empty, NUL
+    /// inside).
     static Result<Address> path(std::string_view path) noexcept {
         if (path.empty() || detail::has_nul(path)) return fail(errc::invalid_address, "unix address");
         if (path.size() > max_path) return fail(errc::path_too_long, "unix address");
@@ -559,7 +582,8 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_UNIX.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_UNIX || size > sizeof(sockaddr_un)) return fail(errc::family_mismatch, "address");
+        if (address->sa_family != AF_UNIX || size > sizeof(sockaddr_un))
+            return fail(errc::family_mismatch, "address");
         Address result;
         std::memcpy(&result.native_, address, size);
         result.size_ = size < sizeof(sa_family_t) ? static_cast<socklen_t>(sizeof(sa_family_t)) : size;
@@ -596,11 +620,12 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
     if (has_nul(host)) return fail(errc::invalid_address, "resolve");
     const std::string node(host);
     const std::string service = std::to_string(port);
-    // No AI_ADDRCONFIG: glibc ignores loopback for it, so "localhost" would fail on a machine without a network.
+    // No AI_ADDRCONFIG: glibc ignores loopback for it, so "localhost" would fail on a machine without a
+    // network.
     const int flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     std::vector<Address<F>> found;
-    const int code = sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain, SOCK_STREAM, flags,
-                                  [&](const sockaddr* address, socklen_t size) {
+    const int code = sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain,
+                                  SOCK_STREAM, flags, [&](const sockaddr* address, socklen_t size) {
                                       if (auto converted = Address<F>::from_native(address, size))
                                           found.push_back(*converted);
                                   });
@@ -637,7 +662,8 @@ struct std::formatter<netlite::Address<F>> : std::formatter<std::string_view> {
     auto format(const netlite::Address<F>& address, std::format_context& context) const {
         char text[netlite::detail::max_address_text];
         return std::formatter<std::string_view>::format(
-            std::string_view(text, netlite::detail::format_address(address.data(), address.size(), text)), context);
+            std::string_view(text, netlite::detail::format_address(address.data(), address.size(), text)),
+            context);
     }
 };
 #endif

@@ -14,7 +14,8 @@ namespace netlite {
 
 namespace detail {
 template <class T>
-concept ByteLike = sizeof(T) == 1 && (std::is_integral_v<T> || std::is_same_v<T, std::byte>) && !std::is_same_v<T, bool>;
+concept ByteLike = sizeof(T) == 1 &&
+                   (std::is_integral_v<T> || std::is_same_v<T, std::byte>)&&!std::is_same_v<T, bool>;
 
 // std::data/std::size (declared by <string_view>) instead of <ranges>: the same reach, far less to compile.
 template <class R>
@@ -24,22 +25,25 @@ template <class R>
 concept ContiguousBytes = requires(R range) {
     std::data(range);
     std::size(range);
-} && ByteLike<std::remove_cv_t<element_t<R>>>;
+}
+&&ByteLike<std::remove_cv_t<element_t<R>>>;
 
 template <class R>
 concept CharArray = std::is_array_v<std::remove_cvref_t<R>> &&
-                    std::is_same_v<std::remove_cv_t<std::remove_extent_t<std::remove_cvref_t<R>>>, char>;
+                    std::is_same_v < std::remove_cv_t<std::remove_extent_t<std::remove_cvref_t<R>>>,
+char > ;
 }  // namespace detail
 
 /// Writable bytes to receive into. Views the caller's memory; owns nothing.
 class MutableBuffer {
 public:
     constexpr MutableBuffer() noexcept = default;
-    MutableBuffer(void* data, std::size_t size) noexcept : data_(static_cast<std::byte*>(data)), size_(size) {}
+    MutableBuffer(void* data, std::size_t size) noexcept
+        : data_(static_cast<std::byte*>(data)), size_(size) {}
     /// Any contiguous range of non-const bytes: char[N], std::array, std::vector, std::string, std::span.
     template <class R>
-        requires detail::ContiguousBytes<R&> && (!std::is_const_v<detail::element_t<R&>>)
-    MutableBuffer(R& range) noexcept
+    requires detail::ContiguousBytes<R&> &&
+        (!std::is_const_v<detail::element_t<R&>>)MutableBuffer(R& range) noexcept
         : data_(reinterpret_cast<std::byte*>(std::data(range))), size_(std::size(range)) {}
 
     constexpr std::byte* data() const noexcept { return data_; }
@@ -69,8 +73,7 @@ public:
     /// Any contiguous range of bytes (std::string, std::vector, std::array, std::span) except a char array,
     /// which is taken as a C string above.
     template <class R>
-        requires detail::ContiguousBytes<const R&> && (!detail::CharArray<R>)
-    ConstBuffer(const R& range) noexcept
+    requires detail::ContiguousBytes<const R&> &&(!detail::CharArray<R>)ConstBuffer(const R& range) noexcept
         : data_(reinterpret_cast<const std::byte*>(std::data(range))), size_(std::size(range)) {}
     ConstBuffer(MutableBuffer buffer) noexcept : data_(buffer.data()), size_(buffer.size()) {}
 

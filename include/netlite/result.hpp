@@ -86,7 +86,9 @@ inline const std::error_category& netlite_category() noexcept {
 }
 
 /// Makes a std::error_code from a netlite::errc.
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), netlite_category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), netlite_category()};
+}
 
 }  // namespace netlite
 
@@ -122,7 +124,9 @@ public:
 
     friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
     friend bool operator==(const Error& a, const std::error_code& b) noexcept { return a.code_ == b; }
-    friend bool operator==(const Error& a, std::errc b) noexcept { return a.code_ == std::make_error_condition(b); }
+    friend bool operator==(const Error& a, std::errc b) noexcept {
+        return a.code_ == std::make_error_condition(b);
+    }
     friend bool operator==(const Error& a, errc b) noexcept { return a.code_ == make_error_code(b); }
 
 private:
@@ -161,10 +165,10 @@ public:
     constexpr unexpected(const unexpected&) = default;
     constexpr unexpected(unexpected&&) = default;
     template <class Err = E>
-        requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
-                 !std::is_same_v<std::remove_cvref_t<Err>, std::in_place_t> &&
-                 std::is_constructible_v<E, Err>)
-    constexpr explicit unexpected(Err&& e) : error_(std::forward<Err>(e)) {}
+    requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
+             !std::is_same_v<std::remove_cvref_t<Err>, std::in_place_t> &&
+             std::is_constructible_v<E, Err>) constexpr explicit unexpected(Err&& e)
+        : error_(std::forward<Err>(e)) {}
     template <class... Args>
     constexpr explicit unexpected(std::in_place_t, Args&&... args) : error_(std::forward<Args>(args)...) {}
 
@@ -262,36 +266,43 @@ public:
 
     constexpr expected() requires std::is_default_constructible_v<T> : value_(), has_value_(true) {}
 
-    constexpr expected(const expected&) requires detail::trivially_copyable_<T> && detail::trivially_copyable_<E> = default;
-    constexpr expected(const expected& other) requires detail::copyable_<T> && detail::copyable_<E> : has_value_(other.has_value_) {
+    constexpr expected(
+        const expected&) requires detail::trivially_copyable_<T> && detail::trivially_copyable_<E>
+    = default;
+    constexpr expected(const expected& other) requires detail::copyable_<T> && detail::copyable_<E>
+        : has_value_(other.has_value_) {
         construct_from(other);
     }
-    constexpr expected(expected&&) noexcept requires detail::trivially_movable_<T> && detail::trivially_movable_<E> = default;
+    constexpr expected(
+        expected&&) noexcept requires detail::trivially_movable_<T> && detail::trivially_movable_<E>
+    = default;
     constexpr expected(expected&& other) noexcept(
-        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires detail::movable_<T> && detail::movable_<E> : has_value_(other.has_value_) {
+        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires
+        detail::movable_<T> && detail::movable_<E> : has_value_(other.has_value_) {
         construct_from(std::move(other));
     }
 
     template <class U = T>
-        requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
-                 !std::is_same_v<std::remove_cvref_t<U>, expected> &&
-                 !std::is_same_v<std::remove_cvref_t<U>, unexpect_t> &&
-                 !detail::is_expected<std::remove_cvref_t<U>>::value && std::is_constructible_v<T, U>)
-    constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v) : value_(std::forward<U>(v)), has_value_(true) {}
+    requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
+             !std::is_same_v<std::remove_cvref_t<U>, expected> &&
+             !std::is_same_v<std::remove_cvref_t<U>, unexpect_t> &&
+             !detail::is_expected<std::remove_cvref_t<U>>::value &&
+             std::is_constructible_v<T, U>) constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v)
+        : value_(std::forward<U>(v)), has_value_(true) {}
 
     template <class G>
-        requires std::is_constructible_v<E, const G&>
+    requires std::is_constructible_v<E, const G&>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& e)
         : error_(e.error()), has_value_(false) {}
     template <class G>
-        requires std::is_constructible_v<E, G>
+    requires std::is_constructible_v<E, G>
     constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& e)
         : error_(std::move(e).error()), has_value_(false) {}
 
     template <class U, class G>
-        requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, const U&> &&
-                 std::is_constructible_v<E, const G&>)
-    constexpr explicit(!std::is_convertible_v<const U&, T> || !std::is_convertible_v<const G&, E>)
+    requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, const U&> &&
+             std::is_constructible_v<E, const G&>) constexpr explicit(!std::is_convertible_v<const U&, T> ||
+                                                                      !std::is_convertible_v<const G&, E>)
         expected(const expected<U, G>& other)
         : has_value_(other.has_value()) {
         if (has_value_)
@@ -300,9 +311,9 @@ public:
             std::construct_at(std::addressof(error_), other.error());
     }
     template <class U, class G>
-        requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, U> &&
-                 std::is_constructible_v<E, G>)
-    constexpr explicit(!std::is_convertible_v<U, T> || !std::is_convertible_v<G, E>)
+    requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, U> &&
+             std::is_constructible_v<E, G>) constexpr explicit(!std::is_convertible_v<U, T> ||
+                                                               !std::is_convertible_v<G, E>)
         expected(expected<U, G>&& other)
         : has_value_(other.has_value()) {
         if (has_value_)
@@ -315,13 +326,15 @@ public:
     constexpr explicit expected(std::in_place_t, Args&&... args)
         : value_(std::forward<Args>(args)...), has_value_(true) {}
     template <class... Args>
-    constexpr explicit expected(unexpect_t, Args&&... args) : error_(std::forward<Args>(args)...), has_value_(false) {}
+    constexpr explicit expected(unexpect_t, Args&&... args)
+        : error_(std::forward<Args>(args)...), has_value_(false) {}
 
-    constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E> = default;
+    constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>
+    = default;
     constexpr ~expected() { destroy(); }
 
-    constexpr expected& operator=(const expected& other) requires std::is_copy_constructible_v<T> &&
-        std::is_copy_constructible_v<E> {
+    constexpr expected& operator=(
+        const expected& other) requires std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E> {
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;
@@ -340,9 +353,10 @@ public:
         return *this;
     }
     template <class U = T>
-        requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
-                 !detail::is_expected<std::remove_cvref_t<U>>::value && std::is_constructible_v<T, U>)
-    constexpr expected& operator=(U&& v) {
+    requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
+             !detail::is_expected<std::remove_cvref_t<U>>::value &&
+             std::is_constructible_v<T, U>) constexpr expected&
+    operator=(U&& v) {
         destroy();
         std::construct_at(std::addressof(value_), std::forward<U>(v));
         has_value_ = true;
@@ -424,22 +438,70 @@ public:
     }
 
     // Monadic operations, each for every value category of *this.
-    template <class F> constexpr auto and_then(F&& f) & { return and_then_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto and_then(F&& f) const& { return and_then_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto and_then(F&& f) && { return and_then_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto and_then(F&& f) const&& { return and_then_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) & { return or_else_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) const& { return or_else_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) && { return or_else_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) const&& { return or_else_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) & { return transform_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) const& { return transform_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) && { return transform_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) const&& { return transform_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) & { return transform_error_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) const& { return transform_error_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) && { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) const&& { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F>
+    constexpr auto and_then(F&& f) & {
+        return and_then_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto and_then(F&& f) const& {
+        return and_then_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto and_then(F&& f) && {
+        return and_then_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto and_then(F&& f) const&& {
+        return and_then_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) & {
+        return or_else_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) const& {
+        return or_else_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) && {
+        return or_else_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) const&& {
+        return or_else_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) & {
+        return transform_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) const& {
+        return transform_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) && {
+        return transform_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) const&& {
+        return transform_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) & {
+        return transform_error_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) const& {
+        return transform_error_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) && {
+        return transform_error_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) const&& {
+        return transform_error_impl(std::move(*this), std::forward<F>(f));
+    }
 
     template <class U, class G>
     friend constexpr bool operator==(const expected& a, const expected<U, G>& b) {
@@ -447,8 +509,7 @@ public:
         return a.has_value() ? static_cast<bool>(*a == *b) : static_cast<bool>(a.error() == b.error());
     }
     template <class U>
-        requires(!detail::is_expected<U>::value)
-    friend constexpr bool operator==(const expected& a, const U& v) {
+    requires(!detail::is_expected<U>::value) friend constexpr bool operator==(const expected& a, const U& v) {
         return a.has_value() && static_cast<bool>(*a == v);
     }
     template <class G>
@@ -521,33 +582,38 @@ public:
     using rebind = expected<U, error_type>;
 
     constexpr expected() noexcept : has_value_(true) {}
-    constexpr expected(const expected&) requires detail::trivially_copyable_<E> = default;
+    constexpr expected(const expected&) requires detail::trivially_copyable_<E>
+    = default;
     constexpr expected(const expected& other) requires detail::copyable_<E> : has_value_(other.has_value_) {
         if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
     }
-    constexpr expected(expected&&) noexcept requires detail::trivially_movable_<E> = default;
-    constexpr expected(expected&& other) noexcept(std::is_nothrow_move_constructible_v<E>) requires detail::movable_<E> : has_value_(other.has_value_) {
+    constexpr expected(expected&&) noexcept requires detail::trivially_movable_<E>
+    = default;
+    constexpr expected(expected&& other) noexcept(
+        std::is_nothrow_move_constructible_v<E>) requires detail::movable_<E> : has_value_(other.has_value_) {
         if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
     }
     template <class G>
-        requires std::is_constructible_v<E, const G&>
+    requires std::is_constructible_v<E, const G&>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& e)
         : error_(e.error()), has_value_(false) {}
     template <class G>
-        requires std::is_constructible_v<E, G>
+    requires std::is_constructible_v<E, G>
     constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& e)
         : error_(std::move(e).error()), has_value_(false) {}
     template <class G>
-        requires std::is_constructible_v<E, const G&>
+    requires std::is_constructible_v<E, const G&>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const expected<void, G>& other)
         : has_value_(other.has_value()) {
         if (!has_value_) std::construct_at(std::addressof(error_), other.error());
     }
     constexpr explicit expected(std::in_place_t) noexcept : has_value_(true) {}
     template <class... Args>
-    constexpr explicit expected(unexpect_t, Args&&... args) : error_(std::forward<Args>(args)...), has_value_(false) {}
+    constexpr explicit expected(unexpect_t, Args&&... args)
+        : error_(std::forward<Args>(args)...), has_value_(false) {}
 
-    constexpr ~expected() requires std::is_trivially_destructible_v<E> = default;
+    constexpr ~expected() requires std::is_trivially_destructible_v<E>
+    = default;
     constexpr ~expected() {
         if (!has_value_) std::destroy_at(std::addressof(error_));
     }
@@ -560,8 +626,8 @@ public:
         }
         return *this;
     }
-    constexpr expected& operator=(expected&& other) noexcept(std::is_nothrow_move_constructible_v<E>) requires
-        std::is_move_constructible_v<E> {
+    constexpr expected& operator=(expected&& other) noexcept(
+        std::is_nothrow_move_constructible_v<E>) requires std::is_move_constructible_v<E> {
         if (this != &other) {
             reset();
             has_value_ = other.has_value_;
@@ -612,18 +678,54 @@ public:
         return has_value_ ? static_cast<E>(std::forward<G>(fallback)) : error_;
     }
 
-    template <class F> constexpr auto and_then(F&& f) & { return and_then_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto and_then(F&& f) const& { return and_then_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto and_then(F&& f) && { return and_then_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) & { return or_else_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) const& { return or_else_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto or_else(F&& f) && { return or_else_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) & { return transform_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) const& { return transform_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform(F&& f) && { return transform_impl(std::move(*this), std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) & { return transform_error_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) const& { return transform_error_impl(*this, std::forward<F>(f)); }
-    template <class F> constexpr auto transform_error(F&& f) && { return transform_error_impl(std::move(*this), std::forward<F>(f)); }
+    template <class F>
+    constexpr auto and_then(F&& f) & {
+        return and_then_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto and_then(F&& f) const& {
+        return and_then_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto and_then(F&& f) && {
+        return and_then_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) & {
+        return or_else_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) const& {
+        return or_else_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto or_else(F&& f) && {
+        return or_else_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) & {
+        return transform_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) const& {
+        return transform_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform(F&& f) && {
+        return transform_impl(std::move(*this), std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) & {
+        return transform_error_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) const& {
+        return transform_error_impl(*this, std::forward<F>(f));
+    }
+    template <class F>
+    constexpr auto transform_error(F&& f) && {
+        return transform_error_impl(std::move(*this), std::forward<F>(f));
+    }
 
     template <class G>
     friend constexpr bool operator==(const expected& a, const expected<void, G>& b) {
@@ -689,6 +791,8 @@ template <class Code>
 inline unexpected<Error> fail(Code code, const char* operation = "") noexcept {
     return unexpected<Error>(Error(code, operation));
 }
-inline unexpected<Error> fail(Error error) noexcept { return unexpected<Error>(error); }
+inline unexpected<Error> fail(Error error) noexcept {
+    return unexpected<Error>(error);
+}
 
 }  // namespace netlite

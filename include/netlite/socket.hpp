@@ -29,9 +29,9 @@ enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
 
 /// TCP keep-alive probe timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
 struct KeepAliveParams {
-    std::chrono::seconds idle{7200};     // silence before the first probe
-    std::chrono::seconds interval{75};   // between probes
-    int count = 9;                       // unanswered probes before the connection is dropped
+    std::chrono::seconds idle{7200};    // silence before the first probe
+    std::chrono::seconds interval{75};  // between probes
+    int count = 9;                      // unanswered probes before the connection is dropped
 };
 
 /// A move-only owner of one socket descriptor of family F and type T. The destructor closes it.
@@ -62,20 +62,19 @@ public:
     ~Socket() { reset(); }
 
     /// A new socket of this fixed family and type. Errors: EAFNOSUPPORT (e.g. no IPv6), EMFILE, ENFILE.
-    static Result<Socket> open() noexcept
-        requires(!std::is_same_v<F, IP>)
-    {
-        return open_domain(F::domain);
-    }
+    static Result<Socket> open() noexcept requires(!std::is_same_v<F, IP>) { return open_domain(F::domain); }
     /// A new socket of the family `address` has (for Address<IP>: its IPv4 or IPv6). Errors: as open().
-    static Result<Socket> open_for(const Address<F>& address) noexcept { return open_domain(address.domain()); }
+    static Result<Socket> open_for(const Address<F>& address) noexcept {
+        return open_domain(address.domain());
+    }
 
     bool is_open() const noexcept { return fd_ >= 0; }
     /// The descriptor, -1 when empty. The Socket still owns it.
     native_handle_type native_handle() const noexcept { return fd_; }
     /// Gives up ownership: returns the descriptor (the caller closes it) and leaves this Socket empty.
     native_handle_type release() noexcept { return std::exchange(fd_, -1); }
-    /// Closes now and reports close(2)'s error; the Socket is empty afterwards either way. Errors: EIO, EBADF.
+    /// Closes now and reports close(2)'s error; the Socket is empty afterwards either way. Errors: EIO,
+    /// EBADF.
     Result<void> close() noexcept {
         if (fd_ < 0) return fail(std::errc::bad_file_descriptor, "close");
         return detail::sys::close_fd(std::exchange(fd_, -1));
@@ -99,47 +98,46 @@ public:
     // --- options (each setter has a getter of the same name) ----------------------------------------------
 
     /// SO_REUSEADDR: bind a port that still has connections in TIME_WAIT. Errors: EBADF.
-    Result<void> set_reuse_address(bool on) noexcept { return set_flag(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR"); }
+    Result<void> set_reuse_address(bool on) noexcept {
+        return set_flag(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR");
+    }
     Result<bool> reuse_address() const noexcept { return flag(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"); }
     /// SO_REUSEPORT: several sockets bound to one port share its load. Errors: EBADF, ENOPROTOOPT.
-    Result<void> set_reuse_port(bool on) noexcept { return set_flag(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT"); }
+    Result<void> set_reuse_port(bool on) noexcept {
+        return set_flag(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT");
+    }
     Result<bool> reuse_port() const noexcept { return flag(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"); }
 
     /// TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). Errors: EBADF.
-    Result<void> set_nodelay(bool on) noexcept
-        requires std::is_same_v<T, Stream> && InternetFamily<F>
-    {
+    Result<void> set_nodelay(bool on) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
         return set_flag(IPPROTO_TCP, TCP_NODELAY, on, "TCP_NODELAY");
     }
-    Result<bool> nodelay() const noexcept
-        requires std::is_same_v<T, Stream> && InternetFamily<F>
-    {
+    Result<bool> nodelay() const noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
         return flag(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
     }
 
     /// SO_KEEPALIVE: probe an idle connection so a dead peer is noticed. Errors: EBADF.
-    Result<void> set_keepalive(bool on) noexcept
-        requires std::is_same_v<T, Stream>
-    {
+    Result<void> set_keepalive(bool on) noexcept requires std::is_same_v<T, Stream> {
         return set_flag(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE");
     }
-    Result<bool> keepalive() const noexcept
-        requires std::is_same_v<T, Stream>
-    {
+    Result<bool> keepalive() const noexcept requires std::is_same_v<T, Stream> {
         return flag(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
     }
     /// Keep-alive timing (takes effect with set_keepalive(true)). Errors: EINVAL (out of range), EBADF.
-    Result<void> set_keepalive_params(const KeepAliveParams& params) noexcept
-        requires std::is_same_v<T, Stream> && InternetFamily<F>
-    {
-        if (auto r = set_int(IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(params.idle.count()), "TCP_KEEPIDLE"); !r) return r;
-        if (auto r = set_int(IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(params.interval.count()), "TCP_KEEPINTVL"); !r)
+    Result<void> set_keepalive_params(
+        const KeepAliveParams& params) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
+        if (auto r =
+                set_int(IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(params.idle.count()), "TCP_KEEPIDLE");
+            !r)
+            return r;
+        if (auto r = set_int(IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(params.interval.count()),
+                             "TCP_KEEPINTVL");
+            !r)
             return r;
         return set_int(IPPROTO_TCP, TCP_KEEPCNT, params.count, "TCP_KEEPCNT");
     }
-    Result<KeepAliveParams> keepalive_params() const noexcept
-        requires std::is_same_v<T, Stream> && InternetFamily<F>
-    {
+    Result<KeepAliveParams> keepalive_params() const noexcept requires std::is_same_v<T, Stream> &&
+        InternetFamily<F> {
         auto idle = get_int(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
         auto interval = get_int(IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
         auto count = get_int(IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
@@ -150,7 +148,8 @@ public:
     }
 
     /// SO_LINGER: with a duration, close() waits that long for unsent data (0 resets the connection);
-    /// std::nullopt restores the default (close returns at once, data is sent in the background). Errors: EBADF.
+    /// std::nullopt restores the default (close returns at once, data is sent in the background). Errors:
+    /// EBADF.
     Result<void> set_linger(std::optional<std::chrono::seconds> timeout) noexcept {
         const ::linger value{timeout ? 1 : 0, timeout ? static_cast<int>(timeout->count()) : 0};
         return detail::sys::set_option(fd_, SOL_SOCKET, SO_LINGER, value, "SO_LINGER");
@@ -162,48 +161,42 @@ public:
         return std::optional<std::chrono::seconds>(value->l_linger);
     }
 
-    /// SO_SNDBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors: EBADF.
-    Result<void> set_send_buffer_size(int bytes) noexcept { return set_int(SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF"); }
+    /// SO_SNDBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
+    /// EBADF.
+    Result<void> set_send_buffer_size(int bytes) noexcept {
+        return set_int(SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF");
+    }
     Result<int> send_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"); }
-    /// SO_RCVBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors: EBADF.
-    Result<void> set_recv_buffer_size(int bytes) noexcept { return set_int(SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF"); }
+    /// SO_RCVBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
+    /// EBADF.
+    Result<void> set_recv_buffer_size(int bytes) noexcept {
+        return set_int(SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
+    }
     Result<int> recv_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"); }
 
     /// IPV6_V6ONLY: an IPv6 socket refuses IPv4-mapped peers. Set before bind. Errors: ENOPROTOOPT on IPv4.
-    Result<void> set_ipv6_only(bool on) noexcept
-        requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP>
-    {
+    Result<void> set_ipv6_only(bool on) noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
         return set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on, "IPV6_V6ONLY");
     }
-    Result<bool> ipv6_only() const noexcept
-        requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP>
-    {
+    Result<bool> ipv6_only() const noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
         return flag(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
     }
 
     /// SO_BROADCAST: allow sending to broadcast addresses. Errors: EBADF.
-    Result<void> set_broadcast(bool on) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> set_broadcast(bool on) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return set_flag(SOL_SOCKET, SO_BROADCAST, on, "SO_BROADCAST");
     }
-    Result<bool> broadcast() const noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<bool> broadcast() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return flag(SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST");
     }
 
     /// Unicast TTL (IPv4 IP_TTL) or hop limit (IPv6 IPV6_UNICAST_HOPS). Errors: EINVAL (not 1..255), EBADF.
-    Result<void> set_ttl(int hops) noexcept
-        requires InternetFamily<F>
-    {
+    Result<void> set_ttl(int hops) noexcept requires InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return set_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, hops, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
         });
     }
-    Result<int> ttl() const noexcept
-        requires InternetFamily<F>
-    {
+    Result<int> ttl() const noexcept requires InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return get_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
         });
@@ -211,43 +204,35 @@ public:
 
     /// Joins multicast `group` (its port is ignored) on interface `interface_index` (0: the kernel picks).
     /// Errors: EADDRNOTAVAIL, EINVAL (not a multicast address), ENODEV (no such interface).
-    Result<void> join_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> join_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept requires
+        std::is_same_v<T, Datagram> && InternetFamily<F> {
         return membership(group, interface_index, true);
     }
     /// Leaves a multicast group joined with join_multicast. Errors: EADDRNOTAVAIL (not a member).
-    Result<void> leave_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> leave_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept requires
+        std::is_same_v<T, Datagram> && InternetFamily<F> {
         return membership(group, interface_index, false);
     }
     /// Multicast TTL / hop limit (IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS). Errors: EINVAL (not 0..255).
-    Result<void> set_multicast_ttl(int hops) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> set_multicast_ttl(int hops) noexcept requires std::is_same_v<T, Datagram> &&
+        InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return set_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, hops, "multicast ttl");
         });
     }
-    Result<int> multicast_ttl() const noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<int> multicast_ttl() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return get_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, "multicast ttl");
         });
     }
     /// Whether this host's own multicast sends loop back to its sockets (IP_MULTICAST_LOOP). Errors: EBADF.
-    Result<void> set_multicast_loop(bool on) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> set_multicast_loop(bool on) noexcept requires std::is_same_v<T, Datagram> &&
+        InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return set_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0, "multicast loop");
         });
     }
-    Result<bool> multicast_loop() const noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<bool> multicast_loop() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) -> Result<bool> {
             auto value = get_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, "multicast loop");
             if (!value) return fail(value.error());
@@ -255,20 +240,20 @@ public:
         });
     }
     /// The interface multicast is sent from, by index (0: the kernel picks). Errors: ENODEV, EBADF.
-    Result<void> set_multicast_interface(unsigned interface_index) noexcept
-        requires std::is_same_v<T, Datagram> && InternetFamily<F>
-    {
+    Result<void> set_multicast_interface(
+        unsigned interface_index) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) -> Result<void> {
-            if (v6) return set_int(level, IPV6_MULTICAST_IF, static_cast<int>(interface_index), "IPV6_MULTICAST_IF");
+            if (v6)
+                return set_int(level, IPV6_MULTICAST_IF, static_cast<int>(interface_index),
+                               "IPV6_MULTICAST_IF");
             ip_mreqn request{};
             request.imr_ifindex = static_cast<int>(interface_index);
             return detail::sys::set_option(fd_, level, IP_MULTICAST_IF, request, "IP_MULTICAST_IF");
         });
     }
     /// The IPv6 multicast interface index. (Linux does not report an IPv4 one back by index.) Errors: EBADF.
-    Result<unsigned> multicast_interface() const noexcept
-        requires std::is_same_v<T, Datagram> && std::is_same_v<F, IPv6>
-    {
+    Result<unsigned> multicast_interface()
+        const noexcept requires std::is_same_v<T, Datagram> && std::is_same_v<F, IPv6> {
         auto index = get_int(IPPROTO_IPV6, IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF");
         if (!index) return fail(index.error());
         return static_cast<unsigned>(*index);
@@ -361,8 +346,8 @@ private:
             ip_mreqn request{};
             request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.data())->sin_addr;
             request.imr_ifindex = static_cast<int>(interface_index);
-            return detail::sys::set_option(fd_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, request,
-                                           join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP");
+            return detail::sys::set_option(fd_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                                           request, join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP");
         }
         ipv6_mreq request{};
         request.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(group.data())->sin6_addr;
@@ -371,7 +356,8 @@ private:
                                        join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP");
     }
 
-    Result<void> set_timeout(int name, std::optional<std::chrono::microseconds> timeout, const char* what) const noexcept {
+    Result<void> set_timeout(int name, std::optional<std::chrono::microseconds> timeout,
+                             const char* what) const noexcept {
         if (timeout && timeout->count() <= 0) return fail(std::errc::invalid_argument, what);
         timeval value{};
         if (timeout) {

@@ -31,7 +31,8 @@ std::size_t to_iovecs(std::span<const Buffer> buffers, iovec* out, std::size_t l
     }
     return count;
 }
-inline constexpr std::size_t max_iovecs = 64;  // more is rare; the call then moves the first 64 buffers' worth
+inline constexpr std::size_t max_iovecs =
+    64;  // more is rare; the call then moves the first 64 buffers' worth
 }  // namespace detail
 
 /// A connected byte stream: TCP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain stream.
@@ -48,7 +49,8 @@ public:
     /// Takes over a connected stream Socket.
     explicit TcpStream(Base&& socket) noexcept : Base(std::move(socket)) {}
 
-    /// Connects to `address`, waiting as long as the OS does. Errors: ECONNREFUSED, ETIMEDOUT, ENETUNREACH, ...
+    /// Connects to `address`, waiting as long as the OS does. Errors: ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
+    /// ...
     static Result<TcpStream> connect(const Address<F>& address) noexcept {
         auto socket = Base::open_for(address);
         if (!socket) return fail(socket.error());
@@ -64,12 +66,12 @@ public:
     /// connects, within one overall `timeout` if given. Errors: the last address's error (e.g.
     /// ECONNREFUSED), resolve_category errors, std::errc::timed_out.
     static Result<TcpStream> connect(std::string_view host, std::uint16_t port,
-                                     std::optional<std::chrono::milliseconds> timeout = std::nullopt)
-        requires InternetFamily<F>
-    {
+                                     std::optional<std::chrono::milliseconds> timeout = std::nullopt) requires
+        InternetFamily<F> {
         auto addresses = resolve<F>(host, port);
         if (!addresses) return fail(addresses.error());
-        const auto deadline = timeout ? detail::sys::Clock::now() + *timeout : detail::sys::Clock::time_point::max();
+        const auto deadline =
+            timeout ? detail::sys::Clock::now() + *timeout : detail::sys::Clock::time_point::max();
         Error last(std::errc::timed_out, "connect");
         for (const Address<F>& address : *addresses) {
             if (detail::sys::Clock::now() >= deadline) return fail(std::errc::timed_out, "connect");
@@ -81,17 +83,13 @@ public:
     }
     /// Connects to the Unix socket at `path` ("@name" for an abstract name). Errors: ENOENT, ECONNREFUSED,
     /// errc::path_too_long.
-    static Result<TcpStream> connect(std::string_view path) noexcept
-        requires std::is_same_v<F, Unix>
-    {
+    static Result<TcpStream> connect(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
         auto address = Address<Unix>::parse(path);
         if (!address) return fail(address.error());
         return connect(*address);
     }
     /// Two Unix streams connected to each other (socketpair). Errors: EMFILE, ENFILE.
-    static Result<std::pair<TcpStream, TcpStream>> pair() noexcept
-        requires std::is_same_v<F, Unix>
-    {
+    static Result<std::pair<TcpStream, TcpStream>> pair() noexcept requires std::is_same_v<F, Unix> {
         auto fds = detail::sys::socket_pair(SOCK_STREAM);
         if (!fds) return fail(fds.error());
         return std::pair<TcpStream, TcpStream>(TcpStream((*fds)[0]), TcpStream((*fds)[1]));
@@ -129,7 +127,8 @@ public:
         while (done < buffer.size()) {
             auto got = read(buffer.advanced(done));
             if (!got) return unexpected<TransferError>(TransferError(got.error(), done));
-            if (*got == 0) return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
+            if (*got == 0)
+                return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
             done += *got;
         }
         return {};
@@ -185,10 +184,13 @@ public:
     }
 
 private:
-    static Result<TcpStream> connect_until(const Address<F>& address, detail::sys::Clock::time_point deadline) noexcept {
+    static Result<TcpStream> connect_until(const Address<F>& address,
+                                           detail::sys::Clock::time_point deadline) noexcept {
         auto socket = Base::open_for(address);
         if (!socket) return fail(socket.error());
-        if (auto ok = detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), deadline); !ok)
+        if (auto ok =
+                detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), deadline);
+            !ok)
             return fail(ok.error());
         return TcpStream(std::move(*socket));
     }
@@ -203,10 +205,10 @@ struct Accepted {
 
 /// How TcpListener::bind sets the socket up.
 struct ListenOptions {
-    int backlog = SOMAXCONN;             // connections the kernel queues before accept()
-    bool reuse_address = true;           // SO_REUSEADDR, so a restarted server can bind its port at once
-    std::optional<bool> ipv6_only{};     // for an IPv6 address: true = IPv6 only, false = dual-stack
-    bool remove_stale_socket = false;    // Unix paths: unlink a socket file nobody listens on before bind
+    int backlog = SOMAXCONN;           // connections the kernel queues before accept()
+    bool reuse_address = true;         // SO_REUSEADDR, so a restarted server can bind its port at once
+    std::optional<bool> ipv6_only{};   // for an IPv6 address: true = IPv6 only, false = dual-stack
+    bool remove_stale_socket = false;  // Unix paths: unlink a socket file nobody listens on before bind
 };
 
 template <Family F>
@@ -231,14 +233,14 @@ public:
         TcpListener listener(std::move(*socket));
         if (auto ok = listener.prepare(address, options); !ok) return fail(ok.error());
         if (auto ok = listener.bind_to(address); !ok) return fail(ok.error());
-        if (auto ok = detail::sys::listen(listener.native_handle(), options.backlog); !ok) return fail(ok.error());
+        if (auto ok = detail::sys::listen(listener.native_handle(), options.backlog); !ok)
+            return fail(ok.error());
         return listener;
     }
     /// Binds to `host` ("" = every IPv4 interface, as Python's ''; "::" = IPv6; a name = its first
     /// address that binds) and `port`. Errors: as bind(address), plus resolve_category errors.
-    static Result<TcpListener> bind(std::string_view host, std::uint16_t port, const ListenOptions& options = {})
-        requires InternetFamily<F>
-    {
+    static Result<TcpListener> bind(std::string_view host, std::uint16_t port,
+                                    const ListenOptions& options = {}) requires InternetFamily<F> {
         if (host.empty() && !std::is_same_v<F, IPv6>) return bind_any(port, options);
         auto addresses = detail::resolve<F>(host, port, true);
         if (!addresses) return fail(addresses.error());
@@ -251,9 +253,8 @@ public:
         return fail(last);
     }
     /// Binds to the Unix socket path (or "@name"). Errors: EADDRINUSE (the file exists), errc::path_too_long.
-    static Result<TcpListener> bind(std::string_view path, const ListenOptions& options = {}) noexcept
-        requires std::is_same_v<F, Unix>
-    {
+    static Result<TcpListener> bind(
+        std::string_view path, const ListenOptions& options = {}) noexcept requires std::is_same_v<F, Unix> {
         auto address = Address<Unix>::parse(path);
         if (!address) return fail(address.error());
         return bind(*address, options);
@@ -298,7 +299,8 @@ private:
             if (options.reuse_address)
                 if (auto ok = this->set_reuse_address(true); !ok) return ok;
             if constexpr (!std::is_same_v<F, IPv4>)
-                if (options.ipv6_only && address.domain() == AF_INET6) return this->set_ipv6_only(*options.ipv6_only);
+                if (options.ipv6_only && address.domain() == AF_INET6)
+                    return this->set_ipv6_only(*options.ipv6_only);
         }
         return {};
     }
@@ -310,7 +312,8 @@ private:
         // Non-blocking probe: a live server with a full accept queue answers EAGAIN at once (alive) instead
         // of blocking bind() until it accepts.
         auto probe = TcpStream<Unix>::connect(address, std::chrono::milliseconds(0));
-        if (probe || probe.error() != std::errc::connection_refused) return {};  // alive: bind reports EADDRINUSE
+        if (probe || probe.error() != std::errc::connection_refused)
+            return {};  // alive: bind reports EADDRINUSE
         return detail::sys::remove_file(path.c_str());
     }
 };

@@ -18,9 +18,9 @@ namespace netlite {
 /// One datagram received by recv_from.
 template <Family F>
 struct Received {
-    std::size_t size;      // bytes copied into the buffer
-    Address<F> sender;     // who sent it (unnamed for an unbound Unix-domain sender)
-    bool truncated;        // the datagram was larger than the buffer; its tail was discarded
+    std::size_t size;   // bytes copied into the buffer
+    Address<F> sender;  // who sent it (unnamed for an unbound Unix-domain sender)
+    bool truncated;     // the datagram was larger than the buffer; its tail was discarded
 };
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
@@ -43,9 +43,7 @@ public:
     }
     /// Binds to `host` ("" = every IPv4 interface, as Python's '') and `port`. Errors: as above, plus
     /// resolve_category errors.
-    static Result<UdpSocket> bind(std::string_view host, std::uint16_t port)
-        requires InternetFamily<F>
-    {
+    static Result<UdpSocket> bind(std::string_view host, std::uint16_t port) requires InternetFamily<F> {
         if (host.empty() && !std::is_same_v<F, IPv6>) {
             if constexpr (std::is_same_v<F, IPv6>)
                 return bind(Address<IPv6>::any(port));
@@ -63,9 +61,7 @@ public:
         return fail(last);
     }
     /// A Unix datagram socket bound to `path` (or "@name"). Errors: EADDRINUSE, errc::path_too_long.
-    static Result<UdpSocket> bind(std::string_view path) noexcept
-        requires std::is_same_v<F, Unix>
-    {
+    static Result<UdpSocket> bind(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
         auto address = Address<Unix>::parse(path);
         if (!address) return fail(address.error());
         return bind(*address);
@@ -78,17 +74,13 @@ public:
         return UdpSocket(std::move(*socket));
     }
     /// An unbound socket of this fixed family. Errors: EAFNOSUPPORT, EMFILE.
-    static Result<UdpSocket> open() noexcept
-        requires(!std::is_same_v<F, IP>)
-    {
+    static Result<UdpSocket> open() noexcept requires(!std::is_same_v<F, IP>) {
         auto socket = Base::open();
         if (!socket) return fail(socket.error());
         return UdpSocket(std::move(*socket));
     }
     /// Two Unix datagram sockets connected to each other (socketpair). Errors: EMFILE, ENFILE.
-    static Result<std::pair<UdpSocket, UdpSocket>> pair() noexcept
-        requires std::is_same_v<F, Unix>
-    {
+    static Result<std::pair<UdpSocket, UdpSocket>> pair() noexcept requires std::is_same_v<F, Unix> {
         auto fds = detail::sys::socket_pair(SOCK_DGRAM);
         if (!fds) return fail(fds.error());
         return std::pair<UdpSocket, UdpSocket>(UdpSocket((*fds)[0]), UdpSocket((*fds)[1]));
@@ -97,7 +89,8 @@ public:
     /// Sends one datagram to `to`. Errors: EMSGSIZE (too large), ECONNREFUSED (an earlier datagram was
     /// refused by ICMP), EACCES (broadcast without set_broadcast), timed_out.
     Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to) noexcept {
-        return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(), to.size());
+        return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
+                                    to.size());
     }
     /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
     /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
@@ -123,7 +116,8 @@ public:
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
     /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
     Result<std::size_t> recv(MutableBuffer buffer) noexcept {
-        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr, nullptr);
+        auto got =
+            detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr, nullptr);
         if (!got) return fail(got.error());
         if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
         return got->copied;

@@ -36,7 +36,9 @@ inline Error last_error(const char* operation) noexcept {
     return Error(std::error_code(errno, std::system_category()), operation);
 }
 
-inline bool interrupted() noexcept { return errno == EINTR; }
+inline bool interrupted() noexcept {
+    return errno == EINTR;
+}
 
 /// True when the descriptor is in non-blocking mode (false also when it cannot be asked).
 inline bool is_nonblocking(int fd) noexcept {
@@ -51,7 +53,8 @@ inline Error io_error(int fd, const char* operation) noexcept {
     return last_error(operation);
 }
 
-// --- descriptors --------------------------------------------------------------------------------------------
+// --- descriptors
+// --------------------------------------------------------------------------------------------
 
 /// socket(2), close-on-exec. Errors: EAFNOSUPPORT, EMFILE, ENFILE, ENOBUFS, ...
 inline Result<int> open_socket(int domain, int type, int protocol = 0) noexcept {
@@ -96,7 +99,8 @@ inline Result<bool> nonblocking(int fd) noexcept {
     return (flags & O_NONBLOCK) != 0;
 }
 
-// --- options ------------------------------------------------------------------------------------------------
+// --- options
+// ------------------------------------------------------------------------------------------------
 
 template <class T>
 inline Result<void> set_option(int fd, int level, int name, const T& value, const char* operation) noexcept {
@@ -112,7 +116,8 @@ inline Result<T> get_option(int fd, int level, int name, const char* operation) 
     return value;
 }
 
-// --- waiting ------------------------------------------------------------------------------------------------
+// --- waiting
+// ------------------------------------------------------------------------------------------------
 
 /// Milliseconds left until `deadline`, rounded up so poll never wakes early; 0 once it has passed.
 inline int remaining_ms(Clock::time_point deadline) noexcept {
@@ -124,7 +129,8 @@ inline int remaining_ms(Clock::time_point deadline) noexcept {
 
 /// poll(2) on one descriptor until `events` are ready or `deadline` passes (timed_out).
 /// POLLERR/POLLHUP count as ready: the next call on the socket reports the reason.
-inline Result<void> wait_until(int fd, short events, Clock::time_point deadline, const char* operation) noexcept {
+inline Result<void> wait_until(int fd, short events, Clock::time_point deadline,
+                               const char* operation) noexcept {
     for (;;) {
         pollfd entry{fd, events, 0};
         const int ready = ::poll(&entry, 1, remaining_ms(deadline));
@@ -143,7 +149,8 @@ inline Result<void> wait_forever(int fd, short events, const char* operation) no
     }
 }
 
-// --- connection setup ---------------------------------------------------------------------------------------
+// --- connection setup
+// ---------------------------------------------------------------------------------------
 
 inline Result<void> bind(int fd, const sockaddr* address, socklen_t size) noexcept {
     if (::bind(fd, address, size) != 0) return fail(last_error("bind"));
@@ -172,7 +179,8 @@ inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noe
 }
 
 /// connect(2) that gives up at `deadline` with timed_out; the socket's blocking mode is restored.
-inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size, Clock::time_point deadline) noexcept {
+inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size,
+                                  Clock::time_point deadline) noexcept {
     const bool was_nonblocking = is_nonblocking(fd);
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
@@ -199,7 +207,8 @@ inline Result<int> accept(int fd, sockaddr* peer, socklen_t* size) noexcept {
     }
 }
 
-// --- data transfer ------------------------------------------------------------------------------------------
+// --- data transfer
+// ------------------------------------------------------------------------------------------
 
 /// send(2) with MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE.
 inline Result<std::size_t> send(int fd, const void* data, std::size_t size, int flags = 0) noexcept {
@@ -220,8 +229,8 @@ inline Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags 
 }
 
 /// sendto(2) with MSG_NOSIGNAL.
-inline Result<std::size_t> send_to(int fd, const void* data, std::size_t size, const sockaddr* to, socklen_t to_size,
-                                   int flags = 0) noexcept {
+inline Result<std::size_t> send_to(int fd, const void* data, std::size_t size, const sockaddr* to,
+                                   socklen_t to_size, int flags = 0) noexcept {
     for (;;) {
         const ssize_t sent = ::sendto(fd, data, size, flags | MSG_NOSIGNAL, to, to_size);
         if (sent >= 0) return static_cast<std::size_t>(sent);
@@ -278,7 +287,8 @@ inline Result<void> shutdown(int fd, int how) noexcept {
     return {};
 }
 
-// --- addresses ----------------------------------------------------------------------------------------------
+// --- addresses
+// ----------------------------------------------------------------------------------------------
 
 inline Result<void> local_name(int fd, sockaddr* address, socklen_t* size) noexcept {
     if (::getsockname(fd, address, size) != 0) return fail(last_error("getsockname"));
@@ -290,7 +300,8 @@ inline Result<void> peer_name(int fd, sockaddr* address, socklen_t* size) noexce
     return {};
 }
 
-// --- files (Unix-domain socket paths) -----------------------------------------------------------------------
+// --- files (Unix-domain socket paths)
+// -----------------------------------------------------------------------
 
 /// True when `path` names an existing socket file (lstat(2); a symlink is not followed).
 inline bool is_socket_file(const char* path) noexcept {
@@ -317,18 +328,25 @@ inline Result<void> remove_dir(const char* path) noexcept {
 }
 
 /// if_nametoindex(3); 0 when there is no such interface.
-inline unsigned interface_index(const char* name) noexcept { return ::if_nametoindex(name); }
+inline unsigned interface_index(const char* name) noexcept {
+    return ::if_nametoindex(name);
+}
 
 /// if_indextoname(3) into `name` (IF_NAMESIZE bytes); false when the index names no interface.
-inline bool interface_name(unsigned index, char* name) noexcept { return ::if_indextoname(index, name) != nullptr; }
+inline bool interface_name(unsigned index, char* name) noexcept {
+    return ::if_indextoname(index, name) != nullptr;
+}
 
 /// gai_strerror(3).
-inline const char* resolve_message(int code) noexcept { return ::gai_strerror(code); }
+inline const char* resolve_message(int code) noexcept {
+    return ::gai_strerror(code);
+}
 
 /// getaddrinfo(3), calling `visit(const sockaddr*, socklen_t)` for each result in the order given.
 /// Returns the getaddrinfo code (0 on success) and leaves errno meaningful for EAI_SYSTEM.
 template <class Visit>
-inline int resolve(const char* host, const char* service, int family, int socktype, int flags, Visit&& visit) {
+inline int resolve(const char* host, const char* service, int family, int socktype, int flags,
+                   Visit&& visit) {
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype;
