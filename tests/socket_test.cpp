@@ -1,6 +1,7 @@
 // Socket<F, T>: descriptor ownership (open, adopt, release, close, move, destructor), close-on-exec,
 // behaviour when empty, every option's setter/getter pair, addresses, shutdown, and signal hygiene.
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
 #include <netlite/testing.hpp>
@@ -30,58 +31,7 @@ using netlite::Socket;
 using netlite::Stream;
 using netlite::Unix;
 
-namespace Catch {
-template <>
-struct StringMaker<netlite::Error> {
-    static std::string convert(const netlite::Error& error) { return error.message(); }
-};
-template <class T>
-struct StringMaker<netlite::Result<T>> {
-    static std::string convert(const netlite::Result<T>& result) {
-        if (!result) return "error: " + result.error().message();
-        if constexpr (std::is_void_v<T>)
-            return "ok";
-        else
-            return Catch::Detail::stringify(*result);
-    }
-};
-}  // namespace Catch
-
 namespace {
-
-template <class R>
-std::string describe(const R& result) {
-    return result.has_value() ? std::string("ok") : result.error().message();
-}
-
-// REQUIRE/CHECK that a Result holds a value (evaluated once), printing the error when it does not.
-#define REQUIRE_OK(expr)                      \
-    do {                                      \
-        const auto& ok_ = (expr);             \
-        INFO(#expr << ": " << describe(ok_)); \
-        REQUIRE(ok_.has_value());             \
-    } while (false)
-#define CHECK_OK(expr)                        \
-    do {                                      \
-        const auto& ok_ = (expr);             \
-        INFO(#expr << ": " << describe(ok_)); \
-        CHECK(ok_.has_value());               \
-    } while (false)
-// CHECK that a Result failed with `code` (a std::errc or netlite::errc).
-#define CHECK_FAILS_WITH(expr, code)         \
-    do {                                     \
-        const auto& r_ = (expr);             \
-        INFO(#expr << ": " << describe(r_)); \
-        REQUIRE_FALSE(r_.has_value());       \
-        CHECK(r_.error() == (code));         \
-    } while (false)
-
-// Skips a family-parameterised test when TestType's family is IPv6 and this machine has none.
-#define SKIP_WITHOUT_IPV6(F)                                       \
-    if constexpr (std::is_same_v<F, netlite::IPv6>) {              \
-        if (!netlite::testing::available<netlite::IPv6>())         \
-            NETLITE_SKIP("IPv6 is not available on this machine"); \
-    }
 
 bool is_cloexec(int fd) {
     const int flags = ::fcntl(fd, F_GETFD);

@@ -2,6 +2,7 @@
 // timeouts, refused), reading and writing (exact, vectored, to the end, peek, timeouts, resets), listening
 // (bind variants, EADDRINUSE, dual-stack, incoming()), Unix specifics, and descriptor leaks.
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
 #include <netlite/testing.hpp>
@@ -35,61 +36,9 @@ using netlite::TcpStream;
 using netlite::Unix;
 using Clock = std::chrono::steady_clock;
 
-namespace Catch {
-template <>
-struct StringMaker<netlite::Error> {
-    static std::string convert(const netlite::Error& error) { return error.message(); }
-};
-template <>
-struct StringMaker<netlite::TransferError> {
-    static std::string convert(const netlite::TransferError& error) {
-        return error.message() + " after " + std::to_string(error.bytes_transferred()) + " bytes";
-    }
-};
-template <class T>
-struct StringMaker<netlite::Result<T>> {
-    static std::string convert(const netlite::Result<T>& result) {
-        if (!result) return "error: " + result.error().message();
-        if constexpr (std::is_void_v<T>)
-            return "ok";
-        else
-            return Catch::Detail::stringify(*result);
-    }
-};
-}  // namespace Catch
-
 namespace {
 
-template <class R>
-std::string describe(const R& result) {
-    return result.has_value() ? std::string("ok") : result.error().message();
-}
-
-#define REQUIRE_OK(expr)                      \
-    do {                                      \
-        const auto& ok_ = (expr);             \
-        INFO(#expr << ": " << describe(ok_)); \
-        REQUIRE(ok_.has_value());             \
-    } while (false)
-#define CHECK_OK(expr)                        \
-    do {                                      \
-        const auto& ok_ = (expr);             \
-        INFO(#expr << ": " << describe(ok_)); \
-        CHECK(ok_.has_value());               \
-    } while (false)
-#define CHECK_FAILS_WITH(expr, code)         \
-    do {                                     \
-        const auto& r_ = (expr);             \
-        INFO(#expr << ": " << describe(r_)); \
-        REQUIRE_FALSE(r_.has_value());       \
-        CHECK(r_.error() == (code));         \
-    } while (false)
-
-#define SKIP_WITHOUT_IPV6(F)                                       \
-    if constexpr (std::is_same_v<F, netlite::IPv6>) {              \
-        if (!netlite::testing::available<netlite::IPv6>())         \
-            NETLITE_SKIP("IPv6 is not available on this machine"); \
-    }
+using netlite_test::describe;
 
 bool starts_with(const std::string& text, std::string_view prefix) {
     return text.rfind(prefix, 0) == 0;

@@ -1,6 +1,7 @@
 // netlite/testing.hpp: TempPath (scoped socket paths), loopback<F>(), loopback_pair<F>(), available<F>()
 // and available_families().
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
 #include <netlite/testing.hpp>
@@ -26,32 +27,7 @@ using netlite::IPv6;
 using netlite::Unix;
 using netlite::testing::TempPath;
 
-namespace Catch {
-template <>
-struct StringMaker<netlite::Error> {
-    static std::string convert(const netlite::Error& error) { return error.message(); }
-};
-}  // namespace Catch
-
 namespace {
-
-template <class R>
-std::string describe(const R& result) {
-    return result.has_value() ? std::string("ok") : result.error().message();
-}
-
-#define REQUIRE_OK(expr)                      \
-    do {                                      \
-        const auto& ok_ = (expr);             \
-        INFO(#expr << ": " << describe(ok_)); \
-        REQUIRE(ok_.has_value());             \
-    } while (false)
-
-#define SKIP_WITHOUT_IPV6(F)                                       \
-    if constexpr (std::is_same_v<F, netlite::IPv6>) {              \
-        if (!netlite::testing::available<netlite::IPv6>())         \
-            NETLITE_SKIP("IPv6 is not available on this machine"); \
-    }
 
 bool exists(const std::string& path) {
     struct stat info {};
