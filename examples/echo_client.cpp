@@ -16,8 +16,9 @@ constexpr const char* usage =
     "Sends M to the echo server and prints the reply (default localhost 8088, the tutorial's request).\n"
     "--message - reads the message from standard input.\n";
 
-template <Family F>
-int talk(Result<TcpStream<F>> stream, const std::string& message) {
+// `Connected` is what connect returned: a Result holding a TcpStream or UnixStream, or the error.
+template <class Connected>
+int talk(Connected stream, const std::string& message) {
     if (!stream) return cli::fail(stream.error().message());  // e.g. "connect: Connection refused"
 
     // Why a second thread? The server echoes while we are still sending. With a long message, if nobody

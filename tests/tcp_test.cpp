@@ -162,7 +162,8 @@ TEMPLATE_TEST_CASE("connect by host name and by IP text, with and without a time
     for (const char* host : {"localhost", "127.0.0.1"}) {
         for (const auto& timeout : timeouts) {
             INFO("host " << host << (timeout ? " with a timeout" : " without a timeout"));
-            auto client = TcpStream<TestType>::connect(host, port, timeout);
+            auto client = TcpStream<TestType>::connect(host, port,
+                                                       timeout ? netlite::Until(*timeout) : netlite::Until());
             REQUIRE_OK(client);
             auto accepted = listener->accept();
             REQUIRE_OK(accepted);

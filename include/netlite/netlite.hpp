@@ -4,6 +4,7 @@
 
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
+#include <netlite/deadline.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
 #include <netlite/tcp.hpp>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <netlite/address.hpp>
+#include <netlite/deadline.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
@@ -49,11 +50,13 @@ public:
     Socket() noexcept = default;
     /// Adopts `fd`: this Socket now closes it. The caller vouches for its family and type.
     explicit Socket(native_handle_type fd) noexcept : fd_(fd) {}
-    Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Socket(Socket&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), timeout_(std::exchange(other.timeout_, {})) {}
     Socket& operator=(Socket&& other) noexcept {
         if (this != &other) {
             reset();
             fd_ = std::exchange(other.fd_, -1);
+            timeout_ = std::exchange(other.timeout_, {});
         }
         return *this;
     }
@@ -92,7 +95,9 @@ public:
     Result<Socket> try_clone() const noexcept {
         auto copy = detail::sys::duplicate(fd_);
         if (!copy) return fail(copy.error());
-        return Socket(*copy);
+        Socket clone(*copy);
+        clone.timeout_ = timeout_;
+        return clone;
     }
 
     // --- options (each setter has a getter of the same name) ----------------------------------------------
@@ -278,6 +283,20 @@ public:
     /// O_NONBLOCK: calls fail with EAGAIN (std::errc::resource_unavailable_try_again) instead of waiting.
     /// Errors: EBADF.
     Result<void> set_nonblocking(bool on) noexcept { return detail::sys::set_nonblocking(fd_, on); }
+
+    /// Python's settimeout: from now on every plain blocking call on this socket (read, write, write_all,
+    /// read_exact, accept, send_to, recv_from, ...) gives up after `timeout` with std::errc::timed_out,
+    /// waiting with poll; std::nullopt (the default) waits as long as it takes. A call given its own
+    /// Until ignores this. Errors: std::errc::invalid_argument for a zero or negative timeout.
+    Result<void> set_timeout(std::optional<std::chrono::milliseconds> timeout) noexcept {
+        if (timeout && timeout->count() <= 0) return fail(std::errc::invalid_argument, "set_timeout");
+        timeout_ = timeout ? *timeout : std::chrono::milliseconds::zero();
+        return {};
+    }
+    std::optional<std::chrono::milliseconds> timeout() const noexcept {
+        if (timeout_.count() == 0) return std::nullopt;
+        return timeout_;
+    }
     Result<bool> nonblocking() const noexcept { return detail::sys::nonblocking(fd_); }
 
     /// Reads and clears the pending socket error (SO_ERROR); an empty error_code when there is none.
@@ -290,6 +309,11 @@ public:
     }
 
 protected:
+    /// True when set_timeout() gave the plain calls a timeout (one compare on the hot path).
+    bool has_timeout() const noexcept { return timeout_.count() != 0; }
+    /// The Until a plain call uses: set_timeout()'s timeout from now, or forever.
+    Until default_until() const noexcept { return has_timeout() ? Until(timeout_) : Until(); }
+
     static Result<Socket> open_domain(int domain) noexcept {
         auto fd = detail::sys::open_socket(domain, T::value);
         if (!fd) return fail(fd.error());
@@ -375,6 +399,7 @@ private:
     }
 
     int fd_ = -1;
+    std::chrono::milliseconds timeout_{};  // set_timeout(); zero = none
 };
 
 }  // namespace netlite

@@ -4,6 +4,7 @@
 
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
+#include <netlite/deadline.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
@@ -14,9 +15,11 @@
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace netlite {
 
@@ -35,6 +38,49 @@ inline constexpr std::size_t max_iovecs =
     64;  // more is rare; the call then moves the first 64 buffers' worth
 }  // namespace detail
 
+/// One address a multi-address connect tried, and why it failed.
+template <Family F>
+struct ConnectAttempt {
+    Address<F> address;
+    Error error;
+};
+
+/// The failure of a connect to a name or to several addresses: the last error (what code() and ==
+/// compare), and every address tried with its own error.
+template <Family F>
+class ConnectError : public Error {
+public:
+    ConnectError() = default;
+    /// A failure before any address was tried (resolution, no addresses).
+    ConnectError(Error error) : Error(error) {}
+    ConnectError(Error last, std::vector<ConnectAttempt<F>> attempts)
+        : Error(last), attempts_(std::move(attempts)) {}
+
+    /// Every address tried, in the order the attempts ended.
+    const std::vector<ConnectAttempt<F>>& attempts() const noexcept { return attempts_; }
+    /// "connect: Connection refused (tried [::1]:80: Connection refused; 127.0.0.1:80: Connection refused)".
+    std::string message() const {
+        std::string text = Error::message();
+        const char* separator = " (tried ";
+        for (const ConnectAttempt<F>& attempt : attempts_) {
+            text += separator + attempt.address.to_string() + ": " + attempt.error.code().message();
+            separator = "; ";
+        }
+        return attempts_.empty() ? text : text + ")";
+    }
+
+private:
+    std::vector<ConnectAttempt<F>> attempts_;
+};
+
+template <Family F>
+class TcpStream;
+
+namespace detail {
+template <Family F>
+class HappyEyeballs;
+}  // namespace detail
+
 /// A connected byte stream: TCP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain stream.
 /// Bytes arrive in order but not in the pieces they were sent in: one read is not one message.
 template <Family F = IP>
@@ -49,8 +95,7 @@ public:
     /// Takes over a connected stream Socket.
     explicit TcpStream(Base&& socket) noexcept : Base(std::move(socket)) {}
 
-    /// Connects to `address`, waiting as long as the OS does. Errors: ECONNREFUSED, ETIMEDOUT, ENETUNREACH,
-    /// ...
+    /// Connects to `address`, waiting as long as the OS does. Errors: ECONNREFUSED, ETIMEDOUT, ENETUNREACH.
     static Result<TcpStream> connect(const Address<F>& address) noexcept {
         auto socket = Base::open_for(address);
         if (!socket) return fail(socket.error());
@@ -58,29 +103,40 @@ public:
             return fail(ok.error());
         return TcpStream(std::move(*socket));
     }
-    /// Connects to `address`, giving up after `timeout` with std::errc::timed_out. Errors: as above.
-    static Result<TcpStream> connect(const Address<F>& address, std::chrono::milliseconds timeout) noexcept {
-        return connect_until(address, detail::sys::Clock::now() + timeout);
+    /// Connects to `address` within `until` (a timeout, deadline or stop_token). Errors: as above, plus
+    /// std::errc::timed_out and std::errc::operation_canceled.
+    static Result<TcpStream> connect(const Address<F>& address, const Until& until) {
+        auto socket = Base::open_for(address);
+        if (!socket) return fail(socket.error());
+        if (auto ok =
+                detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), until);
+            !ok)
+            return fail(ok.error());
+        return TcpStream(std::move(*socket));
     }
-    /// Resolves `host` ("localhost", "example.org", "::1") and tries each address in turn until one
-    /// connects, within one overall `timeout` if given. Errors: the last address's error (e.g.
-    /// ECONNREFUSED), resolve_category errors, std::errc::timed_out.
-    static Result<TcpStream> connect(std::string_view host, std::uint16_t port,
-                                     std::optional<std::chrono::milliseconds> timeout = std::nullopt) requires
-        InternetFamily<F> {
+    /// Resolves `host` ("localhost", "example.org", "::1") and connects to the first of its addresses that
+    /// answers, racing them Happy-Eyeballs style (RFC 8305): IPv6 and IPv4 interleaved, the next attempt
+    /// started `attempt_delay` after the previous one while it is still pending, the first to connect
+    /// wins, the others are closed; all within `until`. Errors: the last failure, with every address
+    /// tried in ConnectError::attempts(); resolve_category errors; timed_out; operation_canceled.
+    static Result<TcpStream, ConnectError<F>> connect(
+        std::string_view host, std::uint16_t port, const Until& until = {},
+        std::chrono::milliseconds attempt_delay = default_attempt_delay) requires InternetFamily<F> {
         auto addresses = resolve<F>(host, port);
         if (!addresses) return fail(addresses.error());
-        const auto deadline =
-            timeout ? detail::sys::Clock::now() + *timeout : detail::sys::Clock::time_point::max();
-        Error last(std::errc::timed_out, "connect");
-        for (const Address<F>& address : *addresses) {
-            if (detail::sys::Clock::now() >= deadline) return fail(std::errc::timed_out, "connect");
-            auto stream = timeout ? connect_until(address, deadline) : connect(address);
-            if (stream) return stream;
-            last = stream.error();
-        }
-        return fail(last);
+        return connect_any(*addresses, until, attempt_delay);
     }
+    /// Connects to the first of `addresses` that answers, as connect(host, port) does after resolving.
+    /// Errors: as connect(host, port); errc::no_addresses when `addresses` is empty.
+    static Result<TcpStream, ConnectError<F>> connect_any(
+        std::span<const Address<F>> addresses, const Until& until = {},
+        std::chrono::milliseconds attempt_delay = default_attempt_delay) {
+        return detail::HappyEyeballs<F>(addresses, until, attempt_delay).run();
+    }
+
+    /// The wait before starting the next address while earlier attempts are pending (RFC 8305 says 250 ms).
+    static constexpr std::chrono::milliseconds default_attempt_delay{250};
+
     /// Connects to the Unix socket at `path` ("@name" for an abstract name). Errors: ENOENT, ECONNREFUSED,
     /// errc::path_too_long.
     static Result<TcpStream> connect(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
@@ -98,7 +154,15 @@ public:
     /// Reads what has arrived (at most buffer.size() bytes), waiting until something has.
     /// Returns 0 at end of stream: the peer shut down its sending side. Errors: ECONNRESET, timed_out.
     Result<std::size_t> read(MutableBuffer buffer) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return read(buffer, this->default_until());
         return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size());
+    }
+    /// As read(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
+    Result<std::size_t> read(MutableBuffer buffer, const Until& until) {
+        return detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
+            return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), flags);
+        });
     }
     /// As read(), but leaves the bytes queued for the next read. Errors: as read().
     Result<std::size_t> peek(MutableBuffer buffer) noexcept {
@@ -107,14 +171,28 @@ public:
     /// Sends some of `buffer` (maybe not all); returns how much. Errors: EPIPE/ECONNRESET (peer gone, never
     /// SIGPIPE), timed_out.
     Result<std::size_t> write(ConstBuffer buffer) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return write(buffer, this->default_until());
         return detail::sys::send(this->native_handle(), buffer.data(), buffer.size());
+    }
+    /// As write(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
+    Result<std::size_t> write(ConstBuffer buffer, const Until& until) {
+        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "send", [&](int flags) {
+            return detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), flags);
+        });
     }
 
     /// Sends all of `buffer`. Errors: as write(), with bytes_transferred() telling how much was sent first.
     Result<void, TransferError> write_all(ConstBuffer buffer) noexcept {
+        return write_all(buffer, this->default_until());
+    }
+    /// As write_all(), within one `until` for the whole buffer. Errors: as write(buffer, until).
+    Result<void, TransferError> write_all(ConstBuffer buffer, const Until& until) {
         std::size_t done = 0;
         while (done < buffer.size()) {
-            auto sent = write(buffer.advanced(done));
+            auto sent = until.is_forever() ? detail::sys::send(this->native_handle(), buffer.data() + done,
+                                                               buffer.size() - done)
+                                           : write(buffer.advanced(done), until);
             if (!sent) return unexpected<TransferError>(TransferError(sent.error(), done));
             done += *sent;
         }
@@ -123,9 +201,15 @@ public:
     /// Fills all of `buffer`. Errors: errc::unexpected_eof when the stream ends first, or read()'s errors;
     /// bytes_transferred() tells how many bytes arrived (they are in the buffer).
     Result<void, TransferError> read_exact(MutableBuffer buffer) noexcept {
+        return read_exact(buffer, this->default_until());
+    }
+    /// As read_exact(), within one `until` for the whole buffer. Errors: as read(buffer, until).
+    Result<void, TransferError> read_exact(MutableBuffer buffer, const Until& until) {
         std::size_t done = 0;
         while (done < buffer.size()) {
-            auto got = read(buffer.advanced(done));
+            auto got = until.is_forever() ? detail::sys::recv(this->native_handle(), buffer.data() + done,
+                                                              buffer.size() - done)
+                                          : read(buffer.advanced(done), until);
             if (!got) return unexpected<TransferError>(TransferError(got.error(), done));
             if (*got == 0)
                 return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
@@ -134,25 +218,29 @@ public:
         return {};
     }
 
-    /// Appends everything until end of stream to `out` (a std::string or vector of bytes); returns how
-    /// many bytes were appended. Errors: read()'s; what arrived before the error stays in `out`.
+    /// Appends everything until end of stream to `out` (a std::string or vector of bytes), within `until`;
+    /// returns how many bytes were appended. Errors: read()'s; what arrived before the error stays in `out`.
     template <class Container>
-    Result<std::size_t, TransferError> read_to_end(Container& out) {
+    Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
+        const Until& limit = until.is_forever() ? this->default_until() : until;
         constexpr std::size_t chunk = 16 * 1024;
         const std::size_t start = out.size();
         for (;;) {
             const std::size_t used = out.size();
             out.resize(used + (used - start < chunk ? chunk : used - start));  // grow geometrically
-            auto got = read(MutableBuffer(out.data() + used, out.size() - used));
+            const MutableBuffer free(out.data() + used, out.size() - used);
+            auto got = limit.is_forever() ? detail::sys::recv(this->native_handle(), free.data(), free.size())
+                                          : read(free, limit);
             out.resize(used + (got ? *got : 0));
             if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
             if (*got == 0) return used - start;
         }
     }
-    /// Everything until end of stream, as a string. Errors: read()'s (use read_to_end(out) to keep a prefix).
-    Result<std::string> read_to_end() {
+    /// Everything until end of stream, as a string, within `until`. Errors: read()'s (use read_to_end(out)
+    /// to keep what arrived before an error).
+    Result<std::string> read_to_end(const Until& until = {}) {
         std::string out;
-        if (auto done = read_to_end(out); !done) return fail(static_cast<const Error&>(done.error()));
+        if (auto done = read_to_end(out, until); !done) return fail(static_cast<const Error&>(done.error()));
         return out;
     }
 
@@ -183,18 +271,159 @@ public:
         return TcpStream(std::move(*copy));
     }
 
-private:
-    static Result<TcpStream> connect_until(const Address<F>& address,
-                                           detail::sys::Clock::time_point deadline) noexcept {
-        auto socket = Base::open_for(address);
-        if (!socket) return fail(socket.error());
-        if (auto ok =
-                detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), deadline);
-            !ok)
-            return fail(ok.error());
-        return TcpStream(std::move(*socket));
+    /// Sends `count` bytes of the open file `file_fd` from `offset` (the file's own offset is not moved):
+    /// Linux sendfile, so the bytes never pass through user space; elsewhere, or for a descriptor sendfile
+    /// cannot read, a pread/send loop. Returns the bytes sent: `count`, or fewer when the file ends first.
+    /// Errors: as write(), plus the file's read errors; bytes_transferred() tells how much was sent first.
+    Result<std::size_t, TransferError> send_file(int file_fd, std::uint64_t offset,
+                                                 std::size_t count) noexcept {
+        std::size_t done = 0;
+        while (done < count) {
+            auto sent = detail::sys::send_file(this->native_handle(), file_fd, offset + done, count - done);
+            if (!sent) return unexpected<TransferError>(TransferError(sent.error(), done));
+            if (*sent == 0) break;  // end of file
+            done += *sent;
+        }
+        return done;
+    }
+
+    // --- non-blocking attempts, for readiness loops (netlite/poll.hpp) -----------------------------------
+    // Each tries once without waiting (MSG_DONTWAIT: the socket's blocking mode does not matter) and says
+    // "would block" with an empty optional, never with an error: `if (!r)` failed, `else if (!*r)` wait for
+    // readiness, `else` use `**r`.
+
+    /// Reads what has already arrived (0: end of stream); std::nullopt when nothing has. Errors: as read(),
+    /// never timed_out.
+    Result<std::optional<std::size_t>> try_read(MutableBuffer buffer) noexcept {
+        return detail::sys::unless_would_block<std::optional<std::size_t>>(
+            detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT));
+    }
+    /// Sends as much of `buffer` as the send buffer takes now; std::nullopt when it takes nothing.
+    /// Errors: as write() (EPIPE/ECONNRESET, never SIGPIPE), never timed_out.
+    Result<std::optional<std::size_t>> try_write(ConstBuffer buffer) noexcept {
+        return detail::sys::unless_would_block<std::optional<std::size_t>>(
+            detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT));
     }
 };
+
+namespace detail {
+/// Connection racing for TcpStream::connect_any (RFC 8305): attempts start one `attempt_delay` apart,
+/// alternating address families, or at once when the previous one fails; the first to connect wins and
+/// the rest are closed with their streams.
+template <Family F>
+class HappyEyeballs {
+public:
+    using Clock = sys::Clock;
+
+    HappyEyeballs(std::span<const Address<F>> addresses, const Until& until,
+                  std::chrono::milliseconds attempt_delay)
+        : order_(interleave(addresses)), until_(until), delay_(attempt_delay) {}
+
+    Result<TcpStream<F>, ConnectError<F>> run() {
+        if (order_.empty()) return fail(errc::no_addresses, "connect");
+        auto next_start = Clock::now();
+        for (;;) {
+            if (next_ < order_.size() && (pending_.empty() || Clock::now() >= next_start) &&
+                pending_.size() < max_pending) {
+                if (auto winner = start(order_[next_++])) return std::move(*winner);
+                next_start = Clock::now() + delay_;
+                continue;
+            }
+            if (pending_.empty()) return failure(last_);  // every address failed
+            const bool more = next_ < order_.size();
+            auto ready = wait(more ? std::min(next_start, until_.deadline()) : until_.deadline());
+            if (!ready) {
+                if (ready.error() == std::errc::timed_out && Clock::now() < until_.deadline())
+                    continue;  // next
+                return failure(ready.error());
+            }
+            if (auto winner = collect()) return std::move(*winner);
+            next_start = Clock::now();  // a failure starts the next attempt at once
+        }
+    }
+
+private:
+    struct Pending {
+        TcpStream<F> stream;
+        Address<F> address;
+    };
+    static constexpr std::size_t max_pending = 32;
+
+    /// RFC 8305 section 4: alternate families, starting with the family of the first address.
+    static std::vector<Address<F>> interleave(std::span<const Address<F>> addresses) {
+        std::vector<Address<F>> first, second, order;
+        for (const Address<F>& address : addresses)
+            (address.domain() == addresses.front().domain() ? first : second).push_back(address);
+        for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
+            if (i < first.size()) order.push_back(first[i]);
+            if (i < second.size()) order.push_back(second[i]);
+        }
+        return order;
+    }
+
+    /// Starts a non-blocking connect; returns the stream if it connected at once.
+    std::optional<TcpStream<F>> start(const Address<F>& address) {
+        auto socket = Socket<F, Stream>::open_for(address);
+        if (!socket) return record(address, socket.error());
+        TcpStream<F> stream(std::move(*socket));
+        if (auto ok = sys::set_nonblocking(stream.native_handle(), true); !ok)
+            return record(address, ok.error());
+        if (::connect(stream.native_handle(), address.data(), address.size()) == 0)
+            return finish(std::move(stream));
+        if (errno != EINPROGRESS && errno != EINTR) return record(address, sys::last_error("connect"));
+        pending_.push_back(Pending{std::move(stream), address});
+        return std::nullopt;
+    }
+
+    /// Polls the pending attempts until one is ready or `deadline`; polled_ says which.
+    Result<void> wait(Clock::time_point deadline) {
+        polled_.clear();
+        for (const Pending& attempt : pending_)
+            polled_.push_back(pollfd{attempt.stream.native_handle(), POLLOUT, 0});
+        auto ready =
+            sys::poll_until(polled_.data(), polled_.size(), Until(deadline, until_.stop_token()), "connect");
+        if (!ready) return fail(ready.error());
+        return {};
+    }
+
+    /// Returns a ready attempt that connected; records and drops the ready ones that failed.
+    std::optional<TcpStream<F>> collect() {
+        for (std::size_t i = pending_.size(); i-- > 0;) {  // backwards, so erasing keeps the indices valid
+            if (polled_[i].revents == 0) continue;
+            Pending attempt = std::move(pending_[i]);
+            pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+            auto ok = sys::connect_result(attempt.stream.native_handle());
+            if (ok) return finish(std::move(attempt.stream));
+            record(attempt.address, ok.error());
+        }
+        return std::nullopt;
+    }
+
+    std::optional<TcpStream<F>> record(const Address<F>& address, const Error& error) {
+        attempts_.push_back(ConnectAttempt<F>{address, error});
+        last_ = error;
+        return std::nullopt;
+    }
+    std::optional<TcpStream<F>> finish(TcpStream<F> stream) {
+        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok) return std::nullopt;
+        return std::optional<TcpStream<F>>(std::move(stream));
+    }
+    Result<TcpStream<F>, ConnectError<F>> failure(const Error& error) {
+        for (const Pending& attempt : pending_)
+            attempts_.push_back(ConnectAttempt<F>{attempt.address, error});
+        return unexpected<ConnectError<F>>(ConnectError<F>(error, std::move(attempts_)));
+    }
+
+    std::vector<Address<F>> order_;
+    std::vector<Pending> pending_;
+    std::vector<pollfd> polled_;
+    std::vector<ConnectAttempt<F>> attempts_;
+    std::size_t next_ = 0;
+    Error last_{errc::no_addresses, "connect"};
+    Until until_;
+    std::chrono::milliseconds delay_;
+};
+}  // namespace detail
 
 /// A connection accepted by TcpListener: the stream and who is on the other end.
 template <Family F>
@@ -262,6 +491,75 @@ public:
 
     /// Waits for the next connection. Errors: EMFILE/ENFILE (out of descriptors), ECONNABORTED, timed_out.
     Result<Accepted<F>> accept() noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return accept(this->default_until());
+        return accept_now();
+    }
+    /// As accept(), giving up per `until` (timed_out, operation_canceled); the listener stays usable.
+    /// (On a blocking listener, a connection reset between the wake-up and accept(2) can make accept(2)
+    /// wait for the next one: set_nonblocking(true) on the listener rules that out.)
+    Result<Accepted<F>> accept(const Until& until) {
+        if (until.is_forever()) return accept_now();
+        for (;;) {
+            if (auto ready = detail::sys::wait(this->native_handle(), POLLIN, until, "accept"); !ready)
+                return fail(ready.error());
+            auto accepted = accept_now();
+            if (accepted || !detail::sys::would_block(accepted.error())) return accepted;
+        }
+    }
+
+    /// A range of accepted connections, for `for (auto&& [stream, peer] : listener.incoming())`.
+    /// Connections that fail while queued (ECONNABORTED) are skipped; any other error ends the range and
+    /// is kept in its error(). The listener must outlive the range.
+    Incoming<F> incoming() noexcept { return Incoming<F>(*this, {}); }
+    /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
+    /// even while it waits for the next connection.
+    Incoming<F> incoming(std::stop_token stop) noexcept { return Incoming<F>(*this, std::move(stop)); }
+
+    /// A second TcpListener for the same socket. Errors: EMFILE.
+    Result<TcpListener> try_clone() const noexcept {
+        auto copy = Base::try_clone();
+        if (!copy) return fail(copy.error());
+        return TcpListener(std::move(*copy));
+    }
+
+    // --- non-blocking attempts, for readiness loops (netlite/poll.hpp) -----------------------------------
+
+    /// The next queued connection, without waiting; std::nullopt when none is queued. A blocking listener
+    /// is polled first (one more system call, and a connection reset between that poll and accept(2) can
+    /// still make accept(2) wait): set_nonblocking(true) on the listener avoids both. Errors: as accept().
+    Result<std::optional<Accepted<F>>> try_accept() noexcept {
+        if (!detail::sys::is_nonblocking(this->native_handle())) {
+            auto ready = detail::sys::ready_now(this->native_handle(), POLLIN, "accept");
+            if (!ready) return fail(ready.error());
+            if (!*ready) return std::optional<Accepted<F>>();
+        }
+        return detail::sys::unless_would_block<std::optional<Accepted<F>>>(accept_now());
+    }
+    /// Drains the backlog in one wake-up: accepts queued connections (up to `max`) without waiting and
+    /// appends them to `out`; returns how many, 0 when none was queued. Connections that died in the queue
+    /// (ECONNABORTED, ...) are skipped. An error after the first connection ends the batch early; it comes
+    /// back from the next call. Errors (when none was accepted): as accept(), e.g. EMFILE/ENFILE.
+    Result<std::size_t> try_accept_batch(std::vector<Accepted<F>>& out, std::size_t max = 64) {
+        std::size_t count = 0;
+        for (std::size_t attempts = 0; count < max && attempts < 2 * max; ++attempts) {
+            auto next = try_accept();
+            if (next && !*next) break;  // the queue is empty
+            if (next) {
+                out.push_back(std::move(**next));
+                ++count;
+                continue;
+            }
+            const Error& error = next.error();
+            if (error == std::errc::connection_aborted || error == std::errc::protocol_error) continue;
+            if (count > 0) break;
+            return fail(error);
+        }
+        return count;
+    }
+
+private:
+    Result<Accepted<F>> accept_now() noexcept {
         sockaddr_storage storage{};
         socklen_t size = sizeof storage;
         auto fd = detail::sys::accept(this->native_handle(), reinterpret_cast<sockaddr*>(&storage), &size);
@@ -272,19 +570,6 @@ public:
         return Accepted<F>{std::move(stream), *peer};
     }
 
-    /// A range of accepted connections, for `for (auto&& [stream, peer] : listener.incoming())`.
-    /// Connections that fail while queued (ECONNABORTED) are skipped; any other error ends the range and
-    /// is kept in its error(). The listener must outlive the range.
-    Incoming<F> incoming() noexcept { return Incoming<F>(*this); }
-
-    /// A second TcpListener for the same socket. Errors: EMFILE.
-    Result<TcpListener> try_clone() const noexcept {
-        auto copy = Base::try_clone();
-        if (!copy) return fail(copy.error());
-        return TcpListener(std::move(*copy));
-    }
-
-private:
     static Result<TcpListener> bind_any(std::uint16_t port, const ListenOptions& options) noexcept {
         if constexpr (std::is_same_v<F, IPv6>)
             return bind(Address<IPv6>::any(port), options);
@@ -322,7 +607,8 @@ private:
 template <Family F>
 class Incoming {
 public:
-    explicit Incoming(TcpListener<F>& listener) noexcept : listener_(&listener) {}
+    Incoming(TcpListener<F>& listener, std::stop_token stop) noexcept
+        : listener_(&listener), stop_(std::move(stop)) {}
 
     /// The end of the range: reached when accept fails with an error that is not skippable.
     struct sentinel {};
@@ -366,7 +652,7 @@ private:
     void advance() noexcept {
         current_.reset();
         for (;;) {
-            auto next = listener_->accept();
+            auto next = stop_.stop_possible() ? listener_->accept(Until(stop_)) : listener_->accept();
             if (next) {
                 current_.emplace(std::move(*next));
                 return;
@@ -379,6 +665,7 @@ private:
     }
 
     TcpListener<F>* listener_;
+    std::stop_token stop_;
     std::optional<Accepted<F>> current_;
     Error error_;
 };

@@ -4,12 +4,14 @@
 
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
+#include <netlite/deadline.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -21,6 +23,23 @@ struct Received {
     std::size_t size;   // bytes copied into the buffer
     Address<F> sender;  // who sent it (unnamed for an unbound Unix-domain sender)
     bool truncated;     // the datagram was larger than the buffer; its tail was discarded
+};
+
+/// One datagram for UdpSocket::send_batch: its bytes and where it goes (for a Unix datagram socket, an
+/// unnamed address sends to the connected peer).
+template <Family F>
+struct DatagramOut {
+    ConstBuffer data;
+    Address<F> to;
+};
+
+/// One slot for UdpSocket::recv_batch: the caller sets `buffer`; recv_batch fills in the rest.
+template <Family F>
+struct DatagramIn {
+    MutableBuffer buffer;
+    std::size_t size = 0;    // bytes copied into buffer
+    Address<F> sender{};     // who sent it (unnamed for an unbound Unix-domain sender)
+    bool truncated = false;  // the datagram was larger than buffer; its tail was discarded
 };
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
@@ -89,16 +108,29 @@ public:
     /// Sends one datagram to `to`. Errors: EMSGSIZE (too large), ECONNREFUSED (an earlier datagram was
     /// refused by ICMP), EACCES (broadcast without set_broadcast), timed_out.
     Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to) noexcept {
-        return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
-                                    to.size());
+        return send_to(datagram, to, this->default_until());
+    }
+    /// As send_to(), giving up per `until` when the send buffer stays full (timed_out, operation_canceled).
+    Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to, const Until& until) {
+        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "sendto", [&](int flags) {
+            return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
+                                        to.size(), flags);
+        });
     }
     /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
     /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
+        return recv_from(buffer, this->default_until());
+    }
+    /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
+    Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
         sockaddr_storage storage{};
         socklen_t size = sizeof storage;
-        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
-                                          reinterpret_cast<sockaddr*>(&storage), &size);
+        auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recvfrom", [&](int flags) {
+            size = sizeof storage;
+            return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                          reinterpret_cast<sockaddr*>(&storage), &size, flags);
+        });
         if (!got) return fail(got.error());
         auto sender = sender_address(storage, size);
         if (!sender) return fail(sender.error());
@@ -110,14 +142,22 @@ public:
         return detail::sys::connect(this->native_handle(), peer.data(), peer.size());
     }
     /// Sends one datagram to the connected peer. Errors: EDESTADDRREQ (not connected), ECONNREFUSED.
-    Result<std::size_t> send(ConstBuffer datagram) noexcept {
-        return detail::sys::send(this->native_handle(), datagram.data(), datagram.size());
+    Result<std::size_t> send(ConstBuffer datagram) noexcept { return send(datagram, this->default_until()); }
+    /// As send(), giving up per `until` (timed_out, operation_canceled).
+    Result<std::size_t> send(ConstBuffer datagram, const Until& until) {
+        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "send", [&](int flags) {
+            return detail::sys::send(this->native_handle(), datagram.data(), datagram.size(), flags);
+        });
     }
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
     /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
-    Result<std::size_t> recv(MutableBuffer buffer) noexcept {
-        auto got =
-            detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr, nullptr);
+    Result<std::size_t> recv(MutableBuffer buffer) noexcept { return recv(buffer, this->default_until()); }
+    /// As recv(), giving up per `until` (timed_out, operation_canceled).
+    Result<std::size_t> recv(MutableBuffer buffer, const Until& until) {
+        auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
+            return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr,
+                                          nullptr, flags);
+        });
         if (!got) return fail(got.error());
         if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
         return got->copied;
@@ -128,6 +168,108 @@ public:
         auto copy = Base::try_clone();
         if (!copy) return fail(copy.error());
         return UdpSocket(std::move(*copy));
+    }
+
+    // --- batches (sendmmsg/recvmmsg on Linux, a sendmsg/recvmsg loop elsewhere; nothing is allocated)
+
+    /// Most datagrams one system call moves; larger batches take several calls.
+    static constexpr std::size_t max_batch = 64;
+
+    /// Sends `datagrams` in order, each to its own address; returns how many were sent. Fewer than given
+    /// means a later one failed after the first went (the next call reports that error).
+    /// Errors: as send_to(), when not even the first datagram could be sent.
+    Result<std::size_t> send_batch(std::span<const DatagramOut<F>> datagrams) noexcept {
+        detail::sys::MultiMessage messages[max_batch];
+        iovec vectors[max_batch];
+        std::size_t total = 0;
+        while (total < datagrams.size()) {
+            const std::size_t count =
+                datagrams.size() - total < max_batch ? datagrams.size() - total : max_batch;
+            for (std::size_t i = 0; i < count; ++i) {
+                const DatagramOut<F>& out = datagrams[total + i];
+                vectors[i] = iovec{const_cast<std::byte*>(out.data.data()), out.data.size()};
+                messages[i] = {};
+                messages[i].msg_hdr.msg_iov = &vectors[i];
+                messages[i].msg_hdr.msg_iovlen = 1;
+                bool named = true;
+                if constexpr (std::is_same_v<F, Unix>) named = !out.to.is_unnamed();
+                if (named) {
+                    messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(out.to.data());
+                    messages[i].msg_hdr.msg_namelen = out.to.size();
+                }
+            }
+            auto sent = detail::sys::send_many(this->native_handle(), messages, count);
+            if (!sent) {
+                if (total > 0) break;
+                return fail(sent.error());
+            }
+            total += *sent;
+            if (*sent < count) break;
+        }
+        return total;
+    }
+    /// Waits for one datagram, then takes those already queued, up to slots.size(); returns how many
+    /// slots were filled (size, sender, truncated). Errors: as recv_from(), when none arrived.
+    Result<std::size_t> recv_batch(std::span<DatagramIn<F>> slots) noexcept {
+        detail::sys::MultiMessage messages[max_batch];
+        iovec vectors[max_batch];
+        sockaddr_storage names[max_batch];
+        std::size_t total = 0;
+        while (total < slots.size()) {
+            const std::size_t count = slots.size() - total < max_batch ? slots.size() - total : max_batch;
+            for (std::size_t i = 0; i < count; ++i) {
+                vectors[i] = iovec{slots[total + i].buffer.data(), slots[total + i].buffer.size()};
+                messages[i] = {};
+                messages[i].msg_hdr.msg_iov = &vectors[i];
+                messages[i].msg_hdr.msg_iovlen = 1;
+                messages[i].msg_hdr.msg_name = &names[i];
+                messages[i].msg_hdr.msg_namelen = sizeof names[i];
+            }
+            auto got = detail::sys::recv_many(this->native_handle(), messages, count, total > 0);
+            if (!got) {
+                if (total > 0) break;  // nothing more queued
+                return fail(got.error());
+            }
+            for (std::size_t i = 0; i < *got; ++i) {
+                DatagramIn<F>& slot = slots[total + i];
+                const msghdr& header = messages[i].msg_hdr;
+                slot.size =
+                    messages[i].msg_len < vectors[i].iov_len ? messages[i].msg_len : vectors[i].iov_len;
+                slot.truncated = (header.msg_flags & MSG_TRUNC) != 0;
+                auto sender = sender_address(names[i], header.msg_namelen);
+                if (!sender) return fail(sender.error());
+                slot.sender = *sender;
+            }
+            total += *got;
+            if (*got < count) break;
+        }
+        return total;
+    }
+
+    // --- non-blocking attempts, for readiness loops (netlite/poll.hpp) -----------------------------------
+    // Each tries once without waiting (MSG_DONTWAIT: the socket's blocking mode does not matter) and says
+    // "would block" with an empty optional, never with an error.
+
+    /// One datagram if one is queued (`truncated` as in recv_from); std::nullopt when none is.
+    /// Errors: as recv_from(), never timed_out.
+    Result<std::optional<Received<F>>> try_recv_from(MutableBuffer buffer) noexcept {
+        sockaddr_storage storage{};
+        socklen_t size = sizeof storage;
+        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                          reinterpret_cast<sockaddr*>(&storage), &size, MSG_DONTWAIT);
+        if (!got) {
+            if (detail::sys::would_block(got.error())) return std::optional<Received<F>>();
+            return fail(got.error());
+        }
+        auto sender = sender_address(storage, size);
+        if (!sender) return fail(sender.error());
+        return std::optional<Received<F>>(Received<F>{got->copied, *sender, got->full_size > got->copied});
+    }
+    /// Sends one datagram to `to` if the send buffer has room now; std::nullopt when it has not.
+    /// Errors: as send_to(), never timed_out.
+    Result<std::optional<std::size_t>> try_send_to(ConstBuffer datagram, const Address<F>& to) noexcept {
+        return detail::sys::unless_would_block<std::optional<std::size_t>>(detail::sys::send_to(
+            this->native_handle(), datagram.data(), datagram.size(), to.data(), to.size(), MSG_DONTWAIT));
     }
 
 private:

@@ -5,14 +5,17 @@
 // an Error naming the failed operation. Nothing above this layer touches errno or repeats these loops.
 #pragma once
 
+#include <netlite/deadline.hpp>
 #include <netlite/result.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <stop_token>
 
 #include <fcntl.h>
 #include <net/if.h>
@@ -20,10 +23,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/sendfile.h>
+#endif
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -46,9 +56,10 @@ inline bool is_nonblocking(int fd) noexcept {
     return flags >= 0 && (flags & O_NONBLOCK) != 0;
 }
 
-/// Error for a failed I/O call: EAGAIN on a blocking socket means SO_RCVTIMEO/SO_SNDTIMEO expired.
-inline Error io_error(int fd, const char* operation) noexcept {
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && !is_nonblocking(fd))
+/// Error for a failed I/O call: EAGAIN on a blocking socket, unless the call itself asked not to wait
+/// (MSG_DONTWAIT), means SO_RCVTIMEO/SO_SNDTIMEO expired.
+inline Error io_error(int fd, const char* operation, int flags = 0) noexcept {
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT) == 0 && !is_nonblocking(fd))
         return Error(std::errc::timed_out, operation);
     return last_error(operation);
 }
@@ -127,25 +138,108 @@ inline int remaining_ms(Clock::time_point deadline) noexcept {
     return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
 }
 
-/// poll(2) on one descriptor until `events` are ready or `deadline` passes (timed_out).
-/// POLLERR/POLLHUP count as ready: the next call on the socket reports the reason.
-inline Result<void> wait_until(int fd, short events, Clock::time_point deadline,
-                               const char* operation) noexcept {
+/// A descriptor another thread can make readable to wake a poll: an eventfd (a pipe elsewhere).
+/// Made per cancellable wait, so cancellation needs no global state.
+class WakeFd {
+public:
+    WakeFd() noexcept {
+#if defined(__linux__)
+        read_fd_ = write_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+#else
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+            read_fd_ = fds[0];
+            write_fd_ = fds[1];
+        }
+#endif
+        if (read_fd_ < 0) error_ = last_error("eventfd");
+    }
+    WakeFd(const WakeFd&) = delete;
+    WakeFd& operator=(const WakeFd&) = delete;
+    ~WakeFd() {
+        if (read_fd_ >= 0) ::close(read_fd_);
+        if (write_fd_ >= 0 && write_fd_ != read_fd_) ::close(write_fd_);
+    }
+    bool ok() const noexcept {
+        return read_fd_ >= 0;
+    }
+    const Error& error() const noexcept {
+        return error_;
+    }
+    int fd() const noexcept {
+        return read_fd_;
+    }
+    /// Async-signal-safe and thread-safe: one write(2).
+    void signal() const noexcept {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const ssize_t written = ::write(write_fd_, &one, sizeof one);
+    }
+
+private:
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+    Error error_{};
+};
+
+/// poll(2) over `entries` until something is ready, `until`'s deadline passes (timed_out) or its stop is
+/// requested (operation_canceled). EINTR is retried with the time that is left. POLLERR/POLLHUP count
+/// as ready: the next call on that socket reports the reason. Returns how many entries are ready.
+inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& until, const char* operation) {
+    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, operation);
+    if (!until.stop_token().stop_possible()) {
+        for (;;) {
+            const int ready =
+                ::poll(entries, count, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
+            if (ready > 0) return ready;
+            if (ready == 0) return fail(std::errc::timed_out, operation);
+            if (!interrupted()) return fail(last_error(operation));
+        }
+    }
+    // Cancellable: poll one more descriptor, which a stop_callback makes readable from the stopping thread.
+    constexpr std::size_t max_entries = 64;
+    if (count >= max_entries) return fail(std::errc::invalid_argument, operation);
+    WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
+    if (!wake.ok()) return fail(wake.error());
+    std::stop_callback on_stop(until.stop_token(), [&wake]() noexcept { wake.signal(); });
+    pollfd all[max_entries];
+    for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
+    all[count] = pollfd{wake.fd(), POLLIN, 0};
     for (;;) {
-        pollfd entry{fd, events, 0};
-        const int ready = ::poll(&entry, 1, remaining_ms(deadline));
-        if (ready > 0) return {};
+        const int ready = ::poll(all, count + 1, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
+        if (ready < 0 && interrupted()) continue;
+        if (ready < 0) return fail(last_error(operation));
+        if (all[count].revents != 0 || until.stop_token().stop_requested())
+            return fail(std::errc::operation_canceled, operation);
         if (ready == 0) return fail(std::errc::timed_out, operation);
-        if (!interrupted()) return fail(last_error(operation));
+        for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
+        return ready;
     }
 }
 
-/// poll(2) without a deadline.
-inline Result<void> wait_forever(int fd, short events, const char* operation) noexcept {
+/// Waits until `fd` is ready for `events`, within `until`. Errors: timed_out, operation_canceled.
+inline Result<void> wait(int fd, short events, const Until& until, const char* operation) {
+    pollfd entry{fd, events, 0};
+    if (auto ready = poll_until(&entry, 1, until, operation); !ready) return fail(ready.error());
+    return {};
+}
+
+/// True for the errors a non-blocking call gives when it would have to wait.
+inline bool would_block(const Error& error) noexcept {
+    return error == std::errc::resource_unavailable_try_again || error == std::errc::operation_would_block;
+}
+
+/// Runs `attempt(MSG_DONTWAIT)` and, while it would block, waits for `events` within `until` and tries
+/// again: the call is tried before any poll, so a ready socket costs no extra system call. A forever
+/// `until` runs `attempt(0)`, the plain blocking call. Errors: attempt's, timed_out, operation_canceled.
+template <class Attempt>
+auto when_ready(int fd, short events, const Until& until, const char* operation, Attempt&& attempt)
+    -> decltype(attempt(0)) {
+    if (until.is_forever()) return attempt(0);
+    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, operation);
     for (;;) {
-        pollfd entry{fd, events, 0};
-        if (::poll(&entry, 1, -1) > 0) return {};
-        if (!interrupted()) return fail(last_error(operation));
+        auto result = attempt(MSG_DONTWAIT);
+        if (result || !would_block(result.error())) return result;
+        if (auto ready = wait(fd, events, until, operation); !ready) return fail(ready.error());
     }
 }
 
@@ -174,24 +268,32 @@ inline Result<void> connect_result(int fd) noexcept {
 inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noexcept {
     if (::connect(fd, address, size) == 0) return {};
     if (!interrupted()) return fail(last_error("connect"));
-    if (auto ready = wait_forever(fd, POLLOUT, "connect"); !ready) return ready;
+    if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
     return connect_result(fd);
 }
 
-/// connect(2) that gives up at `deadline` with timed_out; the socket's blocking mode is restored.
-inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size,
-                                  Clock::time_point deadline) noexcept {
+/// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
+/// A Unix socket whose listener's queue is full says EAGAIN at once: it is retried every 10 ms.
+inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size, const Until& until) {
     const bool was_nonblocking = is_nonblocking(fd);
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
     Result<void> outcome;
-    if (::connect(fd, address, size) != 0) {
+    for (;;) {
+        if (::connect(fd, address, size) == 0) break;
         if (errno == EINPROGRESS || interrupted()) {
-            outcome = wait_until(fd, POLLOUT, deadline, "connect");
+            outcome = wait(fd, POLLOUT, until, "connect");
             if (outcome) outcome = connect_result(fd);
+        } else if (errno == EAGAIN && address->sa_family == AF_UNIX) {
+            const auto retry = std::min(Clock::now() + std::chrono::milliseconds(10), until.deadline());
+            auto slept =
+                poll_until(nullptr, 0, Until(retry, until.stop_token()), "connect");  // polls nothing
+            if (slept || (slept.error() == std::errc::timed_out && Clock::now() < until.deadline())) continue;
+            outcome = fail(slept.error());
         } else {
             outcome = fail(last_error("connect"));
         }
+        break;
     }
     if (!was_nonblocking)
         if (auto restored = set_nonblocking(fd, false); !restored && outcome) return restored;
@@ -215,7 +317,7 @@ inline Result<std::size_t> send(int fd, const void* data, std::size_t size, int 
     for (;;) {
         const ssize_t sent = ::send(fd, data, size, flags | MSG_NOSIGNAL);
         if (sent >= 0) return static_cast<std::size_t>(sent);
-        if (!interrupted()) return fail(io_error(fd, "send"));
+        if (!interrupted()) return fail(io_error(fd, "send", flags));
     }
 }
 
@@ -224,7 +326,7 @@ inline Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags 
     for (;;) {
         const ssize_t got = ::recv(fd, data, size, flags);
         if (got >= 0) return static_cast<std::size_t>(got);
-        if (!interrupted()) return fail(io_error(fd, "recv"));
+        if (!interrupted()) return fail(io_error(fd, "recv", flags));
     }
 }
 
@@ -234,7 +336,7 @@ inline Result<std::size_t> send_to(int fd, const void* data, std::size_t size, c
     for (;;) {
         const ssize_t sent = ::sendto(fd, data, size, flags | MSG_NOSIGNAL, to, to_size);
         if (sent >= 0) return static_cast<std::size_t>(sent);
-        if (!interrupted()) return fail(io_error(fd, "sendto"));
+        if (!interrupted()) return fail(io_error(fd, "sendto", flags));
     }
 }
 
@@ -254,7 +356,7 @@ inline Result<Datagram> recv_from(int fd, void* data, std::size_t size, sockaddr
             const auto full = static_cast<std::size_t>(got);
             return Datagram{full < size ? full : size, full};
         }
-        if (!interrupted()) return fail(io_error(fd, "recvfrom"));
+        if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
 }
 
@@ -361,6 +463,145 @@ inline int resolve(const char* host, const char* service, int family, int sockty
     for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
         visit(entry->ai_addr, entry->ai_addrlen);
     return 0;
+}
+
+// --- batches and files
+// ---------------------------------------------------------------------------------------
+
+/// One message of a batch: the msghdr to send or fill and, afterwards, its length (mmsghdr's layout).
+#if defined(__linux__)
+using MultiMessage = ::mmsghdr;
+#else
+struct MultiMessage {
+    msghdr msg_hdr;
+    unsigned msg_len;
+};
+#endif
+
+/// sendmmsg(2) with MSG_NOSIGNAL: sends messages in order, returns how many went (>= 1). An error after
+/// the first message ends the batch early; the error itself comes back from the next call.
+/// Elsewhere a sendmsg(2) loop with the same contract.
+inline Result<std::size_t> send_many(int fd, MultiMessage* messages, std::size_t count) noexcept {
+#if defined(__linux__)
+    for (;;) {
+        const int sent = ::sendmmsg(fd, messages, static_cast<unsigned>(count), MSG_NOSIGNAL);
+        if (sent >= 0) return static_cast<std::size_t>(sent);
+        if (!interrupted()) return fail(io_error(fd, "sendmmsg"));
+    }
+#else
+    std::size_t done = 0;
+    while (done < count) {
+        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (interrupted()) continue;
+            if (done > 0) break;
+            return fail(io_error(fd, "sendmsg"));
+        }
+        messages[done++].msg_len = static_cast<unsigned>(sent);
+    }
+    return done;
+#endif
+}
+
+/// recvmmsg(2): waits for one message (unless `dont_wait`), then takes those already queued, up to
+/// `count`; returns how many arrived. Each msg_len is the bytes copied; MSG_TRUNC in msg_hdr.msg_flags
+/// marks a message cut short. Elsewhere a recvmsg(2) loop with the same contract.
+inline Result<std::size_t> recv_many(int fd, MultiMessage* messages, std::size_t count,
+                                     bool dont_wait = false) noexcept {
+#if defined(__linux__)
+    const int flags = dont_wait ? MSG_DONTWAIT : MSG_WAITFORONE;
+    for (;;) {
+        const int got = ::recvmmsg(fd, messages, static_cast<unsigned>(count), flags, nullptr);
+        if (got >= 0) return static_cast<std::size_t>(got);
+        if (!interrupted()) return fail(io_error(fd, "recvmmsg"));
+    }
+#else
+    std::size_t done = 0;
+    while (done < count) {
+        const int flags = (dont_wait || done > 0) ? MSG_DONTWAIT : 0;
+        const ssize_t got = ::recvmsg(fd, &messages[done].msg_hdr, flags);
+        if (got < 0) {
+            if (interrupted()) continue;
+            if (done > 0) break;
+            return fail(io_error(fd, "recvmsg"));
+        }
+        messages[done++].msg_len = static_cast<unsigned>(got);
+    }
+    return done;
+#endif
+}
+
+/// Sends up to `count` bytes of the file `in_fd` from `offset` to the socket `out_fd`; returns how many
+/// went, 0 at end of file. Linux sendfile(2) (no copy through user space); elsewhere, or when the file
+/// cannot be sent from (EINVAL, ENOSYS), pread(2) into a buffer and send(2) it.
+inline Result<std::size_t> send_file(int out_fd, int in_fd, std::uint64_t offset,
+                                     std::size_t count) noexcept {
+    if (offset > static_cast<std::uint64_t>(INT64_MAX)) return fail(std::errc::invalid_argument, "sendfile");
+#if defined(__linux__)
+    // sendfile has no MSG_NOSIGNAL: block SIGPIPE around it and discard the one a closed peer raises
+    // (unless the thread blocked SIGPIPE itself: then it was never going to be delivered here).
+    sigset_t pipe_only, old_mask;
+    ::sigemptyset(&pipe_only);
+    ::sigaddset(&pipe_only, SIGPIPE);
+    const bool blocked = ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask) == 0;
+    const bool ours = blocked && ::sigismember(&old_mask, SIGPIPE) == 0;
+    ssize_t sent;
+    do {
+        off_t position = static_cast<off_t>(offset);
+        sent = ::sendfile(out_fd, in_fd, &position, count);
+    } while (sent < 0 && interrupted());
+    const int saved = errno;
+    if (ours) {
+        if (sent < 0 && saved == EPIPE) {
+            const timespec zero{};
+            while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && interrupted()) {
+            }
+        }
+        ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    }
+    errno = saved;
+    if (sent >= 0) return static_cast<std::size_t>(sent);
+    if (errno != EINVAL && errno != ENOSYS) return fail(io_error(out_fd, "sendfile"));
+        // this file cannot be sent from: copy it instead
+#endif
+    std::byte chunk[16 * 1024];
+    ssize_t got;
+    do {
+        got = ::pread(in_fd, chunk, count < sizeof chunk ? count : sizeof chunk, static_cast<off_t>(offset));
+    } while (got < 0 && interrupted());
+    if (got < 0) return fail(last_error("pread"));
+    std::size_t done = 0;
+    while (done < static_cast<std::size_t>(got)) {
+        auto sent = send(out_fd, chunk + done, static_cast<std::size_t>(got) - done);
+        if (!sent) {
+            if (done > 0) break;  // report what went; the error comes back on the next call
+            return fail(sent.error());
+        }
+        done += *sent;
+    }
+    return done;
+}
+
+// --- non-blocking attempts (try_read, try_write, try_accept, ...)
+// -----------------------------------------------------------------------------
+
+/// A try_* call's outcome from a plain call's: the value, an empty `Optional` (std::optional<T>) when the
+/// call would have had to wait (EAGAIN/EWOULDBLOCK), or any other error as it was.
+template <class Optional, class T>
+inline Result<Optional> unless_would_block(Result<T>&& result) noexcept {
+    if (result) return Optional(std::move(*result));
+    if (would_block(result.error())) return Optional();
+    return fail(result.error());
+}
+
+/// True when `fd` is ready for `events` right now (poll(2), zero timeout); POLLERR/POLLHUP count as ready.
+inline Result<bool> ready_now(int fd, short events, const char* operation) noexcept {
+    pollfd entry{fd, events, 0};
+    for (;;) {
+        const int ready = ::poll(&entry, 1, 0);
+        if (ready >= 0) return ready > 0;
+        if (!interrupted()) return fail(last_error(operation));
+    }
 }
 
 }  // namespace netlite::detail::sys
