@@ -842,5 +842,265 @@ def main():
     return status
 
 
+# --- echo_server_evented: one thread, many connections (readiness poller, back-pressure) ----------------
+
+EVENTED = "echo_server_evented"
+
+
+def raise_fd_limit(wanted):
+    """Raises this driver's RLIMIT_NOFILE (servers started afterwards inherit it); returns the new soft limit."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def vm_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+CASES["contract_" + EVENTED] = lambda: evented_contract()
+CASES["big_echo_" + EVENTED] = lambda: big_echo_netlite_server(EVENTED)
+CASES["vanishing_clients_" + EVENTED] = lambda: vanishing_clients(EVENTED)
+
+
+def evented_contract():
+    contract(EVENTED)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        r = run([exe(EVENTED), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
+    check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
+          "%s on a port in use: exit 1, reason %r" % (EVENTED, r.stderr.decode().strip()))
+    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    check(re.fullmatch(r"127\.0\.0\.1:\d+", address) is not None and port_of(address) != 0,
+          "listening line shows the real port (%s)" % address)
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address)])
+    check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n", "echo_client gets the tutorial's message back")
+    server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    r = run(peer("echo_client.py") + ["--host", "127.0.0.1", "--port", port_of(address), "--message", "py"])
+    check(r.returncode == 0 and r.stdout == b"py", "peers/echo_client.py gets its message back")
+    r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address)])
+    check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4, "echo_clients_threaded: 4 replies")
+    family, where = tcp_address(address)
+    with connect(family, where) as s:  # echo until end of stream: several messages on one connection
+        for i in range(5):
+            s.sendall(b"message %d\n" % i)
+            got = b""
+            while len(got) < len(b"message %d\n" % i):
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                got += chunk
+            check(got == b"message %d\n" % i, "reply %d on one connection arrives before the client closes" % i)
+        s.shutdown(socket.SHUT_WR)
+        check(s.recv(100) == b"", "after the client's end of stream the server closes its side")
+    os.kill(server.proc.pid, signal.SIGINT)
+    check(server.wait(10) == 0, "SIGINT stops the loop (through the poller's waker): exit 0")
+
+
+@case()
+def evented_ipv6():
+    require_ipv6()
+    server, address = start_server([exe(EVENTED), "--host", "::1", "--port", "0"])
+    check(re.fullmatch(r"\[::1\]:\d+", address) is not None, "--host ::1 listens on %s" % address)
+    r = run([exe("echo_client"), "--host", "::1", "--port", port_of(address), "--message", "six"])
+    check(r.returncode == 0 and r.stdout == b"six", "echo_client over IPv6")
+    server.expect_line(r"Connected with \[::1\]:\d+")
+    data = big_payload()
+    r = run(peer("echo_client.py") + ["--host", "::1", "--port", port_of(address), "--stdin"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "4 MiB byte-identical over IPv6 to peers/echo_client.py")
+
+
+@case()
+def evented_unix():
+    path = os.path.join(TMP, "evented.sock")
+    server, address = start_server([exe(EVENTED), "--unix", path])
+    check(address == path, "--unix listens on the path itself (%s)" % address)
+    r = run([exe("echo_client"), "--unix", path, "--message", "over unix"])
+    check(r.returncode == 0 and r.stdout == b"over unix", "echo_client --unix")
+    server.expect_line(r"Connected with .*")
+    data = big_payload()
+    r = run(peer("echo_client.py") + ["--unix", path, "--stdin"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "4 MiB byte-identical over a Unix socket")
+    r = run([exe("echo_client"), "--unix", path, "--message", "-"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "and to netlite's echo_client --unix")
+
+
+def concurrent_clients(address, count, size):
+    """`count` clients connected at once, each sending its own `size`+ bytes and reading them back."""
+    family, where = tcp_address(address)
+    payloads = [("client %04d|" % i).encode() + random.randbytes(size) for i in range(count)]
+    sockets = [connect(family, where) for _ in range(count)]
+    results = [None] * count
+    barrier = threading.Barrier(count, timeout=TIMEOUT)
+
+    def talk(i):
+        s = sockets[i]
+        try:
+            barrier.wait()
+            sender = threading.Thread(target=lambda: (s.sendall(payloads[i]), s.shutdown(socket.SHUT_WR)))
+            sender.start()
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            sender.join(TIMEOUT)
+            results[i] = b"".join(chunks)
+        except (OSError, threading.BrokenBarrierError) as error:
+            results[i] = error
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=talk, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    return [r == p for r, p in zip(results, payloads)]
+
+
+@case()
+def evented_64_clients():
+    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    ok = concurrent_clients(address, 64, 256 * 1024)
+    check(all(ok), "all 64 clients got exactly their own 256 KiB back (%d did)" % sum(ok))
+    for _ in range(64):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    check(True, "the server printed 64 'Connected with' lines")
+
+
+@case()
+def evented_hostile_peers():
+    """Idle clients, slowloris tricklers, a client that never reads and resets: nobody else waits."""
+    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    idle = [connect(family, where) for _ in range(20)]
+    # A client that sends and never reads: back-pressure must cap what the server takes from it.
+    hog = connect(family, where)
+    hog.settimeout(1.0)
+    rss_before = vm_rss_kib(server.proc.pid)
+    pushed = 0
+    try:
+        while pushed < 256 * MIB:
+            pushed += hog.send(b"h" * 65536)
+    except socket.timeout:
+        pass
+    rss_after = vm_rss_kib(server.proc.pid)
+    check(pushed < 256 * MIB, "a client that never reads is stopped by back-pressure after %d KiB" % (pushed // 1024))
+    check(rss_after - rss_before < 16 * 1024,
+          "the server's memory grew by %d KiB only (bounded buffers)" % (rss_after - rss_before))
+    # Slowloris: clients that trickle one byte at a time, each expecting its bytes back.
+    stop = threading.Event()
+    trickle_errors = []
+
+    def trickle(i):
+        try:
+            with connect(family, where, timeout=10) as s:
+                sent = b""
+                while not stop.is_set() and len(sent) < 200:
+                    byte = bytes([65 + (i + len(sent)) % 26])
+                    s.sendall(byte)
+                    sent += byte
+                    stop.wait(0.02)
+                s.shutdown(socket.SHUT_WR)
+                got = b""
+                while True:
+                    chunk = s.recv(1024)
+                    if not chunk:
+                        break
+                    got += chunk
+                if got != sent:
+                    trickle_errors.append("trickler %d got %d of %d bytes" % (i, len(got), len(sent)))
+        except OSError as error:
+            trickle_errors.append("trickler %d: %s" % (i, error))
+
+    tricklers = [threading.Thread(target=trickle, args=(i,)) for i in range(16)]
+    for t in tricklers:
+        t.start()
+    # Resets mid-echo.
+    for _ in range(5):
+        s = connect(family, where)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.sendall(b"r" * 100000)
+        s.close()
+    # Meanwhile an ordinary client is served at once, several times.
+    for i in range(5):
+        began = time.monotonic()
+        reply = echo_once(family, where, b"not blocked %d\n" % i, timeout=5)
+        took = time.monotonic() - began
+        check(reply == b"not blocked %d\n" % i and took < 2,
+              "ordinary client %d echoed in %.3f s among idle, hogging, trickling and resetting peers" % (i, took))
+    ok = concurrent_clients(address, 8, 64 * 1024)
+    check(all(ok), "8 concurrent clients with 64 KiB each are served correctly meanwhile")
+    stop.set()
+    for t in tricklers:
+        t.join(TIMEOUT)
+    check(not trickle_errors, "every slowloris client got exactly its bytes back %s" % trickle_errors[:3])
+    for s in idle:
+        s.sendall(b"late")
+        s.shutdown(socket.SHUT_WR)
+    check(all(s.recv(100) == b"late" for s in idle), "the 20 idle clients are still served when they speak")
+    for s in idle:
+        s.close()
+    hog.close()
+    check(server.alive(), "the server is still running")
+    r = run([exe("echo_client"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "after"])
+    check(r.returncode == 0 and r.stdout == b"after", "and serves echo_client afterwards")
+
+
+@case()
+def evented_2000_connections():
+    """2,000 connections open at once on the one-thread server; each gets exactly its own bytes back."""
+    import selectors
+    count = 2000
+    limit = raise_fd_limit(count + 500)
+    if limit < count + 100:
+        raise Skip("RLIMIT_NOFILE cannot be raised to %d here (hard limit: %d)" % (count + 100, limit))
+    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    sockets = []
+    for _ in range(count):
+        sockets.append(connect(family, where))
+    check(len(sockets) == count, "%d connections are open at once" % count)
+    for _ in range(count):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    check(True, "the server printed %d 'Connected with' lines" % count)
+    messages = [b"connection %05d %s\n" % (i, random.randbytes(16).hex().encode()) for i in range(count)]
+    for s, message in zip(sockets, messages):
+        s.sendall(message)
+    replies = {}
+    selector = selectors.DefaultSelector()
+    for i, s in enumerate(sockets):
+        s.setblocking(False)
+        selector.register(s, selectors.EVENT_READ, i)
+        replies[i] = b""
+    done = 0
+    deadline = time.monotonic() + TIMEOUT * 2
+    while done < count and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=1):
+            i = key.data
+            chunk = key.fileobj.recv(4096)
+            replies[i] += chunk
+            if len(replies[i]) >= len(messages[i]) or not chunk:
+                selector.unregister(key.fileobj)
+                done += 1
+    selector.close()
+    wrong = [i for i in range(count) if replies[i] != messages[i]]
+    check(not wrong, "all %d connections got exactly their own bytes (%d wrong)" % (count, len(wrong)))
+    for s in sockets:
+        s.close()
+    reply = echo_once(family, where, b"after the crowd\n", timeout=10)
+    check(reply == b"after the crowd\n" and server.alive(), "the server serves the next client after they left")
+
+
 if __name__ == "__main__":
     sys.exit(main())
