@@ -1,0 +1,2 @@
+// Compile cost of including standalone Asio, for comparison.
+#include <asio.hpp>
