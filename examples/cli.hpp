@@ -4,6 +4,7 @@
 // Each program says which flags it takes and what their defaults are. Mistakes on the command line
 // (an unknown flag, a missing value, a bad number) print the usage to stderr and exit with status 2;
 // --help prints it to stdout and exits 0. Network failures are reported with cli::fail (status 1).
+// Servers that shut down cleanly on SIGINT/SIGTERM get their stop_token from cli::stop_on_signals().
 #pragma once
 
 #include <charconv>
@@ -12,10 +13,14 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
+
+#include <signal.h>
 
 namespace cli {
 
@@ -121,6 +126,26 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
         options.message.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     return options;
+}
+
+/// A stop_token that is stopped by the first SIGINT (Ctrl-C) or SIGTERM. Call it in main before any
+/// other thread starts: it blocks both signals in the calling thread, so every thread started later
+/// inherits the mask and the signal is left to one watcher thread, which sigwait()s for it and requests
+/// stop. (No signal handler: the stop runs in an ordinary thread, where anything may be called.)
+inline std::stop_token stop_on_signals() {
+    static std::stop_source source;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::thread([signals] {
+        int received = 0;
+        while (sigwait(&signals, &received) != 0) {
+        }
+        source.request_stop();
+    }).detach();
+    return source.get_token();
 }
 
 /// Writes bytes to stdout exactly as they are (no text conversion, embedded NULs kept) and flushes.

@@ -9,10 +9,10 @@
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
 #include <stop_token>
@@ -184,7 +184,15 @@ public:
 
     /// Sends all of `buffer`. Errors: as write(), with bytes_transferred() telling how much was sent first.
     Result<void, TransferError> write_all(ConstBuffer buffer) noexcept {
-        return write_all(buffer, this->default_until());
+        if (this->has_timeout()) [[unlikely]]
+            return write_all(buffer, this->default_until());
+        std::size_t done = 0;  // the plain loop: no Until (and its stop_token) on the hot path
+        while (done < buffer.size()) {
+            auto sent = detail::sys::send(this->native_handle(), buffer.data() + done, buffer.size() - done);
+            if (!sent) return unexpected<TransferError>(TransferError(sent.error(), done));
+            done += *sent;
+        }
+        return {};
     }
     /// As write_all(), within one `until` for the whole buffer. Errors: as write(buffer, until).
     Result<void, TransferError> write_all(ConstBuffer buffer, const Until& until) {
@@ -201,7 +209,17 @@ public:
     /// Fills all of `buffer`. Errors: errc::unexpected_eof when the stream ends first, or read()'s errors;
     /// bytes_transferred() tells how many bytes arrived (they are in the buffer).
     Result<void, TransferError> read_exact(MutableBuffer buffer) noexcept {
-        return read_exact(buffer, this->default_until());
+        if (this->has_timeout()) [[unlikely]]
+            return read_exact(buffer, this->default_until());
+        std::size_t done = 0;  // the plain loop: no Until (and its stop_token) on the hot path
+        while (done < buffer.size()) {
+            auto got = detail::sys::recv(this->native_handle(), buffer.data() + done, buffer.size() - done);
+            if (!got) return unexpected<TransferError>(TransferError(got.error(), done));
+            if (*got == 0)
+                return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
+            done += *got;
+        }
+        return {};
     }
     /// As read_exact(), within one `until` for the whole buffer. Errors: as read(buffer, until).
     Result<void, TransferError> read_exact(MutableBuffer buffer, const Until& until) {
@@ -321,6 +339,7 @@ public:
 
     Result<TcpStream<F>, ConnectError<F>> run() {
         if (order_.empty()) return fail(errc::no_addresses, "connect");
+        if (until_.stop_token().stop_requested()) return fail(std::errc::operation_canceled, "connect");
         auto next_start = Clock::now();
         for (;;) {
             if (next_ < order_.size() && (pending_.empty() || Clock::now() >= next_start) &&

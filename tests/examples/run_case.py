@@ -621,6 +621,112 @@ def idle_client_threaded():
         check(idle.recv(100) == b"late", "the idle client is still served when it finally speaks")
 
 
+# --- echo_server_threaded: clean shutdown on SIGINT/SIGTERM ---------------------------------------------
+
+GRACE = 5.0  # seconds echo_server_threaded gives open connections after SIGINT/SIGTERM
+
+
+def wait_for_stderr(process, text, timeout=TIMEOUT):
+    """Waits (bounded) until `process` has written `text` to stderr. Returns whether it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in process.stderr_so_far():
+            return True
+        if not process.alive():
+            break
+        time.sleep(0.01)
+    return text in process.stderr_so_far()
+
+
+def recv_exactly(s, size):
+    data = b""
+    while len(data) < size:
+        chunk = s.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def recv_to_eof(s):
+    chunks = []
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+@case()
+def threaded_sigterm_no_clients():
+    """SIGTERM with no client: echo_server_threaded exits 0 within 1 s; stdout has only its listening line."""
+    for argv in ([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"],
+                 [exe("echo_server_threaded"), "--unix", os.path.join(TMP, "threaded.sock")]):
+        server, address = start_server(argv)
+        began = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGTERM)
+        status = server.wait(10)
+        took = time.monotonic() - began
+        check(status == 0, "%s: exit status 0 on SIGTERM (got %s)" % (address, status))
+        check(took < 1.0, "%s: exited %.3f s after SIGTERM (wanted < 1 s)" % (address, took))
+        check(server.stdout_lines == ["listening on " + address], "stdout: only the listening line %r"
+              % server.stdout_lines)
+        check(b"shutting down" in server.stderr, "stderr says it is shutting down: %r" % server.stderr)
+
+
+@case()
+def threaded_sigint_in_flight():
+    """SIGINT mid-echo: no new connections, the open one finishes its echo, then exit 0 (not after the grace)."""
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    with connect(family, where, timeout=10) as client:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        client.sendall(b"first half, ")
+        check(recv_exactly(client, 12) == b"first half, ", "the first half is echoed")
+        os.kill(server.proc.pid, signal.SIGINT)
+        check(wait_for_stderr(server, b"shutting down", 5), "the server says it is shutting down")
+        try:
+            with connect(family, where, timeout=2) as late:
+                late.sendall(b"let me in")
+                late.shutdown(socket.SHUT_WR)
+                answer = recv_to_eof(late)
+            served = answer != b""
+        except OSError:  # refused (the listener is closed) or reset
+            served = False
+        check(not served, "a new client is not served after SIGINT")
+        check(server.alive(), "the server still runs: it waits for the client in flight")
+        client.sendall(b"second half")
+        client.shutdown(socket.SHUT_WR)
+        check(recv_to_eof(client) == b"second half", "the client in flight gets the rest of its echo")
+    began = time.monotonic()
+    status = server.wait(GRACE + 3)
+    took = time.monotonic() - began
+    check(status == 0, "exit status 0 after SIGINT (got %s)" % status)
+    check(took < 2.0, "it exited %.3f s after its last client was done (not after the %g s grace)" % (took, GRACE))
+    check(len(server.stdout_lines) == 2, "stdout: the listening line and one Connected line %r" % server.stdout_lines)
+
+
+@case()
+def threaded_shutdown_grace():
+    """A client that stays idle: after SIGTERM the server waits the grace period, closes it, exits 0."""
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    with connect(family, where, timeout=GRACE + 10) as idle:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        began = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGTERM)
+        status = server.wait(GRACE + 5)
+        took = time.monotonic() - began
+        check(status == 0, "exit status 0 after SIGTERM with an idle client (got %s)" % status)
+        check(GRACE - 0.5 <= took < GRACE + 3, "it gave the idle client the grace period: exited after %.2f s"
+              % took)
+        try:
+            closed = idle.recv(100) == b""
+        except ConnectionResetError:
+            closed = True
+        check(closed, "the idle client's connection was closed")
+
+
 @case()
 def echo_server_once_exits():
     server, address = start_server([exe("echo_server_once"), "--host", "127.0.0.1", "--port", "0"])

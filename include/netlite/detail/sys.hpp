@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <chrono>
+#include <netlite/detail/chrono.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -236,9 +236,16 @@ auto when_ready(int fd, short events, const Until& until, const char* operation,
     -> decltype(attempt(0)) {
     if (until.is_forever()) return attempt(0);
     if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, operation);
-    for (;;) {
+    for (bool polled = false;; polled = true) {
         auto result = attempt(MSG_DONTWAIT);
         if (result || !would_block(result.error())) return result;
+        if (Clock::now() >= until.deadline()) return fail(std::errc::timed_out, operation);
+        if (polled) {  // poll said ready, yet the call would block (e.g. an unconnected Unix datagram sender:
+                       // poll cannot see the receiver's full queue): pause 5 ms rather than spin
+            const auto pause = std::min(Clock::now() + std::chrono::milliseconds(5), until.deadline());
+            auto slept = poll_until(nullptr, 0, Until(pause, until.stop_token()), operation);
+            if (!slept && slept.error() != std::errc::timed_out) return fail(slept.error());
+        }
         if (auto ready = wait(fd, events, until, operation); !ready) return fail(ready.error());
     }
 }
@@ -275,6 +282,7 @@ inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noe
 /// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
 /// A Unix socket whose listener's queue is full says EAGAIN at once: it is retried every 10 ms.
 inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size, const Until& until) {
+    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, "connect");
     const bool was_nonblocking = is_nonblocking(fd);
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
