@@ -2,7 +2,7 @@
 // another thread may cancel it (a std::stop_token). Every blocking call has an overload taking one.
 #pragma once
 
-#include <chrono>
+#include <netlite/detail/chrono.hpp>
 #include <stop_token>
 #include <utility>
 

@@ -29,7 +29,7 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <chrono>
+#include <netlite/detail/chrono.hpp>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

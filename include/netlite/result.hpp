@@ -20,6 +20,14 @@
 #endif
 #endif
 
+// Conditionally trivial special members (P0848): clang before 16 deletes them instead, so there the
+// storage is always non-trivial (correct, a little slower to copy).
+#if defined(__clang__) && __clang_major__ < 16
+#define NETLITE_CONDITIONALLY_TRIVIAL 0
+#else
+#define NETLITE_CONDITIONALLY_TRIVIAL 1
+#endif
+
 #if defined(NETLITE_HAS_STD_EXPECTED)
 #include <expected>
 #if __cpp_lib_expected >= 202211L
@@ -27,7 +35,7 @@
 #endif
 #else
 #include <initializer_list>
-#include <memory>
+#include <new>
 #define NETLITE_HAS_MONADIC 1
 #if defined(__cpp_exceptions)
 #include <exception>
@@ -243,6 +251,12 @@ concept movable_ = std::is_move_constructible_v<T>;
 template <class T>
 concept trivially_movable_ = movable_<T> && std::is_trivially_move_constructible_v<T>;
 
+// Placement construction without <memory> (std::construct_at), which costs 100 ms of compile time.
+template <class T, class... Args>
+constexpr void construct(T& slot, Args&&... args) {
+    ::new (static_cast<void*>(__builtin_addressof(slot))) T(std::forward<Args>(args)...);
+}
+
 template <class E>
 [[noreturn]] void throw_bad_expected_access(const E& e) {
 #if defined(__cpp_exceptions)
@@ -266,16 +280,20 @@ public:
 
     constexpr expected() requires std::is_default_constructible_v<T> : value_(), has_value_(true) {}
 
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr expected(
         const expected&) requires detail::trivially_copyable_<T> && detail::trivially_copyable_<E>
     = default;
+#endif
     constexpr expected(const expected& other) requires detail::copyable_<T> && detail::copyable_<E>
         : has_value_(other.has_value_) {
         construct_from(other);
     }
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr expected(
         expected&&) noexcept requires detail::trivially_movable_<T> && detail::trivially_movable_<E>
     = default;
+#endif
     constexpr expected(expected&& other) noexcept(
         std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires
         detail::movable_<T> && detail::movable_<E> : has_value_(other.has_value_) {
@@ -306,9 +324,9 @@ public:
         expected(const expected<U, G>& other)
         : has_value_(other.has_value()) {
         if (has_value_)
-            std::construct_at(std::addressof(value_), *other);
+            detail::construct(value_, *other);
         else
-            std::construct_at(std::addressof(error_), other.error());
+            detail::construct(error_, other.error());
     }
     template <class U, class G>
     requires(!std::is_same_v<expected<U, G>, expected> && std::is_constructible_v<T, U> &&
@@ -317,9 +335,9 @@ public:
         expected(expected<U, G>&& other)
         : has_value_(other.has_value()) {
         if (has_value_)
-            std::construct_at(std::addressof(value_), std::move(*other));
+            detail::construct(value_, std::move(*other));
         else
-            std::construct_at(std::addressof(error_), std::move(other).error());
+            detail::construct(error_, std::move(other).error());
     }
 
     template <class... Args>
@@ -329,9 +347,13 @@ public:
     constexpr explicit expected(unexpect_t, Args&&... args)
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>
     = default;
-    constexpr ~expected() { destroy(); }
+#endif
+    constexpr ~expected() {
+        destroy();
+    }
 
     constexpr expected& operator=(
         const expected& other) requires std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E> {
@@ -358,21 +380,21 @@ public:
              std::is_constructible_v<T, U>) constexpr expected&
     operator=(U&& v) {
         destroy();
-        std::construct_at(std::addressof(value_), std::forward<U>(v));
+        detail::construct(value_, std::forward<U>(v));
         has_value_ = true;
         return *this;
     }
     template <class G>
     constexpr expected& operator=(const unexpected<G>& e) {
         destroy();
-        std::construct_at(std::addressof(error_), e.error());
+        detail::construct(error_, e.error());
         has_value_ = false;
         return *this;
     }
     template <class G>
     constexpr expected& operator=(unexpected<G>&& e) {
         destroy();
-        std::construct_at(std::addressof(error_), std::move(e).error());
+        detail::construct(error_, std::move(e).error());
         has_value_ = false;
         return *this;
     }
@@ -380,7 +402,7 @@ public:
     template <class... Args>
     constexpr T& emplace(Args&&... args) {
         destroy();
-        std::construct_at(std::addressof(value_), std::forward<Args>(args)...);
+        detail::construct(value_, std::forward<Args>(args)...);
         has_value_ = true;
         return value_;
     }
@@ -390,17 +412,35 @@ public:
         other = std::move(*this);
         *this = std::move(tmp);
     }
-    friend constexpr void swap(expected& a, expected& b) { a.swap(b); }
+    friend constexpr void swap(expected& a, expected& b) {
+        a.swap(b);
+    }
 
-    constexpr bool has_value() const noexcept { return has_value_; }
-    constexpr explicit operator bool() const noexcept { return has_value_; }
+    constexpr bool has_value() const noexcept {
+        return has_value_;
+    }
+    constexpr explicit operator bool() const noexcept {
+        return has_value_;
+    }
 
-    constexpr const T* operator->() const noexcept { return std::addressof(value_); }
-    constexpr T* operator->() noexcept { return std::addressof(value_); }
-    constexpr const T& operator*() const& noexcept { return value_; }
-    constexpr T& operator*() & noexcept { return value_; }
-    constexpr const T&& operator*() const&& noexcept { return std::move(value_); }
-    constexpr T&& operator*() && noexcept { return std::move(value_); }
+    constexpr const T* operator->() const noexcept {
+        return __builtin_addressof(value_);
+    }
+    constexpr T* operator->() noexcept {
+        return __builtin_addressof(value_);
+    }
+    constexpr const T& operator*() const& noexcept {
+        return value_;
+    }
+    constexpr T& operator*() & noexcept {
+        return value_;
+    }
+    constexpr const T&& operator*() const&& noexcept {
+        return std::move(value_);
+    }
+    constexpr T&& operator*() && noexcept {
+        return std::move(value_);
+    }
 
     constexpr const T& value() const& {
         if (!has_value_) detail::throw_bad_expected_access(error_);
@@ -419,10 +459,18 @@ public:
         return std::move(value_);
     }
 
-    constexpr const E& error() const& noexcept { return error_; }
-    constexpr E& error() & noexcept { return error_; }
-    constexpr const E&& error() const&& noexcept { return std::move(error_); }
-    constexpr E&& error() && noexcept { return std::move(error_); }
+    constexpr const E& error() const& noexcept {
+        return error_;
+    }
+    constexpr E& error() & noexcept {
+        return error_;
+    }
+    constexpr const E&& error() const&& noexcept {
+        return std::move(error_);
+    }
+    constexpr E&& error() && noexcept {
+        return std::move(error_);
+    }
 
     template <class U>
     constexpr T value_or(U&& fallback) const& {
@@ -553,15 +601,15 @@ private:
     template <class Other>
     constexpr void construct_from(Other&& other) {
         if (has_value_)
-            std::construct_at(std::addressof(value_), *std::forward<Other>(other));
+            detail::construct(value_, *std::forward<Other>(other));
         else
-            std::construct_at(std::addressof(error_), std::forward<Other>(other).error());
+            detail::construct(error_, std::forward<Other>(other).error());
     }
     constexpr void destroy() noexcept {
         if (has_value_)
-            std::destroy_at(std::addressof(value_));
+            value_.~T();
         else
-            std::destroy_at(std::addressof(error_));
+            error_.~E();
     }
 
     union {
@@ -582,16 +630,20 @@ public:
     using rebind = expected<U, error_type>;
 
     constexpr expected() noexcept : has_value_(true) {}
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr expected(const expected&) requires detail::trivially_copyable_<E>
     = default;
+#endif
     constexpr expected(const expected& other) requires detail::copyable_<E> : has_value_(other.has_value_) {
-        if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
+        if (!has_value_) detail::construct(error_, other.error_);
     }
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr expected(expected&&) noexcept requires detail::trivially_movable_<E>
     = default;
+#endif
     constexpr expected(expected&& other) noexcept(
         std::is_nothrow_move_constructible_v<E>) requires detail::movable_<E> : has_value_(other.has_value_) {
-        if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+        if (!has_value_) detail::construct(error_, std::move(other.error_));
     }
     template <class G>
     requires std::is_constructible_v<E, const G&>
@@ -605,24 +657,26 @@ public:
     requires std::is_constructible_v<E, const G&>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const expected<void, G>& other)
         : has_value_(other.has_value()) {
-        if (!has_value_) std::construct_at(std::addressof(error_), other.error());
+        if (!has_value_) detail::construct(error_, other.error());
     }
     constexpr explicit expected(std::in_place_t) noexcept : has_value_(true) {}
     template <class... Args>
     constexpr explicit expected(unexpect_t, Args&&... args)
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
+#if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr ~expected() requires std::is_trivially_destructible_v<E>
     = default;
+#endif
     constexpr ~expected() {
-        if (!has_value_) std::destroy_at(std::addressof(error_));
+        if (!has_value_) error_.~E();
     }
 
     constexpr expected& operator=(const expected& other) requires std::is_copy_constructible_v<E> {
         if (this != &other) {
             reset();
             has_value_ = other.has_value_;
-            if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
+            if (!has_value_) detail::construct(error_, other.error_);
         }
         return *this;
     }
@@ -631,21 +685,21 @@ public:
         if (this != &other) {
             reset();
             has_value_ = other.has_value_;
-            if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+            if (!has_value_) detail::construct(error_, std::move(other.error_));
         }
         return *this;
     }
     template <class G>
     constexpr expected& operator=(const unexpected<G>& e) {
         reset();
-        std::construct_at(std::addressof(error_), e.error());
+        detail::construct(error_, e.error());
         has_value_ = false;
         return *this;
     }
     template <class G>
     constexpr expected& operator=(unexpected<G>&& e) {
         reset();
-        std::construct_at(std::addressof(error_), std::move(e).error());
+        detail::construct(error_, std::move(e).error());
         has_value_ = false;
         return *this;
     }
@@ -658,10 +712,16 @@ public:
         other = std::move(*this);
         *this = std::move(tmp);
     }
-    friend constexpr void swap(expected& a, expected& b) { a.swap(b); }
+    friend constexpr void swap(expected& a, expected& b) {
+        a.swap(b);
+    }
 
-    constexpr bool has_value() const noexcept { return has_value_; }
-    constexpr explicit operator bool() const noexcept { return has_value_; }
+    constexpr bool has_value() const noexcept {
+        return has_value_;
+    }
+    constexpr explicit operator bool() const noexcept {
+        return has_value_;
+    }
     constexpr void operator*() const noexcept {}
     constexpr void value() const& {
         if (!has_value_) detail::throw_bad_expected_access(error_);
@@ -669,10 +729,18 @@ public:
     constexpr void value() && {
         if (!has_value_) detail::throw_bad_expected_access(error_);
     }
-    constexpr const E& error() const& noexcept { return error_; }
-    constexpr E& error() & noexcept { return error_; }
-    constexpr const E&& error() const&& noexcept { return std::move(error_); }
-    constexpr E&& error() && noexcept { return std::move(error_); }
+    constexpr const E& error() const& noexcept {
+        return error_;
+    }
+    constexpr E& error() & noexcept {
+        return error_;
+    }
+    constexpr const E&& error() const&& noexcept {
+        return std::move(error_);
+    }
+    constexpr E&& error() && noexcept {
+        return std::move(error_);
+    }
     template <class G = E>
     constexpr E error_or(G&& fallback) const& {
         return has_value_ ? static_cast<E>(std::forward<G>(fallback)) : error_;
@@ -770,7 +838,7 @@ private:
         return R(unexpect, std::forward<F>(f)(std::forward<Self>(self).error()));
     }
     constexpr void reset() noexcept {
-        if (!has_value_) std::destroy_at(std::addressof(error_));
+        if (!has_value_) error_.~E();
     }
 
     union {

@@ -6,7 +6,7 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <chrono>
+#include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <type_traits>
 #include <utility>
