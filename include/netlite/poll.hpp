@@ -29,23 +29,16 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <netlite/detail/chrono.hpp>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
 #include <utility>
 #include <vector>
-
-#include <poll.h>
-#include <sys/stat.h>
-#if defined(__linux__)
-#include <sys/epoll.h>
-#define NETLITE_HAS_EPOLL 1
-#endif
 
 namespace netlite {
 
@@ -125,65 +118,6 @@ public:
 private:
     const detail::sys::WakeFd* wake_ = nullptr;
 };
-
-// --- the poller's system calls (kept next to their only user; same conventions as detail/sys.hpp) -------
-namespace detail::sys {
-
-inline int timeout_ms(std::optional<Clock::time_point> deadline) noexcept {
-    return deadline ? remaining_ms(*deadline) : -1;
-}
-
-/// poll(2) with EINTR retried on the time left.
-inline Result<int> poll_for(pollfd* entries, std::size_t count, std::optional<Clock::time_point> deadline) {
-    for (;;) {
-        const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(deadline));
-        if (ready >= 0) return ready;
-        if (!interrupted()) return fail(last_error("poll"));
-    }
-}
-
-/// Empties a wake descriptor (an eventfd is read once; a pipe until it would block).
-inline void drain(int fd) noexcept {
-    std::uint64_t sink[8];
-    while (::read(fd, sink, sizeof sink) > 0) {
-    }
-}
-
-/// The socket's identity behind a descriptor number (fstat: device and inode); nullopt when it is closed.
-inline std::optional<std::pair<dev_t, ino_t>> identity(int fd) noexcept {
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) return std::nullopt;
-    return std::pair<dev_t, ino_t>(info.st_dev, info.st_ino);
-}
-
-#if defined(NETLITE_HAS_EPOLL)
-inline Result<int> epoll_open() noexcept {
-    const int fd = ::epoll_create1(EPOLL_CLOEXEC);
-    if (fd < 0) return fail(last_error("epoll_create1"));
-    return fd;
-}
-
-inline Result<void> epoll_control(int epoll_fd, int op, int fd, std::uint32_t events,
-                                  std::uint64_t token) noexcept {
-    epoll_event event{};
-    event.events = events;
-    event.data.u64 = token;
-    if (::epoll_ctl(epoll_fd, op, fd, &event) != 0) return fail(last_error("epoll_ctl"));
-    return {};
-}
-
-/// epoll_wait(2) with EINTR retried on the time left.
-inline Result<int> epoll_wait_for(int epoll_fd, epoll_event* events, int capacity,
-                                  std::optional<Clock::time_point> deadline) noexcept {
-    for (;;) {
-        const int ready = ::epoll_wait(epoll_fd, events, capacity, timeout_ms(deadline));
-        if (ready >= 0) return ready;
-        if (!interrupted()) return fail(last_error("epoll_wait"));
-    }
-}
-#endif
-
-}  // namespace detail::sys
 
 namespace detail {
 
@@ -272,7 +206,8 @@ public:
             if (slots_[at].id == *id) return fail(std::errc::file_exists, "poll");
             erase(at);  // the old socket was closed and its number reused: forget it, as epoll does
         }
-        if (static_cast<std::size_t>(fd) >= index_.size()) index_.resize(static_cast<std::size_t>(fd) + 1, none);
+        if (static_cast<std::size_t>(fd) >= index_.size())
+            index_.resize(static_cast<std::size_t>(fd) + 1, none);
         index_[static_cast<std::size_t>(fd)] = entries_.size();
         entries_.push_back(pollfd{fd, events_of(interest), 0});
         slots_.push_back(Slot{fd, *id, token, trigger});
