@@ -276,9 +276,13 @@ inline Result<void> connect_result(int fd) noexcept {
 }
 
 /// Blocking connect(2). A signal does not abort it: the kernel goes on connecting, so wait for the result.
+/// An interrupted Unix-domain connect is abandoned by the kernel, so it is simply called again.
 inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noexcept {
-    if (::connect(fd, address, size) == 0) return {};
-    if (!interrupted()) return fail(last_error("connect"));
+    for (;;) {
+        if (::connect(fd, address, size) == 0) return {};
+        if (!interrupted()) return fail(last_error("connect"));
+        if (address->sa_family != AF_UNIX) break;
+    }
     if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
     return connect_result(fd);
 }
