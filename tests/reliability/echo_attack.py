@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Attack the threaded echo server (examples/echo_server_threaded) on loopback, all at once:
+
+  * HOLD connections opened and held silent for the whole attack,
+  * SLOW slowloris clients trickling one byte a second each,
+  * resetters that connect, send part of a message, read a little and reset (SO_LINGER 0) mid-stream,
+  * GOOD well-behaved clients each echoing BYTES random bytes, checked with SHA-256 and length,
+
+then close everything and require the server's thread count (/proc/PID/status Threads) and descriptor
+count (/proc/PID/fd) to return to their pre-attack baseline within a bounded wait, and a fresh echo to
+still work. Prints the figures; exits 0 on success, 1 on a broken guarantee, 77 when the machine cannot
+run the attack (not Linux, descriptor limit too low).
+
+usage: echo_attack.py --server PATH [--hold 1000] [--slow 200] [--good 64] [--bytes 1048576]
+                      [--min-seconds 5] [--settle-seconds 30]
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+SKIP = 77
+
+
+def log(*parts):
+    print("echo_attack:", *parts, flush=True)
+
+
+def server_counts(pid):
+    """(threads, descriptors) of process `pid`."""
+    threads = None
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Threads:"):
+                threads = int(line.split()[1])
+    return threads, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def raise_nofile(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def connect(port, timeout=30.0):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def reset(sock):
+    """Close with SO_LINGER 0: the peer sees a reset (RST), not an orderly end."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+def echo_once(port, payload, timeout=30.0):
+    """Sends payload and reads it back, concurrently. Returns the bytes received."""
+    sock = connect(port, timeout)
+    errors = []
+
+    def send_all():
+        try:
+            view = memoryview(payload)
+            for start in range(0, len(view), 64 * 1024):
+                sock.sendall(view[start:start + 64 * 1024])
+            sock.shutdown(socket.SHUT_WR)
+        except OSError as error:  # recorded; the receive side then comes up short
+            errors.append(error)
+
+    sender = threading.Thread(target=send_all)
+    sender.start()
+    received = bytearray()
+    try:
+        while True:
+            chunk = sock.recv(256 * 1024)
+            if not chunk:
+                break
+            received += chunk
+    except OSError as error:
+        errors.append(error)
+    sender.join()
+    sock.close()
+    return bytes(received), errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", required=True, help="path of the echo_server_threaded binary")
+    parser.add_argument("--hold", type=int, default=1000)
+    parser.add_argument("--slow", type=int, default=200)
+    parser.add_argument("--good", type=int, default=64)
+    parser.add_argument("--bytes", type=int, default=1 << 20)
+    parser.add_argument("--min-seconds", type=float, default=5.0, help="the attack lasts at least this long")
+    parser.add_argument("--rounds", type=int, default=1, help="well-behaved rounds (soak: more)")
+    parser.add_argument("--settle-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+
+    if not os.path.isdir("/proc/self/fd"):
+        log("skipped: needs Linux /proc")
+        return SKIP
+    needed = args.hold + args.slow + 2 * args.good + 256
+    limit = raise_nofile(needed + 1024)
+    if limit < needed:
+        log(f"skipped: RLIMIT_NOFILE hard limit {limit} < {needed}")
+        return SKIP
+
+    # The server inherits the raised limit (it needs one descriptor per connection).
+    server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    server_log = {"connected": 0, "stderr": []}
+    try:
+        first = server.stdout.readline()
+        if not first.startswith("listening on "):
+            log("server did not start:", first, server.stderr.read())
+            return 1
+        port = int(first.rsplit(":", 1)[1])
+
+        def drain(stream, key):
+            for line in stream:  # keeps the server's stdout pipe from filling up and blocking it
+                if key == "connected":
+                    server_log["connected"] += 1
+                else:
+                    server_log["stderr"].append(line.rstrip())
+
+        threading.Thread(target=drain, args=(server.stdout, "connected"), daemon=True).start()
+        threading.Thread(target=drain, args=(server.stderr, "stderr"), daemon=True).start()
+
+        # Baseline, after one complete echo (the server's first thread, stdio buffers, ... exist).
+        payload = random.Random(1).randbytes(1024)
+        if echo_once(port, payload)[0] != payload:
+            log("warm-up echo failed")
+            return 1
+        time.sleep(0.2)  # lets the warm-up's thread finish before the baseline is sampled
+        base_threads, base_fds = server_counts(server.pid)
+        log(f"server pid {server.pid} port {port}: baseline threads {base_threads}, descriptors {base_fds}")
+
+        peak = {"threads": base_threads, "fds": base_fds}
+        stop = threading.Event()
+
+        def monitor():
+            while not stop.is_set():
+                try:
+                    threads, fds = server_counts(server.pid)
+                except (FileNotFoundError, ProcessLookupError):
+                    return
+                peak["threads"] = max(peak["threads"], threads)
+                peak["fds"] = max(peak["fds"], fds)
+                stop.wait(0.1)
+
+        threading.Thread(target=monitor, daemon=True).start()
+        start = time.monotonic()
+
+        # 1. Held connections.
+        held = []
+        for _ in range(args.hold):
+            held.append(connect(port))
+        log(f"holding {len(held)} connections")
+
+        # 2. Slowloris: one byte a second on each; echoes read back without waiting.
+        slow = [connect(port) for _ in range(args.slow)]
+        for sock in slow:
+            sock.setblocking(False)
+        slow_stats = {"bytes_sent": 0, "bytes_echoed": 0, "errors": 0}
+
+        def trickle():
+            while not stop.is_set():
+                for sock in slow:
+                    try:
+                        sock.send(b"s")
+                        slow_stats["bytes_sent"] += 1
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    except OSError:
+                        slow_stats["errors"] += 1
+                    try:
+                        slow_stats["bytes_echoed"] += len(sock.recv(4096))
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    except OSError:
+                        slow_stats["errors"] += 1
+                stop.wait(1.0)
+
+        trickler = threading.Thread(target=trickle)
+        trickler.start()
+
+        # 3. Resetters: connect, send part of a message, read some of the echo, reset.
+        reset_stats = {"count": 0, "errors": 0}
+
+        def resetter(seed):
+            rng = random.Random(seed)
+            while not stop.is_set():
+                try:
+                    sock = connect(port, timeout=10)
+                    sock.sendall(rng.randbytes(rng.randint(1, 200_000)))
+                    if rng.random() < 0.5:
+                        sock.recv(rng.randint(1, 4096))
+                    reset(sock)
+                    reset_stats["count"] += 1
+                except OSError:
+                    reset_stats["errors"] += 1
+                stop.wait(0.01)
+
+        resetters = [threading.Thread(target=resetter, args=(seed,)) for seed in range(4)]
+        for thread in resetters:
+            thread.start()
+
+        # 4. Well-behaved clients, while all of the above goes on.
+        results = [None] * args.good
+        checked = {"bytes": 0}
+
+        def good(index):
+            ok = True
+            for round_number in range(args.rounds):
+                payload = random.Random(1000 * index + round_number).randbytes(args.bytes)
+                received, errors = echo_once(port, payload, timeout=60)
+                if len(received) != len(payload) or hashlib.sha256(received).digest() != hashlib.sha256(payload).digest():
+                    ok = False
+                    log(f"client {index} round {round_number}: got {len(received)} of {len(payload)} bytes, "
+                        f"intact prefix: {received == payload[:len(received)]}, errors: {errors}")
+                else:
+                    checked["bytes"] += len(received)
+            results[index] = ok
+
+        goods = [threading.Thread(target=good, args=(i,)) for i in range(args.good)]
+        for thread in goods:
+            thread.start()
+        for thread in goods:
+            thread.join()
+        good_seconds = time.monotonic() - start
+        while time.monotonic() - start < args.min_seconds:
+            time.sleep(0.1)
+        attack_seconds = time.monotonic() - start
+
+        stop.set()
+        trickler.join()
+        for thread in resetters:
+            thread.join()
+        alive_during = server.poll() is None
+
+        # The attackers leave: held connections close in order, slowloris clients reset.
+        for sock in held:
+            sock.close()
+        for sock in slow:
+            reset(sock)
+
+        settle_start = time.monotonic()
+        threads, fds = server_counts(server.pid) if server.poll() is None else (None, None)
+        while server.poll() is None and (threads, fds) != (base_threads, base_fds) and \
+                time.monotonic() - settle_start < args.settle_seconds:
+            time.sleep(0.1)
+            threads, fds = server_counts(server.pid)
+        settle_seconds = time.monotonic() - settle_start
+
+        after_payload = random.Random(7).randbytes(64 * 1024)
+        still_serves = server.poll() is None and echo_once(port, after_payload)[0] == after_payload
+
+        good_ok = sum(1 for ok in results if ok)
+        log(f"attack: {args.hold} held, {args.slow} slowloris (sent {slow_stats['bytes_sent']} bytes, "
+            f"{slow_stats['bytes_echoed']} echoed, {slow_stats['errors']} errors), "
+            f"{reset_stats['count']} mid-stream resets ({reset_stats['errors']} errors), "
+            f"{args.good} well-behaved x {args.rounds} round(s) x {args.bytes} bytes")
+        log(f"well-behaved: {good_ok}/{args.good} intact, {checked['bytes']} bytes checked (SHA-256), "
+            f"done after {good_seconds:.1f} s; attack lasted {attack_seconds:.1f} s")
+        log(f"server: peak threads {peak['threads']}, peak descriptors {peak['fds']}; after {settle_seconds:.1f} s: "
+            f"threads {threads} (baseline {base_threads}), descriptors {fds} (baseline {base_fds}); "
+            f"alive during attack: {alive_during}; still serves: {still_serves}; "
+            f"connections logged: {server_log['connected']}")
+        if server_log["stderr"]:
+            log("server stderr:", *server_log["stderr"][:10])
+
+        failures = []
+        if good_ok != args.good:
+            failures.append(f"{args.good - good_ok} well-behaved client(s) did not get their bytes back intact")
+        if not alive_during:
+            failures.append(f"server died during the attack (status {server.returncode})")
+        if (threads, fds) != (base_threads, base_fds):
+            failures.append(f"server did not return to baseline: threads {threads} vs {base_threads}, "
+                            f"descriptors {fds} vs {base_fds}")
+        if peak["threads"] < base_threads + args.hold // 2:
+            failures.append(f"the attack did not reach the server (peak threads {peak['threads']})")
+        if not still_serves:
+            failures.append("server no longer echoes after the attack")
+        for failure in failures:
+            log("FAILED:", failure)
+        return 1 if failures else 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
