@@ -491,8 +491,9 @@ TEMPLATE_TEST_CASE("a signal storm (no SA_RESTART) never surfaces as EINTR", "[r
 // - the first write then failed with ENOTCONN. detail::sys::connect treated EINTR as "the connect goes on in
 // the background" and waited for POLLOUT: right for TCP, but an interrupted AF_UNIX connect is abandoned, and
 // an unconnected Unix socket polls writable at once with SO_ERROR 0. The library now calls connect again.
-TEST_CASE("a blocking UnixStream::connect interrupted by a signal connects, or fails, but never half-succeeds",
-          "[reliability][eintr]") {
+TEST_CASE(
+    "a blocking UnixStream::connect interrupted by a signal connects, or fails, but never half-succeeds",
+    "[reliability][eintr]") {
     testing::TempPath temp = *testing::TempPath::create();
     auto full = make_full_listener<Unix>(temp.address());
     REQUIRE(full.full);
