@@ -62,16 +62,6 @@ void report(const std::string& what, Clock::duration took) {
         std::fprintf(stderr, "timing: %s: %.1f ms\n", what.c_str(), millis(took));
 }
 
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    while (const dirent* entry = ::readdir(dir))
-        if (entry->d_name[0] != '.') ++count;
-    ::closedir(dir);
-    return count - 1;  // the directory stream's own descriptor
-}
-
 /// Runs `call()`, returning its result and how long it took.
 template <class Call>
 auto timed(Call&& call) {

@@ -45,18 +45,6 @@ bool is_closed(int fd) {
     return flags == -1 && errno == EBADF;
 }
 
-// Open descriptors of this process, counted from /proc/self/fd.
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] != '.') ++count;
-    }
-    ::closedir(dir);
-    return count - 1;  // the directory stream's own descriptor
-}
-
 int socket_option(int fd, int name) {
     int value = -1;
     socklen_t size = sizeof value;

@@ -48,17 +48,6 @@ bool is_peer_gone(const netlite::Error& error) {
     return error == std::errc::broken_pipe || error == std::errc::connection_reset;
 }
 
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] != '.') ++count;
-    }
-    ::closedir(dir);
-    return count - 1;  // the directory stream's own descriptor
-}
-
 // Deterministic, position-dependent bytes, so a lost, duplicated or reordered chunk shows.
 std::vector<std::byte> pattern(std::size_t size, unsigned seed = 1) {
     std::vector<std::byte> bytes(size);

@@ -8,6 +8,8 @@
 #include <netlite/testing.hpp>
 
 #include <string>
+
+#include <dirent.h>
 #include <type_traits>
 
 namespace Catch {
@@ -32,6 +34,17 @@ struct StringMaker<netlite::Result<T>> {
     }
 };
 }  // namespace Catch
+
+/// Open descriptors of this process, counted from /proc/self/fd (-1 when it cannot be read).
+inline int open_fd_count() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return -1;
+    int count = 0;
+    while (const dirent* entry = ::readdir(dir))
+        if (entry->d_name[0] != '.') ++count;
+    ::closedir(dir);
+    return count - 1;  // the directory stream's own descriptor
+}
 
 namespace netlite_test {
 /// "ok", or the error's message: what an assertion on a Result prints.

@@ -52,17 +52,6 @@ std::string base_name(const std::string& path) {
     return path.substr(path.rfind('/') + 1);
 }
 
-int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] != '.') ++count;
-    }
-    ::closedir(dir);
-    return count - 1;  // the directory stream's own descriptor
-}
-
 // Whether a stream socket of `domain` can bind its loopback address, asked of the OS directly.
 bool can_bind_loopback(int domain) {
     const int fd = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
