@@ -40,10 +40,10 @@ extern "C" void on_stop_signal(int) {
 template <Family F>
 struct Connection {
     TcpStream<F> stream;
-    std::size_t slot = 0;       // index in the server's table
-    std::string pending;        // echo bytes not sent yet, from `sent` on
+    std::size_t slot = 0;  // index in the server's table
+    std::string pending;   // echo bytes not sent yet, from `sent` on
     std::size_t sent = 0;
-    bool reading = true;        // until the client's end of stream
+    bool reading = true;  // until the client's end of stream
     Interest interest = Interest::readable;
 
     std::size_t pending_size() const { return pending.size() - sent; }
@@ -52,7 +52,8 @@ struct Connection {
 template <Family F>
 class Server {
 public:
-    Server(TcpListener<F> listener, Poller poller) : listener_(std::move(listener)), poller_(std::move(poller)) {}
+    Server(TcpListener<F> listener, Poller poller)
+        : listener_(std::move(listener)), poller_(std::move(poller)) {}
 
     int run() {
         std::vector<Event> events(1024);
@@ -105,8 +106,9 @@ private:
             if (!flush(c)) return close(c);
         }
         if (c.reading && c.pending_size() < max_pending && (event.readable || event.error || event.hangup)) {
-            const std::size_t room =
-                c.pending_size() == 0 ? sizeof scratch_ : std::min(sizeof scratch_, max_pending - c.pending_size());
+            const std::size_t room = c.pending_size() == 0
+                                         ? sizeof scratch_
+                                         : std::min(sizeof scratch_, max_pending - c.pending_size());
             auto got = c.stream.try_read(MutableBuffer(scratch_, room));
             if (!got) return close(c);  // reset by the client
             if (*got) {
@@ -183,7 +185,8 @@ int serve(Result<TcpListener<F>> listener) {
     if (auto ok = listener->set_nonblocking(true); !ok) return cli::fail(ok.error().message());
     auto poller = Poller::open();
     if (!poller) return cli::fail(poller.error().message());
-    if (auto ok = poller->add(*listener, Interest::readable, nullptr); !ok) return cli::fail(ok.error().message());
+    if (auto ok = poller->add(*listener, Interest::readable, nullptr); !ok)
+        return cli::fail(ok.error().message());
 
     stop_waker = poller->waker();
     struct sigaction action {};

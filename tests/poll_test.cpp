@@ -74,7 +74,8 @@ std::vector<Event> wait_events(P& poller, std::chrono::milliseconds timeout) {
 }
 
 bool has_token(const std::vector<Event>& events, std::uint64_t token) {
-    return std::any_of(events.begin(), events.end(), [&](const Event& e) { return e.token.value() == token; });
+    return std::any_of(events.begin(), events.end(),
+                       [&](const Event& e) { return e.token.value() == token; });
 }
 
 void send_text(UnixStream& stream, std::string_view text) {
@@ -83,7 +84,8 @@ void send_text(UnixStream& stream, std::string_view text) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("A readable socket is reported with its token, an idle one is not", "[poll]", Pollers) {
+TEMPLATE_LIST_TEST_CASE("A readable socket is reported with its token, an idle one is not", "[poll]",
+                        Pollers) {
     auto poller = open_poller<TestType>();
     auto [a, b] = unix_pair();
     auto [c, d] = unix_pair();
@@ -156,8 +158,9 @@ TEMPLATE_LIST_TEST_CASE("Registration errors: twice, unknown, removed, reserved 
     CHECK(wait_events(poller, 5000ms).at(0).token.value() == 5);
 }
 
-TEMPLATE_LIST_TEST_CASE("A socket closed or destroyed while registered is forgotten; its number can be reused",
-                        "[poll]", Pollers) {
+TEMPLATE_LIST_TEST_CASE(
+    "A socket closed or destroyed while registered is forgotten; its number can be reused", "[poll]",
+    Pollers) {
     auto poller = open_poller<TestType>();
     auto [a, b] = unix_pair();
     const int number = a.native_handle();
@@ -267,8 +270,8 @@ TEMPLATE_LIST_TEST_CASE("End of stream and reset are reported and try_read says 
     CHECK(reset.error() == std::errc::connection_reset);
 }
 
-TEMPLATE_LIST_TEST_CASE("wake() ends a wait from another thread; a Waker survives moving the poller", "[poll]",
-                        Pollers) {
+TEMPLATE_LIST_TEST_CASE("wake() ends a wait from another thread; a Waker survives moving the poller",
+                        "[poll]", Pollers) {
     auto poller = open_poller<TestType>();
     auto [a, b] = unix_pair();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
@@ -514,8 +517,10 @@ TEST_CASE("An echo loop on netlite::Poller serves many clients on one thread, st
                     accepted.clear();
                     if (!listener->try_accept_batch(accepted)) ++failures;
                     for (auto& [stream, peer] : accepted) {
-                        connections.push_back(std::make_unique<Connection>(Connection{std::move(stream), {}}));
-                        if (!poller.add(connections.back()->stream, Interest::readable, connections.back().get()))
+                        connections.push_back(
+                            std::make_unique<Connection>(Connection{std::move(stream), {}}));
+                        if (!poller.add(connections.back()->stream, Interest::readable,
+                                        connections.back().get()))
                             ++failures;
                     }
                     continue;

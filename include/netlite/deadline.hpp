@@ -32,7 +32,8 @@ public:
     template <class Rep, class Period>
     Until(std::chrono::duration<Rep, Period> timeout, std::stop_token stop) noexcept
         : Until(from_now(timeout)) {
-        stop_ = std::move(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
+        stop_ =
+            std::move(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
     }
 
     bool has_deadline() const noexcept { return has_deadline_; }
