@@ -265,7 +265,8 @@ public:
     }
 
     /// SO_RCVTIMEO: a blocking read gives up with std::errc::timed_out after `timeout`; std::nullopt waits
-    /// forever. Errors: EINVAL (zero or negative timeout), EBADF.
+    /// forever. The kernel restarts this timer when a signal interrupts the call (netlite retries EINTR),
+    /// so for a hard bound use set_timeout() or an Until. Errors: EINVAL (zero or negative timeout), EBADF.
     Result<void> set_read_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
         return set_timeout(SO_RCVTIMEO, timeout, "SO_RCVTIMEO");
     }
