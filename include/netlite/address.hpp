@@ -635,6 +635,23 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
     return found;
 }
 
+/// Calls `bind(address)` for each local address `host` names and returns the first success or the last
+/// error. "" means every IPv4 interface (Python's '') for the IPv4 and IP families, "::" for IPv6.
+template <InternetFamily F, class Bind>
+auto bind_first(std::string_view host, std::uint16_t port, Bind&& bind) -> decltype(bind(Address<F>())) {
+    if constexpr (!std::is_same_v<F, IPv6>)
+        if (host.empty()) return bind(Address<F>(Address<IPv4>::any(port)));
+    auto addresses = resolve<F>(host, port, true);
+    if (!addresses) return fail(addresses.error());
+    Error last(errc::no_addresses, "bind");
+    for (const Address<F>& address : *addresses) {
+        auto bound = bind(address);
+        if (bound) return bound;
+        last = bound.error();
+    }
+    return fail(last);
+}
+
 }  // namespace detail
 
 /// Every address of `host` (a name or an IP literal) with `port`, in getaddrinfo's order; "" is loopback.

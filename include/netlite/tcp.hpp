@@ -489,16 +489,8 @@ public:
     /// address that binds) and `port`. Errors: as bind(address), plus resolve_category errors.
     static Result<TcpListener> bind(std::string_view host, std::uint16_t port,
                                     const ListenOptions& options = {}) requires InternetFamily<F> {
-        if (host.empty() && !std::is_same_v<F, IPv6>) return bind_any(port, options);
-        auto addresses = detail::resolve<F>(host, port, true);
-        if (!addresses) return fail(addresses.error());
-        Error last(errc::no_addresses, "bind");
-        for (const Address<F>& address : *addresses) {
-            auto listener = bind(address, options);
-            if (listener) return listener;
-            last = listener.error();
-        }
-        return fail(last);
+        return detail::bind_first<F>(host, port,
+                                     [&](const Address<F>& address) { return bind(address, options); });
     }
     /// Binds to the Unix socket path (or "@name"). Errors: EADDRINUSE (the file exists), errc::path_too_long.
     static Result<TcpListener> bind(
@@ -587,13 +579,6 @@ private:
         auto peer = Address<F>::from_native(reinterpret_cast<const sockaddr*>(&storage), size);
         if (!peer) return fail(peer.error());
         return Accepted<F>{std::move(stream), *peer};
-    }
-
-    static Result<TcpListener> bind_any(std::uint16_t port, const ListenOptions& options) noexcept {
-        if constexpr (std::is_same_v<F, IPv6>)
-            return bind(Address<IPv6>::any(port), options);
-        else
-            return bind(Address<IPv4>::any(port), options);
     }
 
     Result<void> prepare(const Address<F>& address, const ListenOptions& options) noexcept {

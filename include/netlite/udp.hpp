@@ -63,21 +63,7 @@ public:
     /// Binds to `host` ("" = every IPv4 interface, as Python's '') and `port`. Errors: as above, plus
     /// resolve_category errors.
     static Result<UdpSocket> bind(std::string_view host, std::uint16_t port) requires InternetFamily<F> {
-        if (host.empty() && !std::is_same_v<F, IPv6>) {
-            if constexpr (std::is_same_v<F, IPv6>)
-                return bind(Address<IPv6>::any(port));
-            else
-                return bind(Address<IPv4>::any(port));
-        }
-        auto addresses = detail::resolve<F>(host, port, true);
-        if (!addresses) return fail(addresses.error());
-        Error last(errc::no_addresses, "bind");
-        for (const Address<F>& address : *addresses) {
-            auto socket = bind(address);
-            if (socket) return socket;
-            last = socket.error();
-        }
-        return fail(last);
+        return detail::bind_first<F>(host, port, [](const Address<F>& address) { return bind(address); });
     }
     /// A Unix datagram socket bound to `path` (or "@name"). Errors: EADDRINUSE, errc::path_too_long.
     static Result<UdpSocket> bind(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
