@@ -524,14 +524,11 @@ def big_echo_python_server():
     check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n", "echo_client's default message is the tutorial's")
 
 
-@case()
-def threaded_64_clients():
-    """64 clients connected at once to echo_server_threaded; each gets exactly its own bytes."""
-    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+def concurrent_clients(address, count, size):
+    """`count` clients connected at once, each sending its own `size`+ bytes and reading them back."""
     family, where = tcp_address(address)
-    count = 64
-    payloads = [("client %02d|" % i).encode() + random.randbytes(64 * 1024) for i in range(count)]
-    sockets = [connect(family, where) for _ in range(count)]  # all connected before anyone sends
+    payloads = [("client %04d|" % i).encode() + random.randbytes(size) for i in range(count)]
+    sockets = [connect(family, where) for _ in range(count)]
     results = [None] * count
     barrier = threading.Barrier(count, timeout=TIMEOUT)
 
@@ -559,7 +556,17 @@ def threaded_64_clients():
         t.start()
     for t in threads:
         t.join(TIMEOUT * 2)
-    check(all(r == p for r, p in zip(results, payloads)), "all 64 clients got exactly their own bytes back")
+    return [r == p for r, p in zip(results, payloads)]
+
+
+
+@case()
+def threaded_64_clients():
+    """64 clients connected at once to echo_server_threaded; each gets exactly its own bytes."""
+    server, address = start_server([exe("echo_server_threaded"), "--host", "127.0.0.1", "--port", "0"])
+    count = 64
+    ok = concurrent_clients(address, count, 64 * 1024)  # all connected before anyone sends
+    check(all(ok), "all 64 clients got exactly their own bytes back")
     for _ in range(count):
         server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
     check(True, "the server printed 64 'Connected with' lines")
@@ -1037,41 +1044,6 @@ def evented_unix():
     check(r.returncode == 0 and r.stdout == data, "4 MiB byte-identical over a Unix socket")
     r = run([exe("echo_client"), "--unix", path, "--message", "-"], stdin_data=data)
     check(r.returncode == 0 and r.stdout == data, "and to netlite's echo_client --unix")
-
-
-def concurrent_clients(address, count, size):
-    """`count` clients connected at once, each sending its own `size`+ bytes and reading them back."""
-    family, where = tcp_address(address)
-    payloads = [("client %04d|" % i).encode() + random.randbytes(size) for i in range(count)]
-    sockets = [connect(family, where) for _ in range(count)]
-    results = [None] * count
-    barrier = threading.Barrier(count, timeout=TIMEOUT)
-
-    def talk(i):
-        s = sockets[i]
-        try:
-            barrier.wait()
-            sender = threading.Thread(target=lambda: (s.sendall(payloads[i]), s.shutdown(socket.SHUT_WR)))
-            sender.start()
-            chunks = []
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            sender.join(TIMEOUT)
-            results[i] = b"".join(chunks)
-        except (OSError, threading.BrokenBarrierError) as error:
-            results[i] = error
-        finally:
-            s.close()
-
-    threads = [threading.Thread(target=talk, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT * 2)
-    return [r == p for r, p in zip(results, payloads)]
 
 
 @case()
