@@ -38,12 +38,16 @@ namespace bench {
     std::fprintf(stderr, "netlite_bench: %s: %s\n", what, std::strerror(code));
     std::exit(2);
 }
+template <class E>
+[[noreturn, gnu::cold, gnu::noinline]] void check_failed(const char* what, const E& error) {
+    std::fprintf(stderr, "netlite_bench: %s: %s\n", what, error.message().c_str());
+    std::exit(2);
+}
+/// Exits on a failed result; inline, like the raw loops' `if (n < 0) die(...)`, so it costs a test.
 template <class R>
-decltype(auto) check(R&& result, const char* what) {
-    if (!result) {
-        std::fprintf(stderr, "netlite_bench: %s: %s\n", what, result.error().message().c_str());
-        std::exit(2);
-    }
+[[gnu::always_inline]] inline decltype(auto) check(R&& result, const char* what) {
+    if (!result) [[unlikely]]
+        check_failed(what, result.error());
     return std::forward<R>(result);
 }
 

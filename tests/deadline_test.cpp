@@ -728,7 +728,8 @@ TEMPLATE_TEST_CASE("set_timeout makes the plain calls time out; nullopt restores
     CHECK(waited >= 450ms);
 }
 
-TEMPLATE_TEST_CASE("set_timeout applies to accept and to recv_from", "[timeout]", IPv4, IPv6, Unix) {
+TEMPLATE_TEST_CASE("set_timeout applies to accept, recv_from and the connected recv", "[timeout]", IPv4, IPv6,
+                   Unix) {
     SKIP_WITHOUT_IPV6(TestType);
     Place<TestType> place;
     auto listener = listen_at(place.address());
@@ -752,6 +753,18 @@ TEMPLATE_TEST_CASE("set_timeout applies to accept and to recv_from", "[timeout]"
     REQUIRE_OK(sender);
     REQUIRE_OK(sender->send_to("x", *to));
     REQUIRE_OK(udp.recv_from(buffer));
+
+    // The connected recv: times out, then returns a datagram that is already queued.
+    Place<TestType> peer_place;
+    auto peer = udp_at(peer_place.address());
+    auto peer_address = peer.local_address();
+    REQUIRE_OK(peer_address);
+    REQUIRE_OK(udp.connect(*peer_address));
+    REQUIRE_OK(udp.set_timeout(timeout));
+    auto [silent, took3] = timed([&] { return udp.recv(buffer); });
+    check_timed_out(silent, took3, timeout, "plain connected recv after set_timeout(300ms)");
+    REQUIRE_OK(peer.send_to("yz", *to));
+    CHECK(udp.recv(buffer) == std::size_t{2});
 }
 
 // --- Happy Eyeballs

@@ -313,6 +313,47 @@ TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arriv
         CHECK(result.error().bytes_transferred() == sent.size());
         CHECK(std::string(buffer.data(), sent.size()) == sent);
     }
+    SECTION("read_exact at end of stream fails with unexpected_eof after 0 bytes") {
+        REQUIRE_OK(client.shutdown(netlite::Shutdown::write));
+        std::array<char, 4> buffer{};
+        auto result = server.read_exact(buffer);
+        REQUIRE_FALSE(result.has_value());
+        CHECK(result.error() == netlite::errc::unexpected_eof);
+        CHECK(result.error().bytes_transferred() == 0);
+    }
+}
+
+// write_all and read_exact try one inline send/recv and finish out of line: these pin down both halves.
+TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp][io]", IPv4, IPv6, Unix) {
+    SKIP_WITHOUT_IPV6(TestType)
+    auto pair = netlite::testing::loopback_pair<TestType>();
+    REQUIRE_OK(pair);
+    auto& [client, server] = *pair;
+    REQUIRE_OK(client.write_all("abc"));  // queued before read_exact starts: its first recv is short
+    bool rest_sent = true;                // Catch2 assertions stay on the main thread
+    std::thread rest([&client, &rest_sent] {
+        for (const char* piece : {"de", "f", "ghij"}) rest_sent = rest_sent && client.write_all(piece);
+    });
+    std::array<char, 10> buffer{};
+    auto result = server.read_exact(buffer);
+    rest.join();
+    CHECK(rest_sent);
+    REQUIRE_OK(result);
+    CHECK(std::string(buffer.data(), buffer.size()) == "abcdefghij");
+}
+
+TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp][io]", IPv4, IPv6, Unix) {
+    SKIP_WITHOUT_IPV6(TestType)
+    auto pair = netlite::testing::loopback_pair<TestType>();
+    REQUIRE_OK(pair);
+    auto& [client, server] = *pair;
+    // Nothing is queued and the peer never writes: a recv would block, so success proves none was made.
+    CHECK_OK(server.read_exact(netlite::MutableBuffer()));
+    CHECK_OK(client.write_all(netlite::ConstBuffer()));
+    REQUIRE_OK(client.write_all("x"));
+    std::array<char, 1> one{};
+    REQUIRE_OK(server.read_exact(one));
+    CHECK(one[0] == 'x');
 }
 
 TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][bulk]", IPv4, IPv6, Unix) {

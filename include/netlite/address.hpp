@@ -347,7 +347,7 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_INET || size < sizeof(sockaddr_in))
+        if (size < sizeof(sockaddr_in) || address->sa_family != AF_INET)
             return fail(errc::family_mismatch, "address");
         sockaddr_in native;
         std::memcpy(&native, address, sizeof native);
@@ -427,7 +427,7 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_INET6 || size < sizeof(sockaddr_in6))
+        if (size < sizeof(sockaddr_in6) || address->sa_family != AF_INET6)
             return fail(errc::family_mismatch, "address");
         sockaddr_in6 native;
         std::memcpy(&native, address, sizeof native);
@@ -582,7 +582,7 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_UNIX.
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (address->sa_family != AF_UNIX || size > sizeof(sockaddr_un))
+        if (size < sizeof(sa_family_t) || address->sa_family != AF_UNIX || size > sizeof(sockaddr_un))
             return fail(errc::family_mismatch, "address");
         Address result;
         std::memcpy(&result.native_, address, size);

@@ -155,8 +155,11 @@ public:
     /// Returns 0 at end of stream: the peer shut down its sending side. Errors: ECONNRESET, timed_out.
     Result<std::size_t> read(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
-            return read(buffer, this->default_until());
-        return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size());
+            return read_timed(buffer);
+        const auto got = detail::sys::recv_once(this->native_handle(), buffer.data(), buffer.size());
+        if (got >= 0) [[likely]]
+            return static_cast<std::size_t>(got);
+        return detail::sys::recv_finish(this->native_handle(), got, buffer.data(), buffer.size());
     }
     /// As read(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
     Result<std::size_t> read(MutableBuffer buffer, const Until& until) {
@@ -172,8 +175,11 @@ public:
     /// SIGPIPE), timed_out.
     Result<std::size_t> write(ConstBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
-            return write(buffer, this->default_until());
-        return detail::sys::send(this->native_handle(), buffer.data(), buffer.size());
+            return write_timed(buffer);
+        const auto sent = detail::sys::send_once(this->native_handle(), buffer.data(), buffer.size());
+        if (sent >= 0) [[likely]]
+            return static_cast<std::size_t>(sent);
+        return detail::sys::send_finish(this->native_handle(), sent, buffer.data(), buffer.size());
     }
     /// As write(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
     Result<std::size_t> write(ConstBuffer buffer, const Until& until) {
@@ -184,15 +190,13 @@ public:
 
     /// Sends all of `buffer`. Errors: as write(), with bytes_transferred() telling how much was sent first.
     Result<void, TransferError> write_all(ConstBuffer buffer) noexcept {
-        if (this->has_timeout()) [[unlikely]]
-            return write_all(buffer, this->default_until());
-        std::size_t done = 0;  // the plain loop: no Until (and its stop_token) on the hot path
-        while (done < buffer.size()) {
-            auto sent = detail::sys::send(this->native_handle(), buffer.data() + done, buffer.size() - done);
-            if (!sent) return unexpected<TransferError>(TransferError(sent.error(), done));
-            done += *sent;
-        }
-        return {};
+        // Inline: the one send that usually takes everything, so the common case costs what send() costs.
+        if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
+            return write_all_timed(buffer);
+        const auto sent = detail::sys::send_once(this->native_handle(), buffer.data(), buffer.size());
+        if (sent == static_cast<ssize_t>(buffer.size())) [[likely]]
+            return {};
+        return write_all_rest(buffer, sent);
     }
     /// As write_all(), within one `until` for the whole buffer. Errors: as write(buffer, until).
     Result<void, TransferError> write_all(ConstBuffer buffer, const Until& until) {
@@ -209,17 +213,13 @@ public:
     /// Fills all of `buffer`. Errors: errc::unexpected_eof when the stream ends first, or read()'s errors;
     /// bytes_transferred() tells how many bytes arrived (they are in the buffer).
     Result<void, TransferError> read_exact(MutableBuffer buffer) noexcept {
-        if (this->has_timeout()) [[unlikely]]
-            return read_exact(buffer, this->default_until());
-        std::size_t done = 0;  // the plain loop: no Until (and its stop_token) on the hot path
-        while (done < buffer.size()) {
-            auto got = detail::sys::recv(this->native_handle(), buffer.data() + done, buffer.size() - done);
-            if (!got) return unexpected<TransferError>(TransferError(got.error(), done));
-            if (*got == 0)
-                return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
-            done += *got;
-        }
-        return {};
+        // Inline: the one recv that usually fills the buffer (see write_all()).
+        if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
+            return read_exact_timed(buffer);
+        const auto got = detail::sys::recv_once(this->native_handle(), buffer.data(), buffer.size());
+        if (got == static_cast<ssize_t>(buffer.size())) [[likely]]
+            return {};
+        return read_exact_rest(buffer, got);
     }
     /// As read_exact(), within one `until` for the whole buffer. Errors: as read(buffer, until).
     Result<void, TransferError> read_exact(MutableBuffer buffer, const Until& until) {
@@ -321,6 +321,45 @@ public:
     Result<std::optional<std::size_t>> try_write(ConstBuffer buffer) noexcept {
         return detail::sys::unless_would_block<std::optional<std::size_t>>(
             detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT));
+    }
+
+private:
+    // The rest of the plain calls, out of line so that their inline fast paths stay small.
+    NETLITE_NOINLINE Result<std::size_t> read_timed(MutableBuffer buffer) {
+        return read(buffer, this->default_until());
+    }
+    NETLITE_NOINLINE Result<std::size_t> write_timed(ConstBuffer buffer) {
+        return write(buffer, this->default_until());
+    }
+    NETLITE_NOINLINE Result<void, TransferError> write_all_timed(ConstBuffer buffer) {
+        return write_all(buffer, this->default_until());
+    }
+    NETLITE_NOINLINE Result<void, TransferError> read_exact_timed(MutableBuffer buffer) {
+        return read_exact(buffer, this->default_until());
+    }
+    /// write_all() after a first send_once() that returned `first` (short, EINTR or an error).
+    NETLITE_NOINLINE Result<void, TransferError> write_all_rest(ConstBuffer buffer, ssize_t first) noexcept {
+        auto sent = detail::sys::send_finish(this->native_handle(), first, buffer.data(), buffer.size());
+        std::size_t done = 0;
+        while (sent) {
+            done += *sent;
+            if (done == buffer.size()) return {};
+            sent = detail::sys::send(this->native_handle(), buffer.data() + done, buffer.size() - done);
+        }
+        return unexpected<TransferError>(TransferError(sent.error(), done));
+    }
+    /// read_exact() after a first recv_once() that returned `first` (short, end of stream, EINTR, an error).
+    NETLITE_NOINLINE Result<void, TransferError> read_exact_rest(MutableBuffer buffer,
+                                                                 ssize_t first) noexcept {
+        auto got = detail::sys::recv_finish(this->native_handle(), first, buffer.data(), buffer.size());
+        std::size_t done = 0;
+        while (got && *got != 0) {
+            done += *got;
+            if (done == buffer.size()) return {};
+            got = detail::sys::recv(this->native_handle(), buffer.data() + done, buffer.size() - done);
+        }
+        if (!got) return unexpected<TransferError>(TransferError(got.error(), done));
+        return unexpected<TransferError>(TransferError(Error(errc::unexpected_eof, "read"), done));
     }
 };
 

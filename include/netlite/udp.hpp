@@ -94,7 +94,10 @@ public:
     /// Sends one datagram to `to`. Errors: EMSGSIZE (too large), ECONNREFUSED (an earlier datagram was
     /// refused by ICMP), EACCES (broadcast without set_broadcast), timed_out.
     Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to) noexcept {
-        return send_to(datagram, to, this->default_until());
+        if (this->has_timeout()) [[unlikely]]
+            return send_to_timed(datagram, to);
+        return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
+                                    to.size());
     }
     /// As send_to(), giving up per `until` when the send buffer stays full (timed_out, operation_canceled).
     Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to, const Until& until) {
@@ -106,11 +109,18 @@ public:
     /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
     /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
-        return recv_from(buffer, this->default_until());
+        if (this->has_timeout()) [[unlikely]]
+            return recv_from_timed(buffer);
+        sockaddr_storage storage;  // the kernel fills `size` bytes; nothing reads beyond them
+        socklen_t size = sizeof storage;
+        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                          reinterpret_cast<sockaddr*>(&storage), &size);
+        if (!got) return fail(got.error());
+        return received(*got, storage, size);
     }
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
-        sockaddr_storage storage{};
+        sockaddr_storage storage;
         socklen_t size = sizeof storage;
         auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recvfrom", [&](int flags) {
             size = sizeof storage;
@@ -118,9 +128,7 @@ public:
                                           reinterpret_cast<sockaddr*>(&storage), &size, flags);
         });
         if (!got) return fail(got.error());
-        auto sender = sender_address(storage, size);
-        if (!sender) return fail(sender.error());
-        return Received<F>{got->copied, *sender, got->full_size > got->copied};
+        return received(*got, storage, size);
     }
 
     /// Sets the default peer: send() goes there and only its datagrams are received. Errors: ENETUNREACH.
@@ -128,7 +136,11 @@ public:
         return detail::sys::connect(this->native_handle(), peer.data(), peer.size());
     }
     /// Sends one datagram to the connected peer. Errors: EDESTADDRREQ (not connected), ECONNREFUSED.
-    Result<std::size_t> send(ConstBuffer datagram) noexcept { return send(datagram, this->default_until()); }
+    Result<std::size_t> send(ConstBuffer datagram) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return send_timed(datagram);
+        return detail::sys::send(this->native_handle(), datagram.data(), datagram.size());
+    }
     /// As send(), giving up per `until` (timed_out, operation_canceled).
     Result<std::size_t> send(ConstBuffer datagram, const Until& until) {
         return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "send", [&](int flags) {
@@ -137,16 +149,18 @@ public:
     }
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
     /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
-    Result<std::size_t> recv(MutableBuffer buffer) noexcept { return recv(buffer, this->default_until()); }
+    Result<std::size_t> recv(MutableBuffer buffer) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return recv_timed(buffer);
+        return whole(
+            detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr, nullptr));
+    }
     /// As recv(), giving up per `until` (timed_out, operation_canceled).
     Result<std::size_t> recv(MutableBuffer buffer, const Until& until) {
-        auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
+        return whole(detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
             return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr,
                                           nullptr, flags);
-        });
-        if (!got) return fail(got.error());
-        if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
-        return got->copied;
+        }));
     }
 
     /// A second UdpSocket for the same socket. Errors: EMFILE.
@@ -239,7 +253,7 @@ public:
     /// One datagram if one is queued (`truncated` as in recv_from); std::nullopt when none is.
     /// Errors: as recv_from(), never timed_out.
     Result<std::optional<Received<F>>> try_recv_from(MutableBuffer buffer) noexcept {
-        sockaddr_storage storage{};
+        sockaddr_storage storage;
         socklen_t size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size, MSG_DONTWAIT);
@@ -247,9 +261,9 @@ public:
             if (detail::sys::would_block(got.error())) return std::optional<Received<F>>();
             return fail(got.error());
         }
-        auto sender = sender_address(storage, size);
-        if (!sender) return fail(sender.error());
-        return std::optional<Received<F>>(Received<F>{got->copied, *sender, got->full_size > got->copied});
+        auto datagram = received(*got, storage, size);
+        if (!datagram) return fail(datagram.error());
+        return std::optional<Received<F>>(*datagram);
     }
     /// Sends one datagram to `to` if the send buffer has room now; std::nullopt when it has not.
     /// Errors: as send_to(), never timed_out.
@@ -259,6 +273,30 @@ public:
     }
 
 private:
+    NETLITE_NOINLINE Result<std::size_t> send_timed(ConstBuffer datagram) {
+        return send(datagram, this->default_until());
+    }
+    NETLITE_NOINLINE Result<std::size_t> recv_timed(MutableBuffer buffer) {
+        return recv(buffer, this->default_until());
+    }
+    /// A connected recv's size, or errc::message_truncated when the datagram did not fit.
+    static Result<std::size_t> whole(Result<detail::sys::Datagram> got) noexcept {
+        if (!got) return fail(got.error());
+        if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
+        return got->copied;
+    }
+    NETLITE_NOINLINE Result<std::size_t> send_to_timed(ConstBuffer datagram, const Address<F>& to) {
+        return send_to(datagram, to, this->default_until());
+    }
+    NETLITE_NOINLINE Result<Received<F>> recv_from_timed(MutableBuffer buffer) {
+        return recv_from(buffer, this->default_until());
+    }
+    static Result<Received<F>> received(detail::sys::Datagram got, const sockaddr_storage& storage,
+                                        socklen_t size) noexcept {
+        auto sender = sender_address(storage, size);
+        if (!sender) return fail(sender.error());
+        return Received<F>{got.copied, *sender, got.full_size > got.copied};
+    }
     static Result<Address<F>> sender_address(const sockaddr_storage& storage, socklen_t size) noexcept {
         if constexpr (std::is_same_v<F, Unix>) {
             if (size == 0) return Address<Unix>();  // an unbound sender has no name

@@ -41,6 +41,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+// Keeps a slow path out of the caller so the inline fast path stays as small as the raw call.
+#if defined(__GNUC__) || defined(__clang__)
+#define NETLITE_NOINLINE [[gnu::noinline]]
+#else
+#define NETLITE_NOINLINE
+#endif
+
 namespace netlite::detail::sys {
 
 using Clock = std::chrono::steady_clock;
@@ -344,6 +351,29 @@ inline Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags 
         if (got >= 0) return static_cast<std::size_t>(got);
         if (!interrupted()) return fail(io_error(fd, "recv", flags));
     }
+}
+
+/// One send(2) with MSG_NOSIGNAL and no retry: the inline first try of a hot loop. Returns what send
+/// returned; after -1, pass it to send_finish() while errno still holds the reason.
+inline ssize_t send_once(int fd, const void* data, std::size_t size) noexcept {
+    return ::send(fd, data, size, MSG_NOSIGNAL);
+}
+/// One recv(2) and no retry: the inline first try of a hot loop (see recv_finish()).
+inline ssize_t recv_once(int fd, void* data, std::size_t size) noexcept {
+    return ::recv(fd, data, size, 0);
+}
+/// What send() would have returned, given send_once()'s `first` result: the count, the error, or (after
+/// EINTR) another try.
+inline Result<std::size_t> send_finish(int fd, ssize_t first, const void* data, std::size_t size) noexcept {
+    if (first >= 0) return static_cast<std::size_t>(first);
+    if (!interrupted()) return fail(io_error(fd, "send"));
+    return send(fd, data, size);
+}
+/// What recv() would have returned, given recv_once()'s `first` result.
+inline Result<std::size_t> recv_finish(int fd, ssize_t first, void* data, std::size_t size) noexcept {
+    if (first >= 0) return static_cast<std::size_t>(first);
+    if (!interrupted()) return fail(io_error(fd, "recv"));
+    return recv(fd, data, size);
 }
 
 /// sendto(2) with MSG_NOSIGNAL.
