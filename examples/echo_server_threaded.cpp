@@ -6,6 +6,7 @@
 // for up to 5 seconds, then drops the rest and exits 0.
 #include "cli.hpp"
 
+#include <netlite/stop_token.hpp>
 #include <netlite/tcp.hpp>
 
 #include <chrono>

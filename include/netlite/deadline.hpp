@@ -1,17 +1,91 @@
 // netlite/deadline.hpp - Until: how long a blocking call may wait (a deadline, a timeout) and whether
-// another thread may cancel it (a std::stop_token). Every blocking call has an overload taking one.
+// another thread may cancel it (a stop token). Every blocking call has an overload taking one.
+//
+// This header does not include <stop_token> (it alone costs more to compile than the rest of netlite):
+// a stop token is stored type-erased, and <netlite/stop_token.hpp> supplies the std::stop_token hooks.
 #pragma once
 
 #include <netlite/detail/chrono.hpp>
-#include <stop_token>
+
+#include <concepts>
+#include <cstddef>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 namespace netlite {
 
+namespace detail {
+
+/// Tag that makes netlite::detail an associated namespace of the hook calls below, so that hooks declared
+/// later (netlite/stop_token.hpp) are found where the calls are instantiated.
+struct StopHook {};
+
+/// What a stopping thread calls to wake a cancellable wait.
+struct StopWake {
+    void (*wake)(void* context) noexcept;
+    void* context;
+    void operator()() const noexcept { wake(context); }
+};
+
+/// Room for a stop token (std::stop_token is one pointer) and for one registered stop callback.
+inline constexpr std::size_t stop_token_capacity = 2 * sizeof(void*);
+inline constexpr std::size_t stop_callback_capacity = 16 * sizeof(void*);
+
+// Without netlite/stop_token.hpp (or hooks of your own for another token type), these are chosen and say so.
+template <class Token>
+void attach_stop(StopHook, const Token&, void*, StopWake) noexcept {
+    static_assert(sizeof(Token) == 0,
+                  "netlite: #include <netlite/stop_token.hpp> to cancel with a stop token");
+}
+template <class Token>
+void detach_stop(StopHook, const Token&, void*) noexcept {
+    static_assert(sizeof(Token) == 0,
+                  "netlite: #include <netlite/stop_token.hpp> to cancel with a stop token");
+}
+
+/// A stop token type Until can hold: std::stop_token, or anything with the same two queries.
+template <class T>
+concept StopToken = std::is_nothrow_copy_constructible_v<T> && requires(const T& token) {
+    { token.stop_requested() } -> std::convertible_to<bool>;
+    { token.stop_possible() } -> std::convertible_to<bool>;
+} && sizeof(T) <= stop_token_capacity && alignof(T) <= alignof(void*);
+
+/// The operations on a type-erased stop token.
+struct StopOps {
+    void (*copy)(void* to, const void* from) noexcept;
+    void (*destroy)(void* token) noexcept;
+    bool (*requested)(const void* token) noexcept;
+    bool (*possible)(const void* token) noexcept;
+    void (*attach)(const void* token, void* callback, StopWake wake) noexcept;
+    void (*detach)(const void* token, void* callback) noexcept;
+};
+
+template <StopToken Token>
+struct StopOpsFor {
+    static const Token& token(const void* p) noexcept { return *static_cast<const Token*>(p); }
+    static void copy(void* to, const void* from) noexcept { ::new (to) Token(token(from)); }
+    static void destroy(void* p) noexcept { static_cast<Token*>(p)->~Token(); }
+    static bool requested(const void* p) noexcept { return token(p).stop_requested(); }
+    static bool possible(const void* p) noexcept { return token(p).stop_possible(); }
+    static void attach(const void* p, void* callback, StopWake wake) noexcept {
+        attach_stop(StopHook{}, token(p), callback, wake);
+    }
+    static void detach(const void* p, void* callback) noexcept {
+        detach_stop(StopHook{}, token(p), callback);
+    }
+    static constexpr StopOps ops{copy, destroy, requested, possible, attach, detach};
+};
+
+class StopGuard;
+
+}  // namespace detail
+
 /// When a blocking call gives up: at a deadline (std::errc::timed_out), when a stop is requested
 /// (std::errc::operation_canceled), whichever comes first, or never (the default). Converts implicitly
-/// from a duration (counted from now), a steady_clock time point and a std::stop_token, so
-/// `stream.read(buffer, 2s)` and `listener.accept(stop.get_token())` read naturally.
+/// from a duration (counted from now), a steady_clock time point and a stop token, so
+/// `stream.read(buffer, 2s)` and `listener.accept(stop.get_token())` read naturally. A std::stop_token
+/// needs `#include <netlite/stop_token.hpp>`.
 class Until {
 public:
     using Clock = std::chrono::steady_clock;
@@ -24,28 +98,58 @@ public:
     template <class Rep, class Period>
     Until(std::chrono::duration<Rep, Period> timeout) noexcept : Until(from_now(timeout)) {}
     /// Give up when `stop` is requested.
-    Until(std::stop_token stop) noexcept : stop_(std::move(stop)) {}
+    template <class Token>  // not Until itself, checked first: a copy must not ask whether Until is a token
+    requires(!std::is_same_v<Token, Until> && detail::StopToken<Token>) Until(const Token& stop)
+    noexcept { hold(stop); }
     /// Give up at `deadline` or when `stop` is requested, whichever is first.
-    Until(Clock::time_point deadline, std::stop_token stop) noexcept
-        : deadline_(deadline), stop_(std::move(stop)), has_deadline_(true) {}
-    /// Give up `timeout` from now or when `stop` is requested, whichever is first.
-    template <class Rep, class Period>
-    Until(std::chrono::duration<Rep, Period> timeout, std::stop_token stop) noexcept
-        : Until(from_now(timeout)) {
-        stop_ =
-            std::move(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
+    template <detail::StopToken Token>
+    Until(Clock::time_point deadline, const Token& stop) noexcept : Until(deadline) {
+        hold(stop);
     }
+    /// Give up `timeout` from now or when `stop` is requested, whichever is first.
+    template <class Rep, class Period, detail::StopToken Token>
+    Until(std::chrono::duration<Rep, Period> timeout, const Token& stop) noexcept : Until(from_now(timeout)) {
+        hold(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
+    }
+
+    Until(const Until& other) noexcept
+        : deadline_(other.deadline_), stop_(other.stop_), has_deadline_(other.has_deadline_) {
+        if (stop_) stop_->copy(token_, other.token_);
+    }
+    Until& operator=(const Until& other) noexcept {
+        if (this != &other) {
+            release();
+            deadline_ = other.deadline_;
+            has_deadline_ = other.has_deadline_;
+            stop_ = other.stop_;
+            if (stop_) stop_->copy(token_, other.token_);
+        }
+        return *this;
+    }
+    ~Until() { release(); }
 
     bool has_deadline() const noexcept { return has_deadline_; }
     /// The deadline; Clock::time_point::max() when there is none.
     Clock::time_point deadline() const noexcept {
         return has_deadline_ ? deadline_ : Clock::time_point::max();
     }
-    const std::stop_token& stop_token() const noexcept { return stop_; }
+    /// True once a stop was requested through the stop token this holds.
+    bool stop_requested() const noexcept { return stop_ != nullptr && stop_->requested(token_); }
+    /// True when a stop can still be requested (this holds a token whose source is alive).
+    bool stop_possible() const noexcept { return stop_ != nullptr && stop_->possible(token_); }
     /// True when this waits forever and cannot be cancelled: the plain blocking call does the job.
-    bool is_forever() const noexcept { return !has_deadline_ && !stop_.stop_possible(); }
+    bool is_forever() const noexcept { return !has_deadline_ && !stop_possible(); }
+    /// The same stop token (if any) with `deadline` instead.
+    Until with_deadline(Clock::time_point deadline) const noexcept {
+        Until copy(*this);
+        copy.deadline_ = deadline;
+        copy.has_deadline_ = true;
+        return copy;
+    }
 
 private:
+    friend class detail::StopGuard;
+
     // Durations too long to add to now() without overflow mean "no deadline".
     template <class Rep, class Period>
     static Until from_now(std::chrono::duration<Rep, Period> timeout) noexcept {
@@ -53,10 +157,40 @@ private:
         if (timeout > century) return Until();
         return Until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
     }
+    template <class Token>
+    void hold(const Token& stop) noexcept {
+        ::new (static_cast<void*>(token_)) Token(stop);
+        stop_ = &detail::StopOpsFor<Token>::ops;
+    }
+    void release() noexcept {
+        if (stop_) stop_->destroy(token_);
+        stop_ = nullptr;
+    }
 
     Clock::time_point deadline_{};
-    std::stop_token stop_{};
+    const detail::StopOps* stop_ = nullptr;  // null: no stop token
+    alignas(void*) unsigned char token_[detail::stop_token_capacity];
     bool has_deadline_ = false;
 };
+
+namespace detail {
+
+/// While it lives, a stop requested through `until` calls `wake` (in the stopping thread, or at once when
+/// the stop was already requested). `until` must hold a stop token and outlive the guard.
+class StopGuard {
+public:
+    StopGuard(const Until& until, StopWake wake) noexcept : until_(until) {
+        until_.stop_->attach(until_.token_, callback_, wake);
+    }
+    StopGuard(const StopGuard&) = delete;
+    StopGuard& operator=(const StopGuard&) = delete;
+    ~StopGuard() { until_.stop_->detach(until_.token_, callback_); }
+
+private:
+    const Until& until_;
+    alignas(std::max_align_t) unsigned char callback_[stop_callback_capacity];
+};
+
+}  // namespace detail
 
 }  // namespace netlite

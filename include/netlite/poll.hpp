@@ -33,7 +33,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
@@ -109,14 +108,14 @@ concept Pollable = requires(const S& socket) {
 class Waker {
 public:
     Waker() noexcept = default;
-    explicit Waker(const detail::sys::WakeFd* wake) noexcept : wake_(wake) {}
+    explicit Waker(int signal_fd) noexcept : signal_fd_(signal_fd) {}
     /// Async-signal-safe: one write(2). A wake() while nobody waits makes the next wait() return at once.
     void wake() const noexcept {
-        if (wake_ != nullptr) wake_->signal();
+        if (signal_fd_ >= 0) detail::sys::WakeFd::signal(signal_fd_);
     }
 
 private:
-    const detail::sys::WakeFd* wake_ = nullptr;
+    int signal_fd_ = -1;  // the poller's wake-up descriptor, which moves with the poller
 };
 
 namespace detail {
@@ -321,9 +320,8 @@ public:
     static Result<BasicPoller> open() {
         BasicPoller poller;
         if (auto ok = poller.backend_.open(); !ok) return fail(ok.error());
-        poller.wake_ = std::make_unique<detail::sys::WakeFd>();
-        if (!poller.wake_->ok()) return fail(poller.wake_->error());
-        if (auto ok = poller.backend_.add(poller.wake_->fd(), Interest::readable, Token(Token::reserved),
+        if (!poller.wake_.ok()) return fail(poller.wake_.error());
+        if (auto ok = poller.backend_.add(poller.wake_.fd(), Interest::readable, Token(Token::reserved),
                                           Trigger::level);
             !ok)
             return fail(ok.error());
@@ -354,7 +352,7 @@ public:
     }
     /// Unregisters `fd`; no event for it comes after this. Errors: ENOENT (not registered), EBADF (closed).
     Result<void> remove(int fd) {
-        if (wake_ && fd == wake_->fd()) return fail(std::errc::invalid_argument, "poll");
+        if (fd >= 0 && fd == wake_.fd()) return fail(std::errc::invalid_argument, "poll");
         return backend_.remove(fd);
     }
     template <Pollable S>
@@ -376,7 +374,7 @@ public:
         std::size_t kept = 0;  // drop the wake-up registration's event, keep the order of the others
         for (std::size_t i = 0; i < *ready; ++i) {
             if (events[i].token.value() == Token::reserved) {
-                detail::sys::drain(wake_->fd());
+                detail::sys::drain(wake_.fd());
                 continue;
             }
             if (kept != i) events[kept] = events[i];
@@ -387,16 +385,16 @@ public:
 
     /// Makes a wait() in progress (or the next one) return. Thread-safe and async-signal-safe.
     void wake() const noexcept {
-        if (wake_) wake_->signal();
+        if (wake_.ok()) wake_.signal();
     }
     /// A handle for another thread or a signal handler to call wake() with; valid while this poller lives.
-    Waker waker() const noexcept { return Waker(wake_.get()); }
+    Waker waker() const noexcept { return Waker(wake_.signal_fd()); }
 
 private:
     BasicPoller() = default;
 
     Backend backend_;
-    std::unique_ptr<detail::sys::WakeFd> wake_;  // on the heap, so a Waker survives moving the poller
+    detail::sys::WakeFd wake_;  // a Waker keeps its descriptor, so it survives moving the poller
 };
 
 /// Portable poll(2) backend: O(registered) per wait, no edge triggering.

@@ -15,7 +15,6 @@
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
-#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -378,7 +377,7 @@ public:
 
     Result<TcpStream<F>, ConnectError<F>> run() {
         if (order_.empty()) return fail(errc::no_addresses, "connect");
-        if (until_.stop_token().stop_requested()) return fail(std::errc::operation_canceled, "connect");
+        if (until_.stop_requested()) return fail(std::errc::operation_canceled, "connect");
         auto next_start = Clock::now();
         for (;;) {
             if (next_ < order_.size() && (pending_.empty() || Clock::now() >= next_start) &&
@@ -389,7 +388,7 @@ public:
             }
             if (pending_.empty()) return failure(last_);  // every address failed
             const bool more = next_ < order_.size();
-            auto ready = wait(more ? std::min(next_start, until_.deadline()) : until_.deadline());
+            auto ready = wait(more ? sys::earlier(next_start, until_.deadline()) : until_.deadline());
             if (!ready) {
                 if (ready.error() == std::errc::timed_out && Clock::now() < until_.deadline())
                     continue;  // next
@@ -439,7 +438,7 @@ private:
         for (const Pending& attempt : pending_)
             polled_.push_back(pollfd{attempt.stream.native_handle(), POLLOUT, 0});
         auto ready =
-            sys::poll_until(polled_.data(), polled_.size(), Until(deadline, until_.stop_token()), "connect");
+            sys::poll_until(polled_.data(), polled_.size(), until_.with_deadline(deadline), "connect");
         if (!ready) return fail(ready.error());
         return {};
     }
@@ -561,10 +560,13 @@ public:
     /// A range of accepted connections, for `for (auto&& [stream, peer] : listener.incoming())`.
     /// Connections that fail while queued (ECONNABORTED) are skipped; any other error ends the range and
     /// is kept in its error(). The listener must outlive the range.
-    Incoming<F> incoming() noexcept { return Incoming<F>(*this, {}); }
+    Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
     /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
-    /// even while it waits for the next connection.
-    Incoming<F> incoming(std::stop_token stop) noexcept { return Incoming<F>(*this, std::move(stop)); }
+    /// even while it waits for the next connection (std::stop_token: include <netlite/stop_token.hpp>).
+    template <detail::StopToken Token>
+    Incoming<F> incoming(const Token& stop) noexcept {
+        return Incoming<F>(*this, Until(stop));
+    }
 
     /// A second TcpListener for the same socket. Errors: EMFILE.
     Result<TcpListener> try_clone() const noexcept {
@@ -650,8 +652,8 @@ private:
 template <Family F>
 class Incoming {
 public:
-    Incoming(TcpListener<F>& listener, std::stop_token stop) noexcept
-        : listener_(&listener), stop_(std::move(stop)) {}
+    /// Accepts from `listener` until an error, or until `stop`'s stop token (if any) is stopped.
+    Incoming(TcpListener<F>& listener, Until stop) noexcept : listener_(&listener), stop_(std::move(stop)) {}
 
     /// The end of the range: reached when accept fails with an error that is not skippable.
     struct sentinel {};
@@ -695,7 +697,7 @@ private:
     void advance() noexcept {
         current_.reset();
         for (;;) {
-            auto next = stop_.stop_possible() ? listener_->accept(Until(stop_)) : listener_->accept();
+            auto next = stop_.stop_possible() ? listener_->accept(stop_) : listener_->accept();
             if (next) {
                 current_.emplace(std::move(*next));
                 return;
@@ -708,7 +710,7 @@ private:
     }
 
     TcpListener<F>* listener_;
-    std::stop_token stop_;
+    Until stop_;  // a stop token only, no deadline
     std::optional<Accepted<F>> current_;
     Error error_;
 };

@@ -2,6 +2,9 @@
 // matching address families. If this fails, the compile-fail tests prove
 // nothing (they would "pass" merely because the headers are broken).
 #include <netlite/netlite.hpp>
+#include <netlite/stop_token.hpp>
+
+#include <stop_token>
 
 int main() {
     // tcp_connect_v4_to_v6.cpp
@@ -18,5 +21,9 @@ int main() {
     // tcp_listen_unix_on_v4.cpp
     auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::any(0));
     (void)listener;
+
+    // stop_token_without_hook.cpp
+    std::stop_source source;
+    if (listener) (void)listener->accept(source.get_token());
     return 0;
 }

@@ -5,6 +5,8 @@
 // properly - never EINTR.
 #include "reliability_support.hpp"
 
+#include <netlite/stop_token.hpp>
+
 #include <cstdio>
 #include <future>
 #include <stop_token>

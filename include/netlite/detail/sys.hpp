@@ -8,7 +8,6 @@
 #include <netlite/deadline.hpp>
 #include <netlite/result.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
@@ -16,7 +15,6 @@
 #include <cstring>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
-#include <stop_token>
 #include <utility>
 
 #include <fcntl.h>
@@ -51,6 +49,10 @@
 namespace netlite::detail::sys {
 
 using Clock = std::chrono::steady_clock;
+
+inline Clock::time_point earlier(Clock::time_point a, Clock::time_point b) noexcept {
+    return b < a ? b : a;
+}
 
 /// The calling thread's errno as an Error for `operation`.
 inline Error last_error(const char* operation) noexcept {
@@ -165,11 +167,21 @@ public:
 #endif
         if (read_fd_ < 0) error_ = last_error("eventfd");
     }
-    WakeFd(const WakeFd&) = delete;
-    WakeFd& operator=(const WakeFd&) = delete;
+    WakeFd(WakeFd&& other) noexcept
+        : read_fd_(std::exchange(other.read_fd_, -1)),
+          write_fd_(std::exchange(other.write_fd_, -1)),
+          error_(other.error_) {}
+    WakeFd& operator=(WakeFd&& other) noexcept {
+        if (this != &other) {
+            close();
+            read_fd_ = std::exchange(other.read_fd_, -1);
+            write_fd_ = std::exchange(other.write_fd_, -1);
+            error_ = other.error_;
+        }
+        return *this;
+    }
     ~WakeFd() {
-        if (read_fd_ >= 0) ::close(read_fd_);
-        if (write_fd_ >= 0 && write_fd_ != read_fd_) ::close(write_fd_);
+        close();
     }
     bool ok() const noexcept {
         return read_fd_ >= 0;
@@ -180,13 +192,25 @@ public:
     int fd() const noexcept {
         return read_fd_;
     }
+    /// The descriptor signal(int) writes to; it moves with this WakeFd.
+    int signal_fd() const noexcept {
+        return write_fd_;
+    }
     /// Async-signal-safe and thread-safe: one write(2).
     void signal() const noexcept {
+        signal(write_fd_);
+    }
+    static void signal(int signal_fd) noexcept {
         const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t written = ::write(write_fd_, &one, sizeof one);
+        [[maybe_unused]] const ssize_t written = ::write(signal_fd, &one, sizeof one);
     }
 
 private:
+    void close() noexcept {
+        if (read_fd_ >= 0) ::close(read_fd_);
+        if (write_fd_ >= 0 && write_fd_ != read_fd_) ::close(write_fd_);
+    }
+
     int read_fd_ = -1;
     int write_fd_ = -1;
     Error error_{};
@@ -196,8 +220,8 @@ private:
 /// requested (operation_canceled). EINTR is retried with the time that is left. POLLERR/POLLHUP count
 /// as ready: the next call on that socket reports the reason. Returns how many entries are ready.
 inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& until, const char* operation) {
-    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, operation);
-    if (!until.stop_token().stop_possible()) {
+    if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
+    if (!until.stop_possible()) {
         for (;;) {
             const int ready =
                 ::poll(entries, count, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
@@ -206,12 +230,13 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
             if (!interrupted()) return fail(last_error(operation));
         }
     }
-    // Cancellable: poll one more descriptor, which a stop_callback makes readable from the stopping thread.
+    // Cancellable: poll one more descriptor, which a stop callback makes readable from the stopping thread.
     constexpr std::size_t max_entries = 64;
     if (count >= max_entries) return fail(std::errc::invalid_argument, operation);
     WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
     if (!wake.ok()) return fail(wake.error());
-    std::stop_callback on_stop(until.stop_token(), [&wake]() noexcept { wake.signal(); });
+    const StopGuard on_stop(until,
+                            StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
     pollfd all[max_entries];
     for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
     all[count] = pollfd{wake.fd(), POLLIN, 0};
@@ -219,7 +244,7 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
         const int ready = ::poll(all, count + 1, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
         if (ready < 0 && interrupted()) continue;
         if (ready < 0) return fail(last_error(operation));
-        if (all[count].revents != 0 || until.stop_token().stop_requested())
+        if (all[count].revents != 0 || until.stop_requested())
             return fail(std::errc::operation_canceled, operation);
         if (ready == 0) return fail(std::errc::timed_out, operation);
         for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
@@ -246,15 +271,15 @@ template <class Attempt>
 auto when_ready(int fd, short events, const Until& until, const char* operation, Attempt&& attempt)
     -> decltype(attempt(0)) {
     if (until.is_forever()) return attempt(0);
-    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, operation);
+    if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
     for (bool polled = false;; polled = true) {
         auto result = attempt(MSG_DONTWAIT);
         if (result || !would_block(result.error())) return result;
         if (Clock::now() >= until.deadline()) return fail(std::errc::timed_out, operation);
         if (polled) {  // poll said ready, yet the call would block (e.g. an unconnected Unix datagram sender:
                        // poll cannot see the receiver's full queue): pause 5 ms rather than spin
-            const auto pause = std::min(Clock::now() + std::chrono::milliseconds(5), until.deadline());
-            auto slept = poll_until(nullptr, 0, Until(pause, until.stop_token()), operation);
+            const auto pause = earlier(Clock::now() + std::chrono::milliseconds(5), until.deadline());
+            auto slept = poll_until(nullptr, 0, until.with_deadline(pause), operation);
             if (!slept && slept.error() != std::errc::timed_out) return fail(slept.error());
         }
         if (auto ready = wait(fd, events, until, operation); !ready) return fail(ready.error());
@@ -297,7 +322,7 @@ inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noe
 /// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
 /// A Unix socket whose listener's queue is full says EAGAIN at once: it is retried every 10 ms.
 inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t size, const Until& until) {
-    if (until.stop_token().stop_requested()) return fail(std::errc::operation_canceled, "connect");
+    if (until.stop_requested()) return fail(std::errc::operation_canceled, "connect");
     const bool was_nonblocking = is_nonblocking(fd);
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
@@ -308,9 +333,8 @@ inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t siz
             outcome = wait(fd, POLLOUT, until, "connect");
             if (outcome) outcome = connect_result(fd);
         } else if (errno == EAGAIN && address->sa_family == AF_UNIX) {
-            const auto retry = std::min(Clock::now() + std::chrono::milliseconds(10), until.deadline());
-            auto slept =
-                poll_until(nullptr, 0, Until(retry, until.stop_token()), "connect");  // polls nothing
+            const auto retry = earlier(Clock::now() + std::chrono::milliseconds(10), until.deadline());
+            auto slept = poll_until(nullptr, 0, until.with_deadline(retry), "connect");  // polls nothing
             if (slept || (slept.error() == std::errc::timed_out && Clock::now() < until.deadline())) continue;
             outcome = fail(slept.error());
         } else {
