@@ -609,7 +609,8 @@ inline Result<std::size_t> send_file(int out_fd, int in_fd, std::uint64_t offset
     if (offset > static_cast<std::uint64_t>(INT64_MAX)) return fail(std::errc::invalid_argument, "sendfile");
 #if defined(__linux__)
     // sendfile has no MSG_NOSIGNAL: block SIGPIPE around it and discard the one a closed peer raises
-    // (unless the thread blocked SIGPIPE itself: then it was never going to be delivered here).
+    // (unless the thread blocked SIGPIPE itself: then it was never going to be delivered here). Whatever
+    // sendfile returned, not only after EPIPE: a partial send or ECONNRESET may come with one too.
     sigset_t pipe_only, old_mask;
     ::sigemptyset(&pipe_only);
     ::sigaddset(&pipe_only, SIGPIPE);
@@ -622,7 +623,8 @@ inline Result<std::size_t> send_file(int out_fd, int in_fd, std::uint64_t offset
     } while (sent < 0 && interrupted());
     const int saved = errno;
     if (ours) {
-        if (sent < 0 && saved == EPIPE) {
+        sigset_t pending;
+        if (::sigpending(&pending) == 0 && ::sigismember(&pending, SIGPIPE) == 1) {
             const timespec zero{};
             while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && interrupted()) {
             }
