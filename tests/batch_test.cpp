@@ -337,8 +337,8 @@ TEST_CASE("send_file reports errors with the bytes sent before them", "[tcp][sen
 // Regression: send_file discarded the SIGPIPE only when sendfile itself failed with EPIPE; a SIGPIPE that
 // came with another outcome (seen on gVisor: about one run in ten of the case above) killed the process.
 // The process does not ignore SIGPIPE here, so a stray one ends the test run.
-TEMPLATE_TEST_CASE("send_file to peers that vanish mid-transfer never raises SIGPIPE", "[tcp][sendfile]", IPv4,
-                   Unix) {
+TEMPLATE_TEST_CASE("send_file to peers that vanish mid-transfer never raises SIGPIPE", "[tcp][sendfile]",
+                   IPv4, Unix) {
     auto dir = TempPath::create("data");
     REQUIRE_OK(dir);
     TempFile file(std::move(*dir), 1024 * 1024);
