@@ -41,6 +41,7 @@ struct Options {
     std::string valgrind = NETLITE_BENCH_VALGRIND;
     std::string strip = NETLITE_BENCH_STRIP;
     std::string echo_netlite = NETLITE_BENCH_ECHO_NETLITE;
+    std::string echo_netlite_seq = NETLITE_BENCH_ECHO_NETLITE_SEQ;
     std::string echo_raw = NETLITE_BENCH_ECHO_RAW;
     std::string echo_asio = NETLITE_BENCH_ECHO_ASIO;
     std::string pingpong_cg = NETLITE_BENCH_PINGPONG_CG;
@@ -325,8 +326,11 @@ int main(int argc, char** argv) {
         w.impls = {{"netlite", [=] { return stripped_size(o, o.echo_netlite); }},
                    {"raw", [=] { return stripped_size(o, o.echo_raw); }}};
         if (asio) w.impls.push_back({"asio", [=] { return stripped_size(o, o.echo_asio); }});
+        w.impls.push_back({"netlite_seq", [=] { return stripped_size(o, o.echo_netlite_seq); }});
         rows.push_back(Row{&w, "echo client, -O2, stripped", "bytes", "netlite", "raw", asio ? "asio" : "",
                            false, "<= 1.1x raw"});
+        rows.push_back(Row{&w, "echo client, sequential connect as raw's, stripped", "bytes", "netlite_seq",
+                           "raw", "", false, "(report only)"});
     }
     if (o.wants("callgrind")) {
         auto& w = add("callgrind", 1);

@@ -122,12 +122,14 @@ namespace detail {
 
 #if defined(NETLITE_HAS_EPOLL)
 /// epoll: the kernel keeps the registrations; wait() costs O(ready), not O(registered).
-class EpollBackend {
+// A template only so that its body is compiled where a poller is used, not in every file that includes this.
+template <class Unused = void>
+class EpollBackendT {
 public:
-    EpollBackend() noexcept = default;
-    EpollBackend(EpollBackend&& other) noexcept
+    EpollBackendT() noexcept = default;
+    EpollBackendT(EpollBackendT&& other) noexcept
         : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
-    EpollBackend& operator=(EpollBackend&& other) noexcept {
+    EpollBackendT& operator=(EpollBackendT&& other) noexcept {
         if (this != &other) {
             close();
             fd_ = std::exchange(other.fd_, -1);
@@ -135,7 +137,7 @@ public:
         }
         return *this;
     }
-    ~EpollBackend() { close(); }
+    ~EpollBackendT() { close(); }
 
     Result<void> open() noexcept {
         auto fd = sys::epoll_open();
@@ -152,7 +154,7 @@ public:
     Result<void> remove(int fd) noexcept { return sys::epoll_control(fd_, EPOLL_CTL_DEL, fd, 0, 0); }
 
     /// Fills `out`; the wake registration comes back as an Event like the others.
-    Result<std::size_t> wait(std::span<Event> out, std::optional<sys::Clock::time_point> deadline) {
+    Result<std::size_t> wait(std::span<Event> out, sys::Clock::time_point deadline) {
         if (buffer_.size() < out.size()) buffer_.resize(out.size());
         const int capacity = out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())
                                  ? std::numeric_limits<int>::max()
@@ -189,27 +191,29 @@ private:
     int fd_ = -1;
     std::vector<epoll_event> buffer_;
 };
+using EpollBackend = EpollBackendT<>;
 #endif
 
 /// poll(2): the registrations live in a pollfd array that every wait() hands to the kernel, so a wait
 /// costs O(registered). Level-triggered and one-shot; edge-triggered is refused (operation_not_supported).
-class PollBackend {
+template <class Unused = void>  // see EpollBackendT
+class PollBackendT {
 public:
     Result<void> open() noexcept { return {}; }
 
     Result<void> add(int fd, Interest interest, Token token, Trigger trigger) {
         if (trigger == Trigger::edge) return fail(std::errc::operation_not_supported, "poll");
         const auto id = sys::identity(fd);
-        if (fd < 0 || !id) return fail(std::errc::bad_file_descriptor, "poll");
+        if (fd < 0 || !id.valid) return fail(std::errc::bad_file_descriptor, "poll");
         if (const std::size_t at = slot_of(fd); at != none) {
-            if (slots_[at].id == *id) return fail(std::errc::file_exists, "poll");
+            if (slots_[at].id == id) return fail(std::errc::file_exists, "poll");
             erase(at);  // the old socket was closed and its number reused: forget it, as epoll does
         }
         if (static_cast<std::size_t>(fd) >= index_.size())
             index_.resize(static_cast<std::size_t>(fd) + 1, none);
         index_[static_cast<std::size_t>(fd)] = entries_.size();
         entries_.push_back(pollfd{fd, events_of(interest), 0});
-        slots_.push_back(Slot{fd, *id, token, trigger});
+        slots_.push_back(Slot{fd, id, token, trigger});
         return {};
     }
     Result<void> modify(int fd, Interest interest, Token token, Trigger trigger) {
@@ -228,7 +232,7 @@ public:
         return {};
     }
 
-    Result<std::size_t> wait(std::span<Event> out, std::optional<sys::Clock::time_point> deadline) {
+    Result<std::size_t> wait(std::span<Event> out, sys::Clock::time_point deadline) {
         auto ready = sys::poll_for(entries_.data(), entries_.size(), deadline);
         if (!ready) return fail(ready.error());
         std::size_t count = 0;
@@ -264,7 +268,7 @@ private:
     static constexpr std::size_t none = static_cast<std::size_t>(-1);
     struct Slot {
         int fd;
-        std::pair<dev_t, ino_t> id;
+        sys::FileId id;
         Token token;
         Trigger trigger;
     };
@@ -284,7 +288,7 @@ private:
         const std::size_t at = slot_of(fd);
         if (at == none) return none;
         const auto id = sys::identity(fd);
-        if (!id || *id != slots_[at].id) {
+        if (!id.valid || id != slots_[at].id) {
             erase(at);
             return none;
         }
@@ -308,6 +312,7 @@ private:
     std::vector<int> closed_;
     std::size_t next_ = 0;
 };
+using PollBackend = PollBackendT<>;
 
 }  // namespace detail
 
@@ -367,8 +372,8 @@ public:
     Result<std::size_t> wait(std::span<Event> events,
                              std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
         if (events.empty()) return fail(std::errc::invalid_argument, "poll");
-        std::optional<detail::sys::Clock::time_point> deadline;
-        if (timeout) deadline = detail::sys::Clock::now() + *timeout;
+        const auto deadline =
+            timeout ? detail::sys::Clock::now() + *timeout : detail::sys::Clock::time_point::max();
         auto ready = backend_.wait(events, deadline);
         if (!ready) return ready;
         std::size_t kept = 0;  // drop the wake-up registration's event, keep the order of the others

@@ -678,12 +678,13 @@ inline Result<bool> ready_now(int fd, short events, const char* operation) noexc
 
 // --- the poller's system calls (netlite/poll.hpp) -----------------------------------------------------
 
-inline int timeout_ms(std::optional<Clock::time_point> deadline) noexcept {
-    return deadline ? remaining_ms(*deadline) : -1;
+/// poll's timeout argument for `deadline`; Clock::time_point::max() means none (-1).
+inline int timeout_ms(Clock::time_point deadline) noexcept {
+    return deadline == Clock::time_point::max() ? -1 : remaining_ms(deadline);
 }
 
 /// poll(2) with EINTR retried on the time left.
-inline Result<int> poll_for(pollfd* entries, std::size_t count, std::optional<Clock::time_point> deadline) {
+inline Result<int> poll_for(pollfd* entries, std::size_t count, Clock::time_point deadline) {
     for (;;) {
         const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(deadline));
         if (ready >= 0) return ready;
@@ -698,11 +699,17 @@ inline void drain(int fd) noexcept {
     }
 }
 
-/// The socket's identity behind a descriptor number (fstat: device and inode); nullopt when it is closed.
-inline std::optional<std::pair<dev_t, ino_t>> identity(int fd) noexcept {
+/// The socket's identity behind a descriptor number (fstat: device and inode); not valid when it is closed.
+struct FileId {
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool valid = false;
+    friend bool operator==(const FileId&, const FileId&) = default;
+};
+inline FileId identity(int fd) noexcept {
     struct stat info {};
-    if (::fstat(fd, &info) != 0) return std::nullopt;
-    return std::pair<dev_t, ino_t>(info.st_dev, info.st_ino);
+    if (::fstat(fd, &info) != 0) return {};
+    return FileId{info.st_dev, info.st_ino, true};
 }
 
 #if defined(NETLITE_HAS_EPOLL)
@@ -723,7 +730,7 @@ inline Result<void> epoll_control(int epoll_fd, int op, int fd, std::uint32_t ev
 
 /// epoll_wait(2) with EINTR retried on the time left.
 inline Result<int> epoll_wait_for(int epoll_fd, epoll_event* events, int capacity,
-                                  std::optional<Clock::time_point> deadline) noexcept {
+                                  Clock::time_point deadline) noexcept {
     for (;;) {
         const int ready = ::epoll_wait(epoll_fd, events, capacity, timeout_ms(deadline));
         if (ready >= 0) return ready;
