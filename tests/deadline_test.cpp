@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -590,6 +591,41 @@ TEMPLATE_TEST_CASE("request_stop releases a thread blocked in read, and the stre
     auto back = b.read(buffer, 5s);
     REQUIRE_OK(back);
     CHECK(text(buffer, *back) == "and back");
+}
+
+TEMPLATE_TEST_CASE("recv_batch and send_batch take an Until, and the plain recv_batch follows set_timeout",
+                   "[deadline][cancel][udp][batch]", IPv4, IPv6, Unix) {
+    SKIP_WITHOUT_IPV6(TestType);
+    Place<TestType> place;
+    auto receiver = udp_at(place.address());
+    auto to = receiver.local_address();
+    REQUIRE_OK(to);
+    auto sender = UdpSocket<TestType>::open_for(*to);
+    REQUIRE_OK(sender);
+    std::array<std::array<char, 16>, 4> storage{};
+    std::array<netlite::DatagramIn<TestType>, 4> slots;
+    for (std::size_t i = 0; i < slots.size(); ++i) slots[i].buffer = netlite::MutableBuffer(storage[i]);
+
+    auto [none, took] = timed([&] { return receiver.recv_batch(slots, timeout); });
+    check_timed_out(none, took, timeout, "recv_batch, 300 ms timeout");
+    REQUIRE_OK(receiver.set_timeout(timeout));
+    auto [plain, took2] = timed([&] { return receiver.recv_batch(slots); });
+    check_timed_out(plain, took2, timeout, "plain recv_batch after set_timeout(300ms)");
+    REQUIRE_OK(receiver.set_timeout(std::nullopt));
+    const auto release =
+        release_after_stop([&](std::stop_token stop) { return error_of(receiver.recv_batch(slots, stop)); },
+                           "recv_batch(stop_token)");
+    check_cancelled(release, "recv_batch(slots, stop_token)");
+
+    const std::array<netlite::DatagramOut<TestType>, 2> out{{{"one", *to}, {"two", *to}}};
+    auto sent = sender->send_batch(out, 2s);
+    REQUIRE_OK(sent);
+    CHECK(*sent == 2);
+    REQUIRE(wait_readable(receiver.native_handle()));
+    auto got = receiver.recv_batch(slots, Clock::now() - 1s);  // queued: a past deadline receives them
+    REQUIRE_OK(got);
+    REQUIRE(*got >= 1);
+    CHECK(text(storage[0].data(), slots[0].size) == "one");
 }
 
 TEMPLATE_TEST_CASE("request_stop releases a thread blocked in recv_from, and the socket receives afterwards",

@@ -179,6 +179,11 @@ public:
     /// means a later one failed after the first went (the next call reports that error).
     /// Errors: as send_to(), when not even the first datagram could be sent.
     Result<std::size_t> send_batch(std::span<const DatagramOut<F>> datagrams) noexcept {
+        return send_batch(datagrams, this->default_until());
+    }
+    /// As send_batch(), waiting for room for the first datagram within `until` (timed_out,
+    /// operation_canceled).
+    Result<std::size_t> send_batch(std::span<const DatagramOut<F>> datagrams, const Until& until) {
         detail::sys::MultiMessage messages[max_batch];
         iovec vectors[max_batch];
         std::size_t total = 0;
@@ -198,7 +203,12 @@ public:
                     messages[i].msg_hdr.msg_namelen = out.to.size();
                 }
             }
-            auto sent = detail::sys::send_many(this->native_handle(), messages, count);
+            auto sent = total > 0 ? detail::sys::send_many(this->native_handle(), messages, count)
+                                  : detail::sys::when_ready(
+                                        this->native_handle(), POLLOUT, until, "sendmmsg", [&](int flags) {
+                                            return detail::sys::send_many(this->native_handle(), messages,
+                                                                          count, flags);
+                                        });
             if (!sent) {
                 if (total > 0) break;
                 return fail(sent.error());
@@ -211,6 +221,10 @@ public:
     /// Waits for one datagram, then takes those already queued, up to slots.size(); returns how many
     /// slots were filled (size, sender, truncated). Errors: as recv_from(), when none arrived.
     Result<std::size_t> recv_batch(std::span<DatagramIn<F>> slots) noexcept {
+        return recv_batch(slots, this->default_until());
+    }
+    /// As recv_batch(), waiting for the first datagram within `until` (timed_out, operation_canceled).
+    Result<std::size_t> recv_batch(std::span<DatagramIn<F>> slots, const Until& until) {
         detail::sys::MultiMessage messages[max_batch];
         iovec vectors[max_batch];
         sockaddr_storage names[max_batch];
@@ -225,7 +239,12 @@ public:
                 messages[i].msg_hdr.msg_name = &names[i];
                 messages[i].msg_hdr.msg_namelen = sizeof names[i];
             }
-            auto got = detail::sys::recv_many(this->native_handle(), messages, count, total > 0);
+            auto got = total > 0 ? detail::sys::recv_many(this->native_handle(), messages, count, true)
+                                 : detail::sys::when_ready(
+                                       this->native_handle(), POLLIN, until, "recvmmsg", [&](int flags) {
+                                           return detail::sys::recv_many(this->native_handle(), messages,
+                                                                         count, flags != 0);
+                                       });
             if (!got) {
                 if (total > 0) break;  // nothing more queued
                 return fail(got.error());

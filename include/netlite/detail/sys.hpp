@@ -551,21 +551,22 @@ struct MultiMessage {
 /// sendmmsg(2) with MSG_NOSIGNAL: sends messages in order, returns how many went (>= 1). An error after
 /// the first message ends the batch early; the error itself comes back from the next call.
 /// Elsewhere a sendmsg(2) loop with the same contract.
-inline Result<std::size_t> send_many(int fd, MultiMessage* messages, std::size_t count) noexcept {
+inline Result<std::size_t> send_many(int fd, MultiMessage* messages, std::size_t count,
+                                     int flags = 0) noexcept {
 #if defined(__linux__)
     for (;;) {
-        const int sent = ::sendmmsg(fd, messages, static_cast<unsigned>(count), MSG_NOSIGNAL);
+        const int sent = ::sendmmsg(fd, messages, static_cast<unsigned>(count), flags | MSG_NOSIGNAL);
         if (sent >= 0) return static_cast<std::size_t>(sent);
-        if (!interrupted()) return fail(io_error(fd, "sendmmsg"));
+        if (!interrupted()) return fail(io_error(fd, "sendmmsg", flags));
     }
 #else
     std::size_t done = 0;
     while (done < count) {
-        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, MSG_NOSIGNAL);
+        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, flags | MSG_NOSIGNAL);
         if (sent < 0) {
             if (interrupted()) continue;
             if (done > 0) break;
-            return fail(io_error(fd, "sendmsg"));
+            return fail(io_error(fd, "sendmsg", flags));
         }
         messages[done++].msg_len = static_cast<unsigned>(sent);
     }
@@ -583,7 +584,7 @@ inline Result<std::size_t> recv_many(int fd, MultiMessage* messages, std::size_t
     for (;;) {
         const int got = ::recvmmsg(fd, messages, static_cast<unsigned>(count), flags, nullptr);
         if (got >= 0) return static_cast<std::size_t>(got);
-        if (!interrupted()) return fail(io_error(fd, "recvmmsg"));
+        if (!interrupted()) return fail(io_error(fd, "recvmmsg", flags));
     }
 #else
     std::size_t done = 0;
@@ -593,7 +594,7 @@ inline Result<std::size_t> recv_many(int fd, MultiMessage* messages, std::size_t
         if (got < 0) {
             if (interrupted()) continue;
             if (done > 0) break;
-            return fail(io_error(fd, "recvmsg"));
+            return fail(io_error(fd, "recvmsg", flags));
         }
         messages[done++].msg_len = static_cast<unsigned>(got);
     }
