@@ -65,13 +65,25 @@ public:
     constexpr ConstBuffer() noexcept = default;
     ConstBuffer(const void* data, std::size_t size) noexcept
         : data_(static_cast<const std::byte*>(data)), size_(size) {}
-    /// Text: a std::string_view, std::string or string literal (without its terminating NUL).
+    /// Text: a std::string_view or std::string.
     ConstBuffer(std::string_view text) noexcept
         : data_(reinterpret_cast<const std::byte*>(text.data())), size_(text.size()) {}
-    /// A NUL-terminated C string, without the NUL.
-    ConstBuffer(const char* text) noexcept : ConstBuffer(std::string_view(text)) {}
+    /// A NUL-terminated C string (a char pointer), without the NUL. A template, so that an array argument
+    /// prefers the array constructors below instead of decaying to a pointer.
+    template <class Pointer>
+    requires std::is_same_v<Pointer, const char*> || std::is_same_v<Pointer, char*> ConstBuffer(Pointer text)
+    noexcept : ConstBuffer(std::string_view(text)) {}
+    /// A string literal (or another const char array): every character but the terminating NUL, so
+    /// "a\0b" is three bytes.
+    template <std::size_t N>
+    ConstBuffer(const char (&text)[N]) noexcept
+        : data_(reinterpret_cast<const std::byte*>(text)), size_(N > 0 && text[N - 1] == '\0' ? N - 1 : N) {}
+    /// A writable char array is a buffer, not text: all N bytes, NULs included (as MutableBuffer takes it),
+    /// so binary data in `char buffer[N]` is never cut at its first zero byte.
+    template <std::size_t N>
+    ConstBuffer(char (&bytes)[N]) noexcept : data_(reinterpret_cast<const std::byte*>(bytes)), size_(N) {}
     /// Any contiguous range of bytes (std::string, std::vector, std::array, std::span) except a char array,
-    /// which is taken as a C string above.
+    /// which the two constructors above take.
     template <class R>
     requires detail::ContiguousBytes<const R&> &&(!detail::CharArray<R>)ConstBuffer(const R& range) noexcept
         : data_(reinterpret_cast<const std::byte*>(std::data(range))), size_(std::size(range)) {}
