@@ -140,6 +140,16 @@ UdpSocket<F> udp_at(const Address<F>& address) {
     return std::move(*socket);
 }
 
+/// An unbound socket to send to `receiver` with, and the receiver's address.
+template <netlite::Family F>
+std::pair<UdpSocket<F>, Address<F>> sender_for(const UdpSocket<F>& receiver) {
+    auto to = receiver.local_address();
+    REQUIRE_OK(to);
+    auto sender = UdpSocket<F>::open_for(*to);
+    REQUIRE_OK(sender);
+    return {std::move(*sender), *to};
+}
+
 /// Connects to `address` (a listener nobody accepts from) until a connect hangs: its queue is then full and
 /// every further connect waits until its deadline. Returns the connections that got in, to keep them open.
 template <netlite::Family F>
@@ -386,10 +396,7 @@ TEMPLATE_TEST_CASE("recv_from and recv give up at their timeout and receive afte
     SKIP_WITHOUT_IPV6(TestType);
     Place<TestType> place;
     auto receiver = udp_at(place.address());
-    auto to = receiver.local_address();
-    REQUIRE_OK(to);
-    auto sender = UdpSocket<TestType>::open_for(*to);
-    REQUIRE_OK(sender);
+    auto [sender, to] = sender_for(receiver);
     char buffer[64];
 
     auto [none, took] = timed([&] { return receiver.recv_from(buffer, timeout); });
@@ -401,7 +408,7 @@ TEMPLATE_TEST_CASE("recv_from and recv give up at their timeout and receive afte
     CHECK_FAILS_WITH(none3, std::errc::timed_out);
     CHECK(took3 < 100ms);
 
-    REQUIRE_OK(sender->send_to("ping", *to, 2s));
+    REQUIRE_OK(sender.send_to("ping", to, 2s));
     REQUIRE(wait_readable(receiver.native_handle()));
     auto got = receiver.recv_from(buffer, Clock::now() - 1s);  // already there: a past deadline receives it
     REQUIRE_OK(got);
@@ -417,7 +424,7 @@ TEMPLATE_TEST_CASE("recv_from and recv give up at their timeout and receive afte
         two.emplace(std::move(pair->second));
     } else {
         one.emplace(udp_at(place2.address()));
-        two.emplace(std::move(*sender));
+        two.emplace(std::move(sender));
         REQUIRE_OK(two->connect(*one->local_address()));
         REQUIRE_OK(two->send("hello"));  // binds two, so one can connect back to it
         REQUIRE_OK(one->recv_from(buffer, 5s));
@@ -436,15 +443,12 @@ TEMPLATE_TEST_CASE("send_to and send give up while the receiver's queue is full"
     SKIP_WITHOUT_IPV6(TestType);
     Place<TestType> place;
     auto receiver = udp_at(place.address());
-    auto to = receiver.local_address();
-    REQUIRE_OK(to);
-    auto sender = UdpSocket<TestType>::open_for(*to);
-    REQUIRE_OK(sender);
+    auto [sender, to] = sender_for(receiver);
     const std::string datagram(1000, 'd');
     int sent = 0;
     netlite::Result<std::size_t> last = 0;
     for (; sent < 20000; ++sent) {  // without waiting, until a send would have to wait
-        last = sender->send_to(datagram, *to, 0ms);
+        last = sender.send_to(datagram, to, 0ms);
         if (!last) break;
     }
     if (last) NETLITE_SKIP("20000 datagrams went without the sender ever having to wait (UDP drops instead)");
@@ -453,13 +457,13 @@ TEMPLATE_TEST_CASE("send_to and send give up while the receiver's queue is full"
     INFO("the queue took " << sent << " datagrams: " << last.error().message());
     REQUIRE(last.error() == std::errc::timed_out);
 
-    auto [full, took] = timed([&] { return sender->send_to(datagram, *to, timeout); });
+    auto [full, took] = timed([&] { return sender.send_to(datagram, to, timeout); });
     check_timed_out(full, took, timeout, "send_to, 300 ms timeout, receiver's queue full");
     char buffer[2000];
     auto got = receiver.recv_from(buffer, 5s);
     REQUIRE_OK(got);
     CHECK(got->size == datagram.size());
-    REQUIRE_OK(sender->send_to(datagram, *to, 5s));  // room again: it goes
+    REQUIRE_OK(sender.send_to(datagram, to, 5s));  // room again: it goes
 
     // The same through send on a connected socket (Unix datagram pair: the sender's poll sees the queue).
     if constexpr (std::is_same_v<TestType, Unix>) {
@@ -598,10 +602,7 @@ TEMPLATE_TEST_CASE("recv_batch and send_batch take an Until, and the plain recv_
     SKIP_WITHOUT_IPV6(TestType);
     Place<TestType> place;
     auto receiver = udp_at(place.address());
-    auto to = receiver.local_address();
-    REQUIRE_OK(to);
-    auto sender = UdpSocket<TestType>::open_for(*to);
-    REQUIRE_OK(sender);
+    auto [sender, to] = sender_for(receiver);
     std::array<std::array<char, 16>, 4> storage{};
     std::array<netlite::DatagramIn<TestType>, 4> slots;
     for (std::size_t i = 0; i < slots.size(); ++i) slots[i].buffer = netlite::MutableBuffer(storage[i]);
@@ -617,8 +618,8 @@ TEMPLATE_TEST_CASE("recv_batch and send_batch take an Until, and the plain recv_
                            "recv_batch(stop_token)");
     check_cancelled(release, "recv_batch(slots, stop_token)");
 
-    const std::array<netlite::DatagramOut<TestType>, 2> out{{{"one", *to}, {"two", *to}}};
-    auto sent = sender->send_batch(out, 2s);
+    const std::array<netlite::DatagramOut<TestType>, 2> out{{{"one", to}, {"two", to}}};
+    auto sent = sender.send_batch(out, 2s);
     REQUIRE_OK(sent);
     CHECK(*sent == 2);
     REQUIRE(wait_readable(receiver.native_handle()));
@@ -639,11 +640,8 @@ TEMPLATE_TEST_CASE("request_stop releases a thread blocked in recv_from, and the
                            "recv_from(stop_token)");
     check_cancelled(release, "recv_from(buffer, stop_token)");
 
-    auto to = receiver.local_address();
-    REQUIRE_OK(to);
-    auto sender = UdpSocket<TestType>::open_for(*to);
-    REQUIRE_OK(sender);
-    REQUIRE_OK(sender->send_to("after", *to));
+    auto [sender, to] = sender_for(receiver);
+    REQUIRE_OK(sender.send_to("after", to));
     auto got = receiver.recv_from(buffer, 5s);
     REQUIRE_OK(got);
     CHECK(text(buffer, got->size) == "after");
@@ -799,11 +797,8 @@ TEMPLATE_TEST_CASE("set_timeout applies to accept, recv_from and the connected r
     auto [quiet, took2] = timed([&] { return udp.recv_from(buffer); });
     check_timed_out(quiet, took2, timeout, "plain recv_from after set_timeout(300ms)");
     REQUIRE_OK(udp.set_timeout(std::nullopt));
-    auto to = udp.local_address();
-    REQUIRE_OK(to);
-    auto sender = UdpSocket<TestType>::open_for(*to);
-    REQUIRE_OK(sender);
-    REQUIRE_OK(sender->send_to("x", *to));
+    auto [sender, to] = sender_for(udp);
+    REQUIRE_OK(sender.send_to("x", to));
     REQUIRE_OK(udp.recv_from(buffer));
 
     // The connected recv: times out, then returns a datagram that is already queued.
@@ -815,7 +810,7 @@ TEMPLATE_TEST_CASE("set_timeout applies to accept, recv_from and the connected r
     REQUIRE_OK(udp.set_timeout(timeout));
     auto [silent, took3] = timed([&] { return udp.recv(buffer); });
     check_timed_out(silent, took3, timeout, "plain connected recv after set_timeout(300ms)");
-    REQUIRE_OK(peer.send_to("yz", *to));
+    REQUIRE_OK(peer.send_to("yz", to));
     CHECK(udp.recv(buffer) == std::size_t{2});
 }
 
