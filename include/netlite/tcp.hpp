@@ -639,11 +639,8 @@ private:
     static Result<void> remove_stale(const Address<Unix>& address) noexcept {
         const std::string path(address.path());
         if (path.empty() || !detail::sys::is_socket_file(path.c_str())) return {};
-        // Non-blocking probe: a live server with a full accept queue answers EAGAIN at once (alive) instead
-        // of blocking bind() until it accepts.
-        auto probe = TcpStream<Unix>::connect(address, std::chrono::milliseconds(0));
-        if (probe || probe.error() != std::errc::connection_refused)
-            return {};  // alive: bind reports EADDRINUSE
+        if (!detail::sys::nobody_listens(address.data(), address.size()))
+            return {};  // alive (or unknown): bind reports EADDRINUSE
         return detail::sys::remove_file(path.c_str());
     }
 };

@@ -481,6 +481,19 @@ inline bool is_socket_file(const char* path) noexcept {
     return ::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode);
 }
 
+/// True when a non-blocking connect to the Unix socket at `address` is refused: nobody accepts there. A
+/// live server with a full accept queue answers EAGAIN at once (alive) instead of blocking the caller.
+inline bool nobody_listens(const sockaddr* address, socklen_t size) noexcept {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int result;
+    while ((result = ::connect(fd, address, size)) != 0 && interrupted()) {
+    }
+    const bool refused = result != 0 && errno == ECONNREFUSED;
+    ::close(fd);
+    return refused;
+}
+
 /// unlink(2). Errors: ENOENT, EACCES, ...
 inline Result<void> remove_file(const char* path) noexcept {
     if (::unlink(path) != 0) return fail(last_error("unlink"));
