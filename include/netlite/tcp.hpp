@@ -323,7 +323,9 @@ public:
     }
 
 private:
-    // The rest of the plain calls, out of line so that their inline fast paths stay small.
+    // The rest of the plain calls, out of line so that their inline fast paths stay small: set_timeout()'s
+    // path (write_all/read_exact also send an empty buffer here: the loops make no call for it), and what
+    // follows a first call that did not finish the job.
     NETLITE_NOINLINE Result<std::size_t> read_timed(MutableBuffer buffer) {
         return read(buffer, this->default_until());
     }

@@ -228,16 +228,11 @@ def echo_once(family, address, data, timeout=TIMEOUT):
 
         sender = threading.Thread(target=send)
         sender.start()
-        chunks = []
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        reply = recv_to_eof(s)
         sender.join(timeout)
         if errors:
             raise Fail("sending failed: %s" % errors[0])
-        return b"".join(chunks)
+        return reply
 
 
 def tcp_address(text):
@@ -538,14 +533,8 @@ def concurrent_clients(address, count, size):
             barrier.wait()
             sender = threading.Thread(target=lambda: (s.sendall(payloads[i]), s.shutdown(socket.SHUT_WR)))
             sender.start()
-            chunks = []
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            results[i] = recv_to_eof(s)
             sender.join(TIMEOUT)
-            results[i] = b"".join(chunks)
         except (OSError, threading.BrokenBarrierError) as error:
             results[i] = error
         finally:

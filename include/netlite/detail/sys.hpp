@@ -151,6 +151,11 @@ inline int remaining_ms(Clock::time_point deadline) noexcept {
     return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
 }
 
+/// poll's timeout argument for `deadline`; Clock::time_point::max() means none (-1).
+inline int timeout_ms(Clock::time_point deadline) noexcept {
+    return deadline == Clock::time_point::max() ? -1 : remaining_ms(deadline);
+}
+
 /// A descriptor another thread can make readable to wake a poll: an eventfd (a pipe elsewhere).
 /// Made per cancellable wait, so cancellation needs no global state.
 class WakeFd {
@@ -223,8 +228,7 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
     if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
     if (!until.stop_possible()) {
         for (;;) {
-            const int ready =
-                ::poll(entries, count, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
+            const int ready = ::poll(entries, count, timeout_ms(until.deadline()));
             if (ready > 0) return ready;
             if (ready == 0) return fail(std::errc::timed_out, operation);
             if (!interrupted()) return fail(last_error(operation));
@@ -241,7 +245,7 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
     for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
     all[count] = pollfd{wake.fd(), POLLIN, 0};
     for (;;) {
-        const int ready = ::poll(all, count + 1, until.has_deadline() ? remaining_ms(until.deadline()) : -1);
+        const int ready = ::poll(all, count + 1, timeout_ms(until.deadline()));
         if (ready < 0 && interrupted()) continue;
         if (ready < 0) return fail(last_error(operation));
         if (all[count].revents != 0 || until.stop_requested())
@@ -484,13 +488,13 @@ inline bool is_socket_file(const char* path) noexcept {
 /// True when a non-blocking connect to the Unix socket at `address` is refused: nobody accepts there. A
 /// live server with a full accept queue answers EAGAIN at once (alive) instead of blocking the caller.
 inline bool nobody_listens(const sockaddr* address, socklen_t size) noexcept {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
+    const auto fd = open_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+    if (!fd) return false;
     int result;
-    while ((result = ::connect(fd, address, size)) != 0 && interrupted()) {
+    while ((result = ::connect(*fd, address, size)) != 0 && interrupted()) {
     }
     const bool refused = result != 0 && errno == ECONNREFUSED;
-    ::close(fd);
+    (void)close_fd(*fd);
     return refused;
 }
 
@@ -691,11 +695,6 @@ inline Result<bool> ready_now(int fd, short events, const char* operation) noexc
 }
 
 // --- the poller's system calls (netlite/poll.hpp) -----------------------------------------------------
-
-/// poll's timeout argument for `deadline`; Clock::time_point::max() means none (-1).
-inline int timeout_ms(Clock::time_point deadline) noexcept {
-    return deadline == Clock::time_point::max() ? -1 : remaining_ms(deadline);
-}
 
 /// poll(2) with EINTR retried on the time left.
 inline Result<int> poll_for(pollfd* entries, std::size_t count, Clock::time_point deadline) {
