@@ -59,6 +59,14 @@ std::vector<std::byte> pattern(std::size_t size, unsigned seed = 1) {
     return bytes;
 }
 
+// By hand: g++ 12 at -O3 reports a false out-of-bounds memcpy in vector::insert of a vector<byte> range.
+std::vector<std::byte> concatenate(const std::vector<std::byte>& a, const std::vector<std::byte>& b) {
+    std::vector<std::byte> joined(a.size() + b.size());
+    std::copy(a.begin(), a.end(), joined.begin());
+    std::copy(b.begin(), b.end(), joined.begin() + static_cast<std::ptrdiff_t>(a.size()));
+    return joined;
+}
+
 std::string as_string(const std::vector<std::byte>& bytes) {
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
@@ -523,11 +531,9 @@ TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order
             total += *got;
         }
         REQUIRE(total == one.size() + two.size());
-        std::vector<std::byte> joined(first);
-        joined.insert(joined.end(), second.begin(), second.end());
-        std::vector<std::byte> expected(one);
-        expected.insert(expected.end(), two.begin(), two.end());
-        CHECK(joined == expected);
+        // Both sides split at different points: compare the byte streams, not the pieces.
+        const auto joined = concatenate(first, second);
+        CHECK(joined == concatenate(one, two));
     }
 }
 
