@@ -9,7 +9,9 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <new>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -28,6 +30,14 @@ struct StopWake {
     void operator()() const noexcept { wake(context); }
 };
 
+/// A stop token's own wake-up descriptor (netlite::StopToken has one per stop source): every wait on the
+/// same source polls it, so a cancellable wait opens no descriptor of its own. It becomes readable when the
+/// stop is requested and stays so.
+struct SharedWake {
+    std::intptr_t handle = -1;  // -1: the token has none, or `error` says why it could not be made
+    std::error_code error{};
+};
+
 /// Room for a stop token (std::stop_token is one pointer) and for one registered stop callback.
 inline constexpr std::size_t stop_token_capacity = 2 * sizeof(void*);
 inline constexpr std::size_t stop_callback_capacity = 16 * sizeof(void*);
@@ -44,6 +54,12 @@ void detach_stop(StopHook, const Token&, void*) noexcept {
                   "netlite: #include <netlite/stop_token.hpp> to cancel with a stop token");
 }
 
+/// True for a token type that offers a SharedWake (through a `shared_wake(StopHook, token)` hook).
+template <class Token>
+concept HasSharedWake = requires(const Token& token) {
+    { shared_wake(StopHook{}, token) } -> std::same_as<SharedWake>;
+};
+
 /// A stop token type Until can hold: std::stop_token, or anything with the same two queries.
 template <class T>
 concept StopToken = std::is_nothrow_copy_constructible_v<T> && requires(const T& token) {
@@ -59,6 +75,7 @@ struct StopOps {
     bool (*possible)(const void* token) noexcept;
     void (*attach)(const void* token, void* callback, StopWake wake) noexcept;
     void (*detach)(const void* token, void* callback) noexcept;
+    SharedWake (*shared_wake)(const void* token) noexcept;
 };
 
 template <StopToken Token>
@@ -74,7 +91,14 @@ struct StopOpsFor {
     static void detach(const void* p, void* callback) noexcept {
         detach_stop(StopHook{}, token(p), callback);
     }
-    static constexpr StopOps ops{copy, destroy, requested, possible, attach, detach};
+    static SharedWake wake(const void* p) noexcept {
+        if constexpr (HasSharedWake<Token>) {
+            return shared_wake(StopHook{}, token(p));
+        } else {
+            return {};
+        }
+    }
+    static constexpr StopOps ops{copy, destroy, requested, possible, attach, detach, wake};
 };
 
 class StopGuard;
@@ -139,6 +163,10 @@ public:
     bool stop_possible() const noexcept { return stop_ != nullptr && stop_->possible(token_); }
     /// True when this waits forever and cannot be cancelled: the plain blocking call does the job.
     bool is_forever() const noexcept { return !has_deadline_ && !stop_possible(); }
+    /// The stop token's shared wake-up descriptor, if it has one (netlite::StopToken does); else handle -1.
+    detail::SharedWake shared_wake() const noexcept {
+        return stop_ != nullptr ? stop_->shared_wake(token_) : detail::SharedWake{};
+    }
     /// The same stop token (if any) with `deadline` instead.
     Until with_deadline(Clock::time_point deadline) const noexcept {
         Until copy(*this);

@@ -221,6 +221,27 @@ private:
     Error error_{};
 };
 
+/// poll(2) over `entries` and `wake_fd` until an entry is ready (returns how many), the deadline passes
+/// (timed_out) or `wake_fd` becomes readable or the stop is requested (operation_canceled).
+inline Result<int> poll_or_wake(pollfd* entries, std::size_t count, int wake_fd, const Until& until,
+                                const char* operation) {
+    constexpr std::size_t max_entries = 64;
+    if (count >= max_entries) return fail(std::errc::invalid_argument, operation);
+    pollfd all[max_entries];
+    for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
+    all[count] = pollfd{wake_fd, POLLIN, 0};
+    for (;;) {
+        const int ready = ::poll(all, count + 1, timeout_ms(until.deadline()));
+        if (ready < 0 && interrupted()) continue;
+        if (ready < 0) return fail(last_error(operation));
+        if (all[count].revents != 0 || until.stop_requested())
+            return fail(std::errc::operation_canceled, operation);
+        if (ready == 0) return fail(std::errc::timed_out, operation);
+        for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
+        return ready;
+    }
+}
+
 /// poll(2) over `entries` until something is ready, `until`'s deadline passes (timed_out) or its stop is
 /// requested (operation_canceled). EINTR is retried with the time that is left. POLLERR/POLLHUP count
 /// as ready: the next call on that socket reports the reason. Returns how many entries are ready.
@@ -234,26 +255,17 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
             if (!interrupted()) return fail(last_error(operation));
         }
     }
-    // Cancellable: poll one more descriptor, which a stop callback makes readable from the stopping thread.
-    constexpr std::size_t max_entries = 64;
-    if (count >= max_entries) return fail(std::errc::invalid_argument, operation);
+    // Cancellable: poll one more descriptor, which becomes readable when the stop is requested: the stop
+    // source's shared one (netlite::StopToken), or one of this wait's own, written by a stop callback.
+    const SharedWake shared = until.shared_wake();
+    if (shared.error) return fail(Error(shared.error, operation));
+    if (shared.handle >= 0)
+        return poll_or_wake(entries, count, static_cast<int>(shared.handle), until, operation);
     WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
     if (!wake.ok()) return fail(wake.error());
     const StopGuard on_stop(until,
                             StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
-    pollfd all[max_entries];
-    for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
-    all[count] = pollfd{wake.fd(), POLLIN, 0};
-    for (;;) {
-        const int ready = ::poll(all, count + 1, timeout_ms(until.deadline()));
-        if (ready < 0 && interrupted()) continue;
-        if (ready < 0) return fail(last_error(operation));
-        if (all[count].revents != 0 || until.stop_requested())
-            return fail(std::errc::operation_canceled, operation);
-        if (ready == 0) return fail(std::errc::timed_out, operation);
-        for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
-        return ready;
-    }
+    return poll_or_wake(entries, count, wake.fd(), until, operation);
 }
 
 /// Waits until `fd` is ready for `events`, within `until`. Errors: timed_out, operation_canceled.
