@@ -4,8 +4,10 @@
 // Each program says which flags it takes and what their defaults are. Mistakes on the command line
 // (an unknown flag, a missing value, a bad number) print the usage to stderr and exit with status 2;
 // --help prints it to stdout and exits 0. Network failures are reported with cli::fail (status 1).
-// Servers that shut down cleanly on SIGINT/SIGTERM get their stop_token from cli::stop_on_signals().
+// Servers that shut down cleanly on SIGINT/SIGTERM get their netlite::StopToken from cli::stop_on_signals().
 #pragma once
+
+#include <netlite/stop_source.hpp>
 
 #include <charconv>
 #include <cstdint>
@@ -13,7 +15,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
-#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -128,12 +129,12 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
     return options;
 }
 
-/// A stop_token that is stopped by the first SIGINT (Ctrl-C) or SIGTERM. Call it in main before any
+/// A netlite::StopToken that is stopped by the first SIGINT (Ctrl-C) or SIGTERM. Call it in main before any
 /// other thread starts: it blocks both signals in the calling thread, so every thread started later
 /// inherits the mask and the signal is left to one watcher thread, which sigwait()s for it and requests
 /// stop. (No signal handler: the stop runs in an ordinary thread, where anything may be called.)
-inline std::stop_token stop_on_signals() {
-    static std::stop_source source;
+inline netlite::StopToken stop_on_signals() {
+    static netlite::StopSource source;
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);

@@ -8,6 +8,7 @@
 // at most 64 KiB and never holds up anyone else. SIGINT/SIGTERM stop the loop through the poller's Waker.
 #include "cli.hpp"
 
+#include <netlite/limits.hpp>
 #include <netlite/poll.hpp>
 #include <netlite/tcp.hpp>
 
@@ -206,6 +207,7 @@ int serve(Result<TcpListener<F>> listener) {
 int main(int argc, char** argv) {
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8088}, usage);
+    (void)raise_descriptor_limit();  // one descriptor per client: Debian's soft limit of 1,024 is not many
 
     if (!options.unix_path.empty())
         return serve(UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true}));

@@ -6,14 +6,14 @@
 // for up to 5 seconds, then drops the rest and exits 0.
 #include "cli.hpp"
 
-#include <netlite/stop_token.hpp>
+#include <netlite/limits.hpp>
+#include <netlite/stop_source.hpp>
 #include <netlite/tcp.hpp>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <stop_token>
 #include <system_error>
 #include <thread>
 
@@ -52,7 +52,7 @@ private:
 // The tutorial's runThread: sends back every byte until the client stops sending or goes away, or until
 // `drop` is requested (the server is shutting down and the grace period is over).
 template <Family F>
-void echo(TcpStream<F>& stream, std::stop_token drop) {
+void echo(TcpStream<F>& stream, const StopToken& drop) {
     char buffer[64 * 1024];
     for (;;) {
         auto got = stream.read(buffer, drop);
@@ -62,7 +62,7 @@ void echo(TcpStream<F>& stream, std::stop_token drop) {
 }
 
 template <Family F>
-int serve(Result<TcpListener<F>> listener, std::stop_token stop) {
+int serve(Result<TcpListener<F>> listener, const StopToken& stop) {
     if (!listener) return cli::fail(listener.error().message());
     auto where = listener->local_address();
     if (!where) return cli::fail(where.error().message());
@@ -70,7 +70,10 @@ int serve(Result<TcpListener<F>> listener, std::stop_token stop) {
     std::fflush(stdout);
 
     Running running;
-    std::stop_source drop_all;                    // requested when the grace period is over
+    // Requested when the grace period is over. A netlite::StopSource, not a std::stop_source: every read
+    // blocked on its tokens polls the source's one wake-up descriptor, so an idle connection costs one
+    // descriptor (its socket), not two.
+    StopSource drop_all;
     auto connections = listener->incoming(stop);  // ends when `stop` is requested
     for (auto& [stream, peer] : connections) {
         std::printf("Connected with %s\n", peer.to_string().c_str());
@@ -99,7 +102,8 @@ int serve(Result<TcpListener<F>> listener, std::stop_token stop) {
 int main(int argc, char** argv) {
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8088}, usage);
-    const std::stop_token stop = cli::stop_on_signals();  // before any other thread starts
+    const StopToken stop = cli::stop_on_signals();  // before any other thread starts
+    (void)raise_descriptor_limit();  // one descriptor per client: Debian's soft limit of 1,024 is not many
 
     if (!options.unix_path.empty())
         return serve(UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true}), stop);

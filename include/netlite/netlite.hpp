@@ -5,6 +5,7 @@
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/limits.hpp>
 #include <netlite/poll.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>

@@ -560,8 +560,10 @@ public:
     }
 
     /// A range of accepted connections, for `for (auto&& [stream, peer] : listener.incoming())`.
-    /// Connections that fail while queued (ECONNABORTED) are skipped; any other error ends the range and
-    /// is kept in its error(). The listener must outlive the range.
+    /// Connections that fail while queued (ECONNABORTED) are skipped. Running out of descriptors or memory
+    /// (EMFILE, ENFILE, ENOBUFS, ENOMEM) does not end it: it sleeps (10 ms, doubling up to 1 s; no CPU
+    /// used) and accepts again, so a server keeps serving what it has and resumes when descriptors come
+    /// back. Any other error ends the range and is kept in its error(). The listener must outlive it.
     Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
     /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
     /// even while it waits for the next connection (std::stop_token: include <netlite/stop_token.hpp>).
@@ -693,25 +695,49 @@ private:
                error == std::errc::network_down || error == std::errc::network_unreachable ||
                error == std::errc::host_unreachable || error == std::errc::operation_not_permitted;
     }
+    static bool out_of_resources(const Error& error) noexcept {
+        return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
+               error == std::errc::no_buffer_space || error == std::errc::not_enough_memory;
+    }
     void advance() noexcept {
         current_.reset();
         for (;;) {
             auto next = stop_.stop_possible() ? listener_->accept(stop_) : listener_->accept();
             if (next) {
                 current_.emplace(std::move(*next));
+                pause_ = first_pause;
                 return;
             }
+            if (out_of_resources(next.error()) && pause_after(next.error())) continue;
             if (!skippable(next.error())) {
                 error_ = next.error();
                 return;
             }
         }
     }
+    // Out of descriptors or memory is a passing state for a server: the connections it serves will close.
+    // Waiting on the listener would spin (it stays readable), so sleep 10 ms, doubling up to 1 s, then
+    // accept again; a stop ends the range. False (and error_ set) when stopped.
+    bool pause_after(const Error& cause) noexcept {
+        const auto wake_at = Until::Clock::now() + pause_;
+        pause_ = pause_ * 2 < last_pause ? pause_ * 2 : last_pause;
+        auto slept = detail::sys::poll_until(nullptr, 0, stop_.with_deadline(wake_at), "accept");
+        if (!slept && slept.error() != std::errc::timed_out && slept.error() != std::errc::operation_canceled)
+            slept = detail::sys::poll_until(nullptr, 0, Until(wake_at),
+                                            "accept");  // no descriptor to cancel with
+        if (!stop_.stop_requested()) return true;
+        error_ = Error(std::errc::operation_canceled, cause.operation());
+        return false;
+    }
+
+    static constexpr std::chrono::milliseconds first_pause{10};
+    static constexpr std::chrono::milliseconds last_pause{1000};
 
     TcpListener<F>* listener_;
     Until stop_;  // a stop token only, no deadline
     std::optional<Accepted<F>> current_;
     Error error_;
+    std::chrono::milliseconds pause_ = first_pause;
 };
 
 /// Unix-domain stream sockets: the same API over a path instead of an IP address.

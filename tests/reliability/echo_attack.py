@@ -11,8 +11,14 @@ count (/proc/PID/fd) to return to their pre-attack baseline within a bounded wai
 still work. Prints the figures; exits 0 on success, 1 on a broken guarantee, 77 when the machine cannot
 run the attack (not Linux, descriptor limit too low).
 
+With --server-soft-limit N the server starts with a soft descriptor limit of N (the hard limit stays
+high, as on Debian: 1,024 soft), so it holds the attack only if it raises its own limit; with
+--max-fds-per-held X the descriptors the server holds per idle connection, measured once all HOLD
+connections are in, must not exceed X.
+
 usage: echo_attack.py --server PATH [--hold 1000] [--slow 200] [--good 64] [--bytes 1048576]
-                      [--min-seconds 5] [--settle-seconds 30]
+                      [--min-seconds 5] [--settle-seconds 30] [--server-soft-limit N]
+                      [--max-fds-per-held X]
 """
 
 import argparse
@@ -107,6 +113,10 @@ def main():
     parser.add_argument("--min-seconds", type=float, default=5.0, help="the attack lasts at least this long")
     parser.add_argument("--rounds", type=int, default=1, help="well-behaved rounds (soak: more)")
     parser.add_argument("--settle-seconds", type=float, default=30.0)
+    parser.add_argument("--server-soft-limit", type=int, default=0,
+                        help="start the server with this soft RLIMIT_NOFILE (0: inherit ours)")
+    parser.add_argument("--max-fds-per-held", type=float, default=0.0,
+                        help="fail if the server holds more descriptors than this per idle connection")
     args = parser.parse_args()
 
     if not os.path.isdir("/proc/self/fd"):
@@ -118,9 +128,14 @@ def main():
         log(f"skipped: RLIMIT_NOFILE hard limit {limit} < {needed}")
         return SKIP
 
-    # The server inherits the raised limit (it needs one descriptor per connection).
+    # The server inherits the raised hard limit; its soft limit is ours, or the one a user's shell gives.
+    def server_limits():
+        if args.server_soft_limit:
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (args.server_soft_limit, hard))
+
     server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, preexec_fn=server_limits)
     server_log = {"connected": 0, "stderr": []}
     try:
         first = server.stdout.readline()
@@ -139,7 +154,14 @@ def main():
         threading.Thread(target=drain, args=(server.stdout, "connected"), daemon=True).start()
         threading.Thread(target=drain, args=(server.stderr, "stderr"), daemon=True).start()
 
-        # Baseline, after one complete echo (the server's first thread, stdio buffers, ... exist).
+        # Baseline, after one complete echo (the server's first thread, stdio buffers, ... exist) whose read
+        # had to wait: the client stays silent until the server holds its socket and whatever else a
+        # blocked read needs (a stop source's wake-up descriptor is made by the first read that waits).
+        _, fds_before = server_counts(server.pid)
+        with connect(port) as warm_up:
+            deadline = time.monotonic() + 5
+            while server_counts(server.pid)[1] < fds_before + 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
         payload = random.Random(1).randbytes(1024)
         if echo_once(port, payload)[0] != payload:
             log("warm-up echo failed")
@@ -166,9 +188,28 @@ def main():
 
         # 1. Held connections.
         held = []
-        for _ in range(args.hold):
-            held.append(connect(port))
+        try:
+            for _ in range(args.hold):
+                held.append(connect(port))
+        except OSError as error:
+            log(f"FAILED: connection {len(held) + 1} of {args.hold} was not accepted: {error}; "
+                f"server alive: {server.poll() is None}")
+            for sock in held:
+                sock.close()
+            return 1
         log(f"holding {len(held)} connections")
+        # Descriptors per idle connection, once the server has accepted them all (it grows to a plateau).
+        plateau_deadline = time.monotonic() + 20
+        held_fds = server_counts(server.pid)[1]
+        while time.monotonic() < plateau_deadline:
+            time.sleep(0.3)
+            now_fds = server_counts(server.pid)[1]
+            if now_fds == held_fds and now_fds >= base_fds + args.hold:
+                break
+            held_fds = now_fds
+        per_held = (held_fds - base_fds) / args.hold
+        log(f"server holds {held_fds} descriptors with {args.hold} idle connections: "
+            f"{per_held:.3f} per connection")
 
         # 2. Slowloris: one byte a second on each; echoes read back without waiting.
         slow = [connect(port) for _ in range(args.slow)]
@@ -283,6 +324,8 @@ def main():
             log("server stderr:", *server_log["stderr"][:10])
 
         failures = []
+        if args.max_fds_per_held and per_held > args.max_fds_per_held:
+            failures.append(f"{per_held:.3f} descriptors per idle connection (at most {args.max_fds_per_held})")
         if good_ok != args.good:
             failures.append(f"{args.good - good_ok} well-behaved client(s) did not get their bytes back intact")
         if not alive_during:

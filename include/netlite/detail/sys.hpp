@@ -28,6 +28,7 @@
 #include <sys/eventfd.h>
 #define NETLITE_HAS_EPOLL 1
 #endif
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -272,6 +273,30 @@ inline Result<int> poll_until(pollfd* entries, std::size_t count, const Until& u
 inline Result<void> wait(int fd, short events, const Until& until, const char* operation) {
     pollfd entry{fd, events, 0};
     if (auto ready = poll_until(&entry, 1, until, operation); !ready) return fail(ready.error());
+    return {};
+}
+
+// --- process limits ----------------------------------------------------------------------------------------
+
+/// The soft and hard limits on open descriptors (RLIMIT_NOFILE); "unlimited" is the largest value.
+inline Result<std::array<std::uint64_t, 2>> descriptor_limits() noexcept {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return fail(last_error("getrlimit"));
+    return std::array<std::uint64_t, 2>{limit.rlim_cur, limit.rlim_max};
+}
+
+/// Sets the soft limit on open descriptors to the hard one. macOS refuses an unlimited soft limit
+/// (EINVAL) though its hard limit says unlimited: there it stops at OPEN_MAX.
+inline Result<void> raise_descriptor_limit() noexcept {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return fail(last_error("getrlimit"));
+    rlim_t wanted = limit.rlim_max;
+#if defined(__APPLE__)
+    if (wanted > OPEN_MAX) wanted = OPEN_MAX;
+#endif
+    if (limit.rlim_cur >= wanted) return {};
+    limit.rlim_cur = wanted;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return fail(last_error("setrlimit"));
     return {};
 }
 
