@@ -155,7 +155,7 @@ def main():
             failures.append(f"the server exited (status {server.returncode})")
         if not survivor_ok:
             failures.append("a connection accepted before the exhaustion was not served during it")
-        if cpu_used > 0.25 * args.exhausted_seconds:
+        if cpu_used > 0.2:  # near zero: a spinning accept loop burns the whole 3 s
             failures.append(f"the server spun while exhausted: {cpu_used:.2f} s of CPU in "
                             f"{args.exhausted_seconds:.1f} s")
         if log_lines > 5 * args.exhausted_seconds:

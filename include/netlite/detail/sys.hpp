@@ -348,16 +348,33 @@ inline Result<void> connect_result(int fd) noexcept {
     return {};
 }
 
+/// After an interrupted connect(2) and a wait for writability: true once the socket has a peer, false when
+/// the connect never started. An unconnected socket polls writable with no error, so without this check
+/// (getpeername, on this rare path only) an EINTR that struck before the kernel began the connect -- BSD
+/// kernels, or an injected fault -- would be reported as a connection. Errors: the connect's own.
+inline Result<bool> interrupted_connect_done(int fd) noexcept {
+    if (auto pending = connect_result(fd); !pending) return fail(pending.error());
+    sockaddr_storage peer{};
+    socklen_t size = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0) return true;
+    if (errno == ENOTCONN) return false;
+    return fail(last_error("connect"));
+}
+
 /// Blocking connect(2). A signal does not abort it: the kernel goes on connecting, so wait for the result.
-/// An interrupted Unix-domain connect is abandoned by the kernel, so it is simply called again.
+/// An interrupted Unix-domain connect is abandoned by the kernel, so it is simply called again, as is one
+/// that never started.
 inline Result<void> connect(int fd, const sockaddr* address, socklen_t size) noexcept {
-    for (;;) {
+    for (bool retry = false;; retry = true) {
         if (::connect(fd, address, size) == 0) return {};
+        if (retry && errno == EISCONN) return {};  // finished between our check and the retry
         if (!interrupted()) return fail(last_error("connect"));
-        if (address->sa_family != AF_UNIX) break;
+        if (address->sa_family == AF_UNIX) continue;
+        if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
+        auto done = interrupted_connect_done(fd);
+        if (!done) return fail(done.error());
+        if (*done) return {};
     }
-    if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
-    return connect_result(fd);
 }
 
 /// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
@@ -368,14 +385,21 @@ inline Result<void> connect_until(int fd, const sockaddr* address, socklen_t siz
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
     Result<void> outcome;
-    for (;;) {
+    for (bool retry = false;; retry = true) {
         if (::connect(fd, address, size) == 0) break;
+        if (retry && errno == EISCONN) break;
         if (errno == EINPROGRESS || interrupted()) {
+            const bool was_interrupted = errno == EINTR;
             outcome = wait(fd, POLLOUT, until, "connect");
-            if (outcome) outcome = connect_result(fd);
+            if (outcome && !was_interrupted) outcome = connect_result(fd);
+            if (outcome && was_interrupted) {
+                auto done = interrupted_connect_done(fd);
+                if (done && !*done) continue;  // never started: connect again
+                if (!done) outcome = fail(done.error());
+            }
         } else if (errno == EAGAIN && address->sa_family == AF_UNIX) {
-            const auto retry = earlier(Clock::now() + std::chrono::milliseconds(10), until.deadline());
-            auto slept = poll_until(nullptr, 0, until.with_deadline(retry), "connect");  // polls nothing
+            const auto retry_at = earlier(Clock::now() + std::chrono::milliseconds(10), until.deadline());
+            auto slept = poll_until(nullptr, 0, until.with_deadline(retry_at), "connect");  // polls nothing
             if (slept || (slept.error() == std::errc::timed_out && Clock::now() < until.deadline())) continue;
             outcome = fail(slept.error());
         } else {
