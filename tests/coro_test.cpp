@@ -540,3 +540,33 @@ TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[
     loop.run(std::move(when_task));
     CHECK(allocations.load() - before_when == 1 + 2 + 2);
 }
+
+TEST_CASE("connect_any races the addresses: a refused one is recorded, a listening one wins", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    const auto refused = [] {  // a port that was free a moment ago
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    auto body = [&]() -> Task<std::string> {
+        // (The lists are named first: g++ 12 rejects a braced list inside a co_await expression.)
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good}, closed{refused};
+        auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 5s, 10ms);
+        if (!won) co_return "first race failed: " + won.error().message();
+        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        auto lost = co_await netlite::async_connect_any<netlite::IPv4>(closed, 5s, 10ms);
+        if (lost) co_return "connected to a closed port";
+        if (lost.error() != std::errc::connection_refused) co_return "second race: " + lost.error().message();
+        if (lost.error().attempts().size() != 1) co_return "attempts not recorded";
+        auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good->port(), 5s);
+        if (!by_name) co_return "by name: " + by_name.error().message();
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}

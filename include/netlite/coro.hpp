@@ -182,10 +182,9 @@ template <class T>
 struct Promise : PromiseBase {
     std::optional<T> value;
     Task<T> get_return_object() noexcept;
-    template <class U = T>
-    requires std::is_constructible_v<T, U&&>
-    void return_value(U&& result) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
-        value.emplace(std::forward<U>(result));
+    // By value, not a forwarding template: g++ 12 copies a forwarded string literal as an array.
+    void return_value(T result) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        value.emplace(std::move(result));
     }
     T take() noexcept { return std::move(*value); }
 };
@@ -770,6 +769,46 @@ template <Family F>
     return detail::coro::SleepOp(until);
 }
 
+namespace detail::coro {
+/// `co_await current_loop()`: the Loop running the awaiting task.
+struct CurrentLoop {
+    Loop* loop = nullptr;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+        loop = root_of(h)->loop;
+        return false;
+    }
+    Loop& await_resume() const noexcept { return *loop; }
+};
+
+/// RFC 8305 order: alternate address families, starting with the family of the first address.
+template <Family F>
+std::vector<Address<F>> interleave_families(const std::vector<Address<F>>& addresses) {
+    std::vector<Address<F>> first, second, order;
+    for (const Address<F>& address : addresses)
+        (address.domain() == addresses.front().domain() ? first : second).push_back(address);
+    for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < second.size()) order.push_back(second[i]);
+    }
+    return order;
+}
+
+template <Family F>
+struct ConnectRace {
+    Scope* attempts = nullptr;
+    std::optional<TcpStream<F>> winner;
+    std::vector<ConnectAttempt<F>> failures;
+    Error last{errc::no_addresses, "connect"};
+};
+}  // namespace detail::coro
+
+/// The Loop that runs the awaiting task: `Loop& loop = co_await current_loop();`.
+[[nodiscard]] inline detail::coro::CurrentLoop current_loop() noexcept {
+    return {};
+}
+
 // --- wake-ups from outside the loop --------------------------------------------------------------------
 
 class WakeSignal {
@@ -1046,6 +1085,66 @@ template <class T, class... U>
 requires(std::is_same_v<T, U>&&...)
     [[nodiscard]] detail::coro::WhenOp<true, T, U...> when_any(Task<T> first, Task<U>... rest) noexcept {
     return detail::coro::WhenOp<true, T, U...>(std::move(first), std::move(rest)...);
+}
+
+namespace detail::coro {
+template <Family F>
+Task<void> connect_attempt(Address<F> address, Clock::time_point start, Until until, ConnectRace<F>& race) {
+    if (start > Clock::now()) {
+        auto waited = co_await async_sleep(until.with_deadline(sys::earlier(start, until.deadline())));
+        if (!waited) co_return;  // cancelled: another attempt won, or the whole race was stopped
+    }
+    auto stream = co_await async_connect(address, until);
+    if (stream) {
+        if (!race.winner) {
+            race.winner.emplace(std::move(*stream));
+            race.attempts->cancel();  // the others end with operation_canceled, and are not recorded
+        }
+    } else if (!race.winner && stream.error() != std::errc::operation_canceled) {
+        race.failures.push_back(ConnectAttempt<F>{address, stream.error()});
+        race.last = stream.error();
+    } else if (!race.winner) {
+        race.last = stream.error();
+    }
+}
+}  // namespace detail::coro
+
+/// Connects to the first of `addresses` that answers, racing them Happy-Eyeballs style (RFC 8305) on
+/// the loop: families interleaved, attempt i starts i * `attempt_delay` after the first while the earlier
+/// ones go on (unlike the blocking connect_any, a failure does not start the next attempt early), the
+/// first to connect wins and the others are cancelled and closed; all within `until`. Allocates: a frame
+/// per attempt. Errors: the last failure with every attempt in ConnectError::attempts();
+/// errc::no_addresses; timed_out; operation_canceled.
+template <Family F>
+Task<Result<TcpStream<F>, ConnectError<F>>> async_connect_any(
+    std::vector<Address<F>> addresses, Until until = {},
+    std::chrono::milliseconds attempt_delay = TcpStream<F>::default_attempt_delay) {
+    using Outcome = Result<TcpStream<F>, ConnectError<F>>;
+    if (addresses.empty())
+        co_return Outcome(unexpected<ConnectError<F>>(ConnectError<F>(Error(errc::no_addresses, "connect"))));
+    Loop& loop = co_await current_loop();
+    detail::coro::ConnectRace<F> race;
+    Scope attempts(loop);
+    race.attempts = &attempts;
+    const auto order = detail::coro::interleave_families(addresses);
+    const auto first = detail::coro::Clock::now();
+    for (std::size_t i = 0; i < order.size(); ++i)
+        attempts.spawn(detail::coro::connect_attempt<F>(order[i], first + attempt_delay * static_cast<int>(i),
+                                                        until, race));
+    co_await attempts.join();
+    if (race.winner) co_return Outcome(std::move(*race.winner));
+    co_return Outcome(unexpected<ConnectError<F>>(ConnectError<F>(race.last, std::move(race.failures))));
+}
+
+/// Resolves `host` (blocking: the resolver has no readiness interface) and connects as
+/// async_connect_any. Errors: resolve_category errors, then as async_connect_any.
+template <Family F = IP>
+requires InternetFamily<F> Task<Result<TcpStream<F>, ConnectError<F>>> async_connect(
+    std::string host, std::uint16_t port, Until until = {},
+    std::chrono::milliseconds attempt_delay = TcpStream<F>::default_attempt_delay) {
+    auto addresses = resolve<F>(host, port);
+    if (!addresses) co_return unexpected<ConnectError<F>>(ConnectError<F>(addresses.error()));
+    co_return co_await async_connect_any<F>(std::move(*addresses), until, attempt_delay);
 }
 
 // --- Loop ------------------------------------------------------------------------------------------------

@@ -107,6 +107,11 @@ def main():
     parser.add_argument("--min-seconds", type=float, default=5.0, help="the attack lasts at least this long")
     parser.add_argument("--rounds", type=int, default=1, help="well-behaved rounds (soak: more)")
     parser.add_argument("--settle-seconds", type=float, default=30.0)
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="an extra argument for the server (repeat for several)")
+    parser.add_argument("--evented", action="store_true",
+                        help="the server does not start a thread per connection (echo_server_async): "
+                             "measure the attack's reach by its descriptors instead")
     args = parser.parse_args()
 
     if not os.path.isdir("/proc/self/fd"):
@@ -119,7 +124,7 @@ def main():
         return SKIP
 
     # The server inherits the raised limit (it needs one descriptor per connection).
-    server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
+    server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"] + args.server_arg, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     server_log = {"connected": 0, "stderr": []}
     try:
@@ -290,7 +295,10 @@ def main():
         if (threads, fds) != (base_threads, base_fds):
             failures.append(f"server did not return to baseline: threads {threads} vs {base_threads}, "
                             f"descriptors {fds} vs {base_fds}")
-        if peak["threads"] < base_threads + args.hold // 2:
+        if args.evented:
+            if peak["fds"] < base_fds + args.hold:
+                failures.append(f"the attack did not reach the server (peak descriptors {peak['fds']})")
+        elif peak["threads"] < base_threads + args.hold // 2:
             failures.append(f"the attack did not reach the server (peak threads {peak['threads']})")
         if not still_serves:
             failures.append("server no longer echoes after the attack")
