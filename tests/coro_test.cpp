@@ -570,3 +570,18 @@ TEST_CASE("connect_any races the addresses: a refused one is recorded, a listeni
     };
     CHECK(loop.run(body()) == "ok");
 }
+
+TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
+    auto body = [&]() -> Task<std::size_t> {
+        auto got = co_await read_some(a, 1s);  // the bytes are there: read at once
+        auto sent = co_await netlite::async_write_all(a, netlite::ConstBuffer("back", 4), 1s);
+        co_return got&& sent ? *got : 0;
+    };
+    CHECK(loop.run(body()) == 5);
+    CHECK(loop.iterations() == 0);
+}
