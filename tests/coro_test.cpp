@@ -585,3 +585,34 @@ TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothin
     CHECK(loop.run(body()) == 5);
     CHECK(loop.iterations() == 0);
 }
+
+#if __has_include(<netlite/stop_source.hpp>)
+#include <netlite/stop_source.hpp>
+#define NETLITE_TEST_HAVE_STOP_SOURCE 1
+#endif
+
+TEST_CASE("netlite::StopToken from another thread cancels a parked read", "[coro]") {
+#if !defined(NETLITE_TEST_HAVE_STOP_SOURCE)
+    WARN("skipped: this tree has no <netlite/stop_source.hpp> yet");
+#else
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    netlite::StopSource stop;
+    std::atomic<bool> parked{false};
+    std::thread stopper([&] {
+        while (!parked.load()) std::this_thread::yield();
+        stop.request_stop();
+    });
+    auto body = [&]() -> Task<netlite::Result<std::size_t>> {
+        auto next = read_some(a, netlite::Until(stop.get_token()));
+        parked.store(true);  // the stop may come before or after the read parks
+        co_return co_await std::move(next);
+    };
+    auto result = loop.run(body());
+    stopper.join();
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error() == std::errc::operation_canceled);
+#endif
+}
