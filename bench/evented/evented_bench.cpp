@@ -10,7 +10,12 @@
 // RSS (VmHWM). Repetitions rotate the server order; the table shows median [min-max] and per-repetition
 // ratios against raw epoll and against Asio.
 //
-//   evented_bench [--examples DIR] [--reps N] [--seconds S] [--connections 64,1000,10000] [--verbose]
+// Issue 14 adds the coroutine servers, run in-process like raw and asio: `--serve coro` (netlite/coro.hpp)
+// and `--serve asio_coro` (Asio's C++20 awaitables), and their `coro60`/`asio_coro60` twins with a 60 s
+// deadline on every operation (Asio's with the `||` timer); a second table gives their ratios.
+//
+//   evented_bench [--examples DIR] [--reps N] [--seconds S] [--connections 64,1000,10000]
+//                 [--servers raw,evented,coro,...] [--verbose]
 #include "../harness.hpp"
 
 #include <algorithm>
@@ -553,7 +558,7 @@ int main(int argc, char** argv) {
         } else {
             std::fprintf(stderr,
                          "usage: evented_bench [--examples DIR] [--reps N] [--seconds S] "
-                         "[--connections 64,1000,10000] [--verbose]\n");
+                         "[--connections 64,1000,10000] [--servers LIST] [--verbose]\n");
             return 2;
         }
     }

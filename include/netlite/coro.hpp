@@ -58,8 +58,14 @@ namespace netlite {
 
 template <class T = void>
 class Task;
-class Loop;
-class Scope;
+// Templates only so that their bodies are compiled where they are used, not in every file that includes
+// this header (as poll.hpp's backends).
+template <class Unused = void>
+class BasicLoop;
+using Loop = BasicLoop<>;
+template <class Unused = void>
+class BasicScope;
+using Scope = BasicScope<>;
 
 namespace detail::coro {
 
@@ -292,12 +298,15 @@ struct ParkedInfo {
 };
 
 /// Wakes a task of a Loop from another thread or a signal handler (`notify()` is async-signal-safe).
-class WakeSignal;
+template <class Unused = void>
+class BasicWakeSignal;
+using WakeSignal = BasicWakeSignal<>;
 
 /// A single-threaded event loop over a Poller: resumes parked tasks when their socket is ready, their
 /// deadline passes or they are cancelled. Not movable (tasks point at it); every member belongs to the
 /// thread that runs it, except waker() and WakeSignal::notify().
-class Loop {
+template <class Unused>
+class BasicLoop {
 public:
     using Clock = std::chrono::steady_clock;
 
@@ -309,13 +318,13 @@ public:
     }
 
     struct Private {};
-    Loop(Private, Poller poller) : poller_(std::move(poller)), waker_(poller_.waker()) {
+    BasicLoop(Private, Poller poller) : poller_(std::move(poller)), waker_(poller_.waker()) {
         slots_.resize(256);
         timers_.timer_prev = timers_.timer_next = &timers_;
     }
-    Loop(const Loop&) = delete;
-    Loop& operator=(const Loop&) = delete;
-    ~Loop();
+    BasicLoop(const BasicLoop&) = delete;
+    BasicLoop& operator=(const BasicLoop&) = delete;
+    ~BasicLoop();
 
     /// Runs `task` and everything it spawns until `task` finishes; returns its value.
     template <class T>
@@ -369,7 +378,6 @@ public:
     }
 
 private:
-    friend class Scope;
     struct FdSlot {
         detail::coro::Waiter* reader = nullptr;
         detail::coro::Waiter* writer = nullptr;
@@ -667,11 +675,13 @@ private:
 };
 
 /// sleep: finishes (successfully) at the deadline; a stop or a cancellation ends it early.
-class SleepOp : public Operation<SleepOp> {
+template <class Unused = void>
+class SleepOpT : public Operation<SleepOpT<Unused>> {
 public:
-    explicit SleepOp(const Until& until) noexcept : Operation<SleepOp>("sleep", -1, Interest::none, until) {}
+    explicit SleepOpT(const Until& until) noexcept
+        : Operation<SleepOpT>("sleep", -1, Interest::none, until) {}
     bool attempt() noexcept {
-        if (!until().has_deadline() || Clock::now() < until().deadline()) return false;
+        if (!this->until().has_deadline() || Clock::now() < this->until().deadline()) return false;
         result_.emplace();
         return true;
     }
@@ -765,8 +775,9 @@ template <Family F>
 
 /// Sleeps until `until`'s deadline (success), or fails with operation_canceled when its stop token
 /// fires or the task is cancelled first. Without a deadline it sleeps until cancelled.
-[[nodiscard]] inline detail::coro::SleepOp async_sleep(const Until& until) noexcept {
-    return detail::coro::SleepOp(until);
+template <class Unused = void>
+[[nodiscard]] detail::coro::SleepOpT<Unused> async_sleep(const Until& until) noexcept {
+    return detail::coro::SleepOpT<Unused>(until);
 }
 
 namespace detail::coro {
@@ -811,11 +822,12 @@ struct ConnectRace {
 
 // --- wake-ups from outside the loop --------------------------------------------------------------------
 
-class WakeSignal {
+template <class Unused>
+class BasicWakeSignal {
 public:
-    explicit WakeSignal(Loop& loop) noexcept : loop_(&loop) {}
-    WakeSignal(const WakeSignal&) = delete;
-    WakeSignal& operator=(const WakeSignal&) = delete;
+    explicit BasicWakeSignal(Loop& loop) noexcept : loop_(&loop) {}
+    BasicWakeSignal(const BasicWakeSignal&) = delete;
+    BasicWakeSignal& operator=(const BasicWakeSignal&) = delete;
 
     /// Wakes the task waiting in wait() (or the next one to wait). Any thread; async-signal-safe.
     void notify() noexcept {
@@ -825,9 +837,10 @@ public:
 
     class WaitOp : public detail::coro::Operation<WaitOp> {
     public:
-        WaitOp(WakeSignal& signal, const Until& until) noexcept
-            : Operation<WaitOp>("wait", -1, Interest::none, until), signal_(&signal) {}
-        WaitOp(const WaitOp& other) noexcept : Operation<WaitOp>(other), signal_(other.signal_) {}
+        WaitOp(BasicWakeSignal& signal, const Until& until) noexcept
+            : detail::coro::Operation<WaitOp>("wait", -1, Interest::none, until), signal_(&signal) {}
+        WaitOp(const WaitOp& other) noexcept
+            : detail::coro::Operation<WaitOp>(other), signal_(other.signal_) {}
         bool attempt() noexcept {
             if (!signal_->notified_.exchange(false, std::memory_order_acq_rel)) return false;
             result_.emplace();
@@ -835,7 +848,7 @@ public:
         }
         void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
         Result<void> await_resume() noexcept { return std::move(*result_); }
-        static bool remote_check(Waiter* w) noexcept {
+        static bool remote_check(detail::coro::Waiter* w) noexcept {
             auto* self = static_cast<WaitOp*>(w);
             if (self->until().stop_possible() && self->stop_fired.load(std::memory_order_acquire)) {
                 self->fail_with(Error(std::errc::operation_canceled, "wait"));
@@ -845,7 +858,7 @@ public:
         }
 
     private:
-        WakeSignal* signal_;
+        BasicWakeSignal* signal_;
         std::optional<Result<void>> result_;
     };
 
@@ -862,12 +875,13 @@ private:
 /// Owns the tasks spawned into it. `co_await scope.join()` waits for all of them; cancel() cancels them.
 /// A scope destroyed with tasks still running destroys them where they are suspended (their awaiters
 /// unregister; their sockets close): join() first to let them finish.
-class Scope {
+template <class Unused>
+class BasicScope {
 public:
-    explicit Scope(Loop& loop) noexcept : loop_(&loop) { head_.prev = head_.next = &head_; }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-    ~Scope() {
+    explicit BasicScope(Loop& loop) noexcept : loop_(&loop) { head_.prev = head_.next = &head_; }
+    BasicScope(const BasicScope&) = delete;
+    BasicScope& operator=(const BasicScope&) = delete;
+    ~BasicScope() {
         while (head_.next != &head_) {
             detail::coro::TaskNode* child = head_.next;
             unlink(child);
@@ -906,7 +920,7 @@ public:
 
     class JoinOp : public detail::coro::Waiter {
     public:
-        explicit JoinOp(Scope& scope) noexcept : scope_(&scope) { operation = "join"; }
+        explicit JoinOp(BasicScope& scope) noexcept : scope_(&scope) { operation = "join"; }
         JoinOp(const JoinOp& other) noexcept : Waiter(other), scope_(other.scope_) {}
         ~JoinOp() {
             if (state != State::idle) loop->forget(this);
@@ -930,7 +944,7 @@ public:
 
     private:
         static void cancel_thunk(Waiter* w) noexcept { static_cast<JoinOp*>(w)->scope_->cancel(); }
-        Scope* scope_;
+        BasicScope* scope_;
     };
 
     /// Awaits the end of every task in the scope. If the awaiting task is cancelled, so is the scope.
@@ -948,7 +962,7 @@ private:
         node->next->prev = node->prev;
     }
     static void child_done(detail::coro::PromiseBase* promise) noexcept {
-        auto* scope = static_cast<Scope*>(promise->owner);
+        auto* scope = static_cast<BasicScope*>(promise->owner);
         unlink(&promise->node);
         --scope->size_;
         promise->node.self.destroy();
@@ -1149,13 +1163,15 @@ requires InternetFamily<F> Task<Result<TcpStream<F>, ConnectError<F>>> async_con
 
 // --- Loop ------------------------------------------------------------------------------------------------
 
-inline Loop::~Loop() {
+template <class Unused>
+BasicLoop<Unused>::~BasicLoop() {
     delete detached_;
     detached_ = nullptr;
 }
 
+template <class Unused>
 template <class T>
-T Loop::run(Task<T> task) {
+T BasicLoop<Unused>::run(Task<T> task) {
     auto h = task.handle();
     auto& promise = h.promise();
     promise.node.loop = this;
@@ -1169,13 +1185,15 @@ T Loop::run(Task<T> task) {
     return promise.take();
 }
 
+template <class Unused>
 template <class T>
-void Loop::spawn_detached(Task<T> task) {
+void BasicLoop<Unused>::spawn_detached(Task<T> task) {
     if (detached_ == nullptr) detached_ = new Scope(*this);
     detached_->spawn(std::move(task));
 }
 
-inline Result<void> Loop::park(detail::coro::Waiter* w) noexcept {
+template <class Unused>
+Result<void> BasicLoop<Unused>::park(detail::coro::Waiter* w) noexcept {
     using detail::coro::Waiter;
     if (w->fd >= 0 && w->interest != Interest::none) {
         const auto index = static_cast<std::size_t>(w->fd);
@@ -1203,7 +1221,8 @@ inline Result<void> Loop::park(detail::coro::Waiter* w) noexcept {
     return {};
 }
 
-inline void Loop::unpark(detail::coro::Waiter* w) noexcept {
+template <class Unused>
+void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
     using detail::coro::Waiter;
     if (w->state != Waiter::State::parked) return;
     detail::coro::WaiterList::unlink(w);
@@ -1224,7 +1243,8 @@ inline void Loop::unpark(detail::coro::Waiter* w) noexcept {
     if (w->on_unpark != nullptr) w->on_unpark(w);  // the awaiter's own cleanup (its stop guard)
 }
 
-inline Result<void> Loop::arm(int fd) noexcept {
+template <class Unused>
+Result<void> BasicLoop<Unused>::arm(int fd) noexcept {
     const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     const Interest wanted = (slot.reader ? Interest::readable : Interest::none) |
                             (slot.writer ? Interest::writable : Interest::none);
@@ -1234,7 +1254,8 @@ inline Result<void> Loop::arm(int fd) noexcept {
     return armed;
 }
 
-inline void Loop::dispatch(const Event& event) noexcept {
+template <class Unused>
+void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
     const auto fd = static_cast<int>(event.token.value());
     if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
@@ -1258,7 +1279,8 @@ inline void Loop::dispatch(const Event& event) noexcept {
     }
 }
 
-inline void Loop::fire_timers() noexcept {
+template <class Unused>
+void BasicLoop<Unused>::fire_timers() noexcept {
     const auto now = Clock::now();
     while (timers_.timer_next != &timers_ && timers_.timer_next->deadline <= now) {
         detail::coro::Waiter* w = timers_.timer_next;
@@ -1267,7 +1289,8 @@ inline void Loop::fire_timers() noexcept {
     }
 }
 
-inline void Loop::scan_remote() noexcept {
+template <class Unused>
+void BasicLoop<Unused>::scan_remote() noexcept {
     if (!remote_.exchange(false, std::memory_order_acq_rel) || remote_parked_ == 0) return;
     for (detail::coro::Waiter* w = parked_.head.next; w != &parked_.head;) {
         detail::coro::Waiter* next = w->next;
@@ -1276,7 +1299,8 @@ inline void Loop::scan_remote() noexcept {
     }
 }
 
-inline std::optional<std::chrono::milliseconds> Loop::wait_time(bool block) const noexcept {
+template <class Unused>
+std::optional<std::chrono::milliseconds> BasicLoop<Unused>::wait_time(bool block) const noexcept {
     if (!block || !ready_.empty()) return std::chrono::milliseconds(0);
     if (timers_.timer_next == &timers_) return std::nullopt;
     const auto left = timers_.timer_next->deadline - Clock::now();
@@ -1284,7 +1308,8 @@ inline std::optional<std::chrono::milliseconds> Loop::wait_time(bool block) cons
     return std::chrono::ceil<std::chrono::milliseconds>(left);
 }
 
-inline void Loop::step(bool block) {
+template <class Unused>
+void BasicLoop<Unused>::step(bool block) {
     ++iterations_;
     auto ready = poller_.wait(std::span<Event>(events_), wait_time(block));
     if (ready)
@@ -1293,7 +1318,8 @@ inline void Loop::step(bool block) {
     fire_timers();
 }
 
-inline void Loop::resume_ready() noexcept {
+template <class Unused>
+void BasicLoop<Unused>::resume_ready() noexcept {
     detail::coro::WaiterList batch;  // only what is ready now: what these resumptions make ready waits
     batch.splice(ready_);
     while (!batch.empty()) {
