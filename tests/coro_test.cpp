@@ -616,3 +616,35 @@ TEST_CASE("netlite::StopToken from another thread cancels a parked read", "[coro
     CHECK(result.error() == std::errc::operation_canceled);
 #endif
 }
+
+TEST_CASE("cancelling a scope reaches tasks nested in when_all, when_any and inner scopes", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    int cancelled = 0;
+    auto forever = [&]() -> Task<int> {
+        auto slept = co_await netlite::async_sleep(netlite::Until());
+        if (!slept && slept.error() == std::errc::operation_canceled) ++cancelled;
+        co_return 0;
+    };
+    auto inner_scope = [&]() -> Task<void> {
+        Scope inner(loop);
+        inner.spawn(forever());
+        inner.spawn(forever());
+        co_await inner.join();
+    };
+    auto all = [&]() -> Task<void> { (void)co_await netlite::when_all(forever(), forever()); };
+    auto any = [&]() -> Task<void> { (void)co_await netlite::when_any(forever(), forever()); };
+    auto body = [&]() -> Task<void> {
+        Scope outer(loop);
+        outer.spawn(inner_scope());
+        outer.spawn(all());
+        outer.spawn(any());
+        CHECK(loop.parked_count() == 6 + 3);  // six sleeps; the inner join, when_all and when_any
+        outer.cancel();
+        co_await outer.join();
+        CHECK(loop.parked_count() == 0);
+    };
+    loop.run(body());
+    CHECK(cancelled == 6);
+}
