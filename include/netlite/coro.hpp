@@ -7,11 +7,13 @@
 //    anywhere (builds with -fno-exceptions; an exception escaping a task terminates).
 //  * Loop: one thread's event loop over a Poller. run(task) is the blocking entry point: it runs `task`
 //    (and whatever it spawns) until `task` finishes and returns its value.
-//  * Awaitable I/O: async_accept, async_connect, async_read, async_write, async_write_all,
-//    async_read_exact, async_read_to_end, async_recv_from, async_send_to, async_sleep. Each tries the call
+//  * Awaitable I/O: async_accept, async_connect (one address; async_connect_any and async_connect(host,
+//    port) race several as tasks), async_read, async_write, async_write_all, async_read_exact,
+//    async_read_to_end, async_recv_from, async_send_to, async_sleep. Each tries the call
 //    first and suspends only when it would block; each takes the same `Until` as the blocking overloads
 //    with the same meaning: a deadline gives timed_out, a stop token operation_canceled, the socket stays
-//    usable, and a multi-step call's TransferError says how many bytes moved. They allocate nothing:
+//    usable, and a multi-step call's TransferError says how many bytes moved. Apart from the connect
+//    races (a frame per attempt) and read_to_end's container, they allocate nothing:
 //    the timer and the registration live in the awaiter, in the coroutine's frame.
 //  * Structured concurrency: Scope owns the tasks spawned into it; `co_await scope.join()` waits for them,
 //    scope.cancel() cancels them (every operation of a cancelled task fails with operation_canceled).
@@ -29,6 +31,10 @@
 //  * g++ 12 double-frees a lambda with captures that is created inside a co_await expression (GCC PR
 //    100611): `co_await when_all([&]() -> Task<> {...}(), ...)`. Name such a lambda first
 //    (`auto body = [&]() -> Task<> {...}; co_await body();`) or use a plain function.
+//  * g++ 12 rejects a braced list inside a co_await expression (`co_await async_connect_any<F>({a, b})`:
+//    "array used as initializer"): name the vector first.
+//  * The frame holds a coroutine's locals, buffers included: a 16 KiB buffer is 160 MiB at 10,000
+//    connections; size it for the protocol.
 //  * Awaiting a Task resumes it inline and does not rely on symmetric transfer being a tail call (g++ 12
 //    does not make it one at -O0/-O1 or under ASan): any number of synchronously completing co_awaits in
 //    a row uses constant stack. A promise has no operator new/delete of its own (clang 16 rejects a sized
