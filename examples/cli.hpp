@@ -1,6 +1,6 @@
 // examples/cli.hpp - the small command-line parser every example shares.
 //
-// Flags: --host H, --port P, --unix PATH, --message M, --clients N, --path PATH, --help.
+// Flags: --host H, --port P, --unix PATH, --message M, --clients N, --threads N, --path PATH, --help.
 // Each program says which flags it takes and what their defaults are. Mistakes on the command line
 // (an unknown flag, a missing value, a bad number) print the usage to stderr and exit with status 2;
 // --help prints it to stdout and exits 0. Network failures are reported with cli::fail (status 1).
@@ -34,6 +34,7 @@ enum Accepts : unsigned {
     clients = 1u << 4,
     path = 1u << 5,
     arguments = 1u << 6,  // plain arguments after the flags (e.g. `resolve HOST...`); at least one
+    threads = 1u << 7,
 };
 
 /// The parsed command line; a program fills in its defaults before calling parse().
@@ -43,6 +44,7 @@ struct Options {
     std::string unix_path = {};  // empty: use TCP
     std::string message = {};    // "-" means: read the message from standard input (too big for argv)
     int clients = 1;
+    int threads = 1;
     std::string path = "/";
     std::vector<std::string> arguments = {};
 };
@@ -116,6 +118,11 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
             if (!detail::parse_number(text, 1, 10000, number))
                 detail::usage_error("bad number of clients (want 1..10000): " + std::string(text), usage);
             options.clients = static_cast<int>(number);
+        } else if (arg == "--threads") {
+            const auto text = value(threads);
+            if (!detail::parse_number(text, 1, 256, number))
+                detail::usage_error("bad number of threads (want 1..256): " + std::string(text), usage);
+            options.threads = static_cast<int>(number);
         } else if (arg == "--path") {
             options.path = value(path);
         } else {

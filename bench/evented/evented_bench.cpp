@@ -10,7 +10,12 @@
 // RSS (VmHWM). Repetitions rotate the server order; the table shows median [min-max] and per-repetition
 // ratios against raw epoll and against Asio.
 //
-//   evented_bench [--examples DIR] [--reps N] [--seconds S] [--connections 64,1000,10000] [--verbose]
+// Issue 14 adds the coroutine servers, run in-process like raw and asio: `--serve coro` (netlite/coro.hpp)
+// and `--serve asio_coro` (Asio's C++20 awaitables), and their `coro60`/`asio_coro60` twins with a 60 s
+// deadline on every operation (Asio's with the `||` timer); a second table gives their ratios.
+//
+//   evented_bench [--examples DIR] [--reps N] [--seconds S] [--connections 64,1000,10000]
+//                 [--servers raw,evented,coro,...] [--verbose]
 #include "../harness.hpp"
 
 #include <algorithm>
@@ -40,8 +45,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <netlite/coro.hpp>
+
 #if NETLITE_BENCH_HAVE_ASIO
 #include <asio.hpp>
+#if NETLITE_BENCH_HAVE_ASIO_CORO
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#endif
 #endif
 
 #ifndef NETLITE_EXAMPLES_DIR
@@ -169,9 +180,10 @@ private:
     }
     void write(std::size_t size) {
         auto self = shared_from_this();
-        asio::async_write(socket_, asio::buffer(data_, size), [this, self](std::error_code error, std::size_t) {
-            if (!error) read();
-        });
+        asio::async_write(socket_, asio::buffer(data_, size),
+                          [this, self](std::error_code error, std::size_t) {
+                              if (!error) read();
+                          });
     }
     asio::ip::tcp::socket socket_;
     std::array<char, 1024> data_;  // Asio's own echo example's buffer
@@ -190,6 +202,96 @@ int serve_asio() {
     std::printf("listening on 127.0.0.1:%d\n", acceptor.local_endpoint().port());
     std::fflush(stdout);
     asio_accept(acceptor);
+    context.run();
+    return 0;
+}
+#endif
+
+// --- the netlite coroutine echo server (issue 14): one Loop, a coroutine per connection --------------------
+// `timeout` > 0 puts a deadline of that many seconds on every read and write (and the accept).
+
+netlite::Task<void> coro_echo(netlite::TcpStream<netlite::IPv4> stream, int timeout) {
+    char data[1024];  // the frame holds the buffer: the same size as Asio's example's
+    for (;;) {
+        const netlite::Until until =
+            timeout > 0 ? netlite::Until(std::chrono::seconds(timeout)) : netlite::Until();
+        auto got = co_await netlite::async_read(stream, netlite::MutableBuffer(data, sizeof data), until);
+        if (!got || *got == 0) co_return;
+        if (!co_await netlite::async_write_all(stream, netlite::ConstBuffer(data, *got), until)) co_return;
+    }
+}
+
+netlite::Task<void> coro_accept(netlite::Loop& loop, netlite::TcpListener<netlite::IPv4>& listener,
+                                int timeout) {
+    netlite::Scope connections(loop);
+    for (;;) {
+        const netlite::Until until =
+            timeout > 0 ? netlite::Until(std::chrono::seconds(timeout)) : netlite::Until();
+        auto accepted = co_await netlite::async_accept(listener, until);
+        if (accepted) connections.spawn(coro_echo(std::move(accepted->stream), timeout));
+    }
+}
+
+int serve_coro(int timeout) {
+    auto loop = netlite::Loop::open();
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    if (!loop || !listener || !listener->set_nonblocking(true)) die("coro setup");
+    std::printf("listening on 127.0.0.1:%d\n", listener->local_address()->port());
+    std::fflush(stdout);
+    loop->run(coro_accept(*loop, *listener, timeout));
+    return 0;
+}
+
+// --- Asio's C++20 awaitable echo server (its own example's shape), with or without a timer per operation --
+
+#if NETLITE_BENCH_HAVE_ASIO_CORO
+// Errors as values, not exceptions (Asio 1.22: experimental::as_tuple).
+constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> asio_coro_echo(asio::ip::tcp::socket socket, int timeout) {
+    using namespace asio::experimental::awaitable_operators;
+    char data[1024];
+    asio::steady_timer timer(socket.get_executor());
+    for (;;) {
+        std::size_t got = 0;
+        if (timeout > 0) {  // the `||` race: the operation against a timer, the loser cancelled
+            timer.expires_after(std::chrono::seconds(timeout));
+            auto outcome = co_await (socket.async_read_some(asio::buffer(data), as_tuple_awaitable) ||
+                                     timer.async_wait(as_tuple_awaitable));
+            if (outcome.index() != 0) co_return;
+            auto [error, size] = std::get<0>(outcome);
+            if (error) co_return;
+            got = size;
+            timer.expires_after(std::chrono::seconds(timeout));
+            auto sent = co_await (asio::async_write(socket, asio::buffer(data, got), as_tuple_awaitable) ||
+                                  timer.async_wait(as_tuple_awaitable));
+            if (sent.index() != 0 || std::get<0>(std::get<0>(sent))) co_return;
+        } else {
+            auto [error, size] = co_await socket.async_read_some(asio::buffer(data), as_tuple_awaitable);
+            if (error) co_return;
+            auto [write_error, written] =
+                co_await asio::async_write(socket, asio::buffer(data, size), as_tuple_awaitable);
+            (void)written;
+            if (write_error) co_return;
+        }
+    }
+}
+
+asio::awaitable<void> asio_coro_accept(asio::ip::tcp::acceptor& acceptor, int timeout) {
+    for (;;) {
+        auto [error, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+        if (!error)
+            asio::co_spawn(acceptor.get_executor(), asio_coro_echo(std::move(socket), timeout),
+                           asio::detached);
+    }
+}
+
+int serve_asio_coro(int timeout) {
+    asio::io_context context(1);
+    asio::ip::tcp::acceptor acceptor(context, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    std::printf("listening on 127.0.0.1:%d\n", acceptor.local_endpoint().port());
+    std::fflush(stdout);
+    asio::co_spawn(context, asio_coro_accept(acceptor, timeout), asio::detached);
     context.run();
     return 0;
 }
@@ -271,7 +373,8 @@ double server_peak_rss_mib(pid_t pid) {
 // --- the load generator ------------------------------------------------------------------------------------
 
 struct RunResult {
-    double round_trips_per_second = NAN, p50_us = NAN, p99_us = NAN, cpu_us_per_round_trip = NAN, rss_mib = NAN;
+    double round_trips_per_second = NAN, p50_us = NAN, p99_us = NAN, cpu_us_per_round_trip = NAN,
+           rss_mib = NAN;
 };
 
 struct Client {
@@ -339,13 +442,14 @@ RunResult drive(const ServerProcess& server, int connections, double warmup_s, d
     char reply[message_size];
     for (Client& c : clients) {
         c.sent_at = bench::Clock::now();
-        if (::send(c.fd, request, sizeof request, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request)) die("send");
+        if (::send(c.fd, request, sizeof request, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request))
+            die("send");
     }
     std::vector<float> latencies;
     latencies.reserve(1 << 20);
     const auto start = bench::Clock::now();
-    const auto measure_from = start + std::chrono::duration_cast<bench::Clock::duration>(
-                                          std::chrono::duration<double>(warmup_s));
+    const auto measure_from =
+        start + std::chrono::duration_cast<bench::Clock::duration>(std::chrono::duration<double>(warmup_s));
     const auto measure_to = measure_from + std::chrono::duration_cast<bench::Clock::duration>(
                                                std::chrono::duration<double>(measure_s));
     bool measuring = false;
@@ -393,7 +497,8 @@ RunResult drive(const ServerProcess& server, int connections, double warmup_s, d
         result.cpu_us_per_round_trip = (cpu_after - cpu_before) * 1e6 / static_cast<double>(completed);
         auto at = [&](double q) {
             const std::size_t n = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
-            std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(n), latencies.end());
+            std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(n),
+                             latencies.end());
             return static_cast<double>(latencies[n]);
         };
         result.p50_us = at(0.50);
@@ -415,12 +520,19 @@ int main(int argc, char** argv) {
     double seconds = 1.0;
     bool verbose = false;
     std::vector<int> counts{64, 1000, 10000};
+    std::vector<std::string> only;  // --servers: run only these (the table shows "-" for the others)
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--serve" && i + 1 < argc) {
             const std::string which = argv[++i];
             raise_fd_limit();
             if (which == "raw") return serve_raw();
+            if (which == "coro") return serve_coro(0);
+            if (which == "coro60") return serve_coro(60);
+#if NETLITE_BENCH_HAVE_ASIO_CORO
+            if (which == "asio_coro") return serve_asio_coro(0);
+            if (which == "asio_coro60") return serve_asio_coro(60);
+#endif
 #if NETLITE_BENCH_HAVE_ASIO
             if (which == "asio") return serve_asio();
 #endif
@@ -437,12 +549,16 @@ int main(int argc, char** argv) {
             counts.clear();
             std::stringstream list(argv[++i]);
             for (std::string item; std::getline(list, item, ',');) counts.push_back(std::atoi(item.c_str()));
+        } else if (arg == "--servers" && i + 1 < argc) {
+            only.clear();
+            std::stringstream list(argv[++i]);
+            for (std::string item; std::getline(list, item, ',');) only.push_back(item);
         } else if (arg == "--verbose") {
             verbose = true;
         } else {
             std::fprintf(stderr,
                          "usage: evented_bench [--examples DIR] [--reps N] [--seconds S] "
-                         "[--connections 64,1000,10000] [--verbose]\n");
+                         "[--connections 64,1000,10000] [--servers LIST] [--verbose]\n");
             return 2;
         }
     }
@@ -457,14 +573,22 @@ int main(int argc, char** argv) {
         std::string key;
         std::vector<std::string> argv;
     };
-    std::vector<Server> servers{
+    std::vector<Server> servers {
         {"evented", {examples + "/echo_server_evented", "--host", "127.0.0.1", "--port", "0"}},
-        {"raw", {self, "--serve", "raw"}},
+            {"raw", {self, "--serve", "raw"}},
 #if NETLITE_BENCH_HAVE_ASIO
-        {"asio", {self, "--serve", "asio"}},
+            {"asio", {self, "--serve", "asio"}},
 #endif
-        {"threaded", {examples + "/echo_server_threaded", "--host", "127.0.0.1", "--port", "0"}},
+            {"threaded", {examples + "/echo_server_threaded", "--host", "127.0.0.1", "--port", "0"}},
+            {"coro", {self, "--serve", "coro"}}, {"coro60", {self, "--serve", "coro60"}},
+#if NETLITE_BENCH_HAVE_ASIO_CORO
+            {"asio_coro", {self, "--serve", "asio_coro"}}, {"asio_coro60", {self, "--serve", "asio_coro60"}},
+#endif
     };
+    if (!only.empty())
+        std::erase_if(servers, [&](const Server& s) {
+            return std::find(only.begin(), only.end(), s.key) == only.end();
+        });
 
     // results[count][server] = one RunResult per repetition
     std::map<int, std::map<std::string, std::vector<RunResult>>> results;
@@ -478,7 +602,9 @@ int main(int argc, char** argv) {
                 stop_server(process);
                 results[count][s.key].push_back(r);
                 if (verbose)
-                    std::fprintf(stderr, "  %5d conns rep %d %-9s %9.0f rt/s p50 %7.1f us p99 %8.1f us cpu %6.2f us/rt rss %6.1f MiB\n",
+                    std::fprintf(stderr,
+                                 "  %5d conns rep %d %-9s %9.0f rt/s p50 %7.1f us p99 %8.1f us cpu %6.2f "
+                                 "us/rt rss %6.1f MiB\n",
                                  count, rep + 1, s.key.c_str(), r.round_trips_per_second, r.p50_us, r.p99_us,
                                  r.cpu_us_per_round_trip, r.rss_mib);
             }
@@ -505,11 +631,13 @@ int main(int argc, char** argv) {
         for (const RunResult& r : results[count][key]) out.push_back(r.*field);
         return out;
     };
-    std::printf("\nevented echo servers: %d repetitions of %.1f s (+0.3 s warm-up), 64-byte round trips, "
-                "loopback, %u CPUs\n",
-                reps, seconds, std::thread::hardware_concurrency());
-    std::printf("| conns | metric | unit | evented (netlite) | raw epoll | Asio | threaded (netlite) | evented/raw | "
-                "evented/Asio | threaded/raw | target |\n");
+    std::printf(
+        "\nevented echo servers: %d repetitions of %.1f s (+0.3 s warm-up), 64-byte round trips, "
+        "loopback, %u CPUs\n",
+        reps, seconds, std::thread::hardware_concurrency());
+    std::printf(
+        "| conns | metric | unit | evented (netlite) | raw epoll | Asio | threaded (netlite) | evented/raw | "
+        "evented/Asio | threaded/raw | target |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int count : counts) {
         for (const Metric& m : metrics) {
@@ -525,8 +653,32 @@ int main(int argc, char** argv) {
                         bench::format_ratio(bench::stats(bench::pairwise(thr, raw)), reps).c_str(), m.target);
         }
     }
-    std::printf("\n(%.0f s in all. Server CPU is utime+stime of all server threads from /proc/PID/stat, in "
-                "%ld Hz ticks; the load generator shares the CPUs.)\n",
-                bench::seconds_since(began), ::sysconf(_SC_CLK_TCK));
+    std::printf(
+        "\ncoroutine echo servers (coro60/asio_coro60: a 60 s deadline on every operation; Asio's with its "
+        "`||` timer):\n");
+    std::printf(
+        "| conns | metric | unit | coro | coro60 | Asio awaitable | Asio awaitable+timer | coro60/raw | "
+        "coro60/evented | coro60/Asio awaitable | coro/Asio awaitable |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int count : counts) {
+        for (const Metric& m : metrics) {
+            auto co = column(count, "coro", m.field), co60 = column(count, "coro60", m.field),
+                 ac = column(count, "asio_coro", m.field), ac60 = column(count, "asio_coro60", m.field),
+                 raw = column(count, "raw", m.field), ev = column(count, "evented", m.field);
+            std::printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", count, m.name, m.unit,
+                        bench::format_figure(bench::stats(co), reps).c_str(),
+                        bench::format_figure(bench::stats(co60), reps).c_str(),
+                        bench::format_figure(bench::stats(ac), reps).c_str(),
+                        bench::format_figure(bench::stats(ac60), reps).c_str(),
+                        bench::format_ratio(bench::stats(bench::pairwise(co60, raw)), reps).c_str(),
+                        bench::format_ratio(bench::stats(bench::pairwise(co60, ev)), reps).c_str(),
+                        bench::format_ratio(bench::stats(bench::pairwise(co60, ac)), reps).c_str(),
+                        bench::format_ratio(bench::stats(bench::pairwise(co, ac)), reps).c_str());
+        }
+    }
+    std::printf(
+        "\n(%.0f s in all. Server CPU is utime+stime of all server threads from /proc/PID/stat, in "
+        "%ld Hz ticks; the load generator shares the CPUs.)\n",
+        bench::seconds_since(began), ::sysconf(_SC_CLK_TCK));
     return 0;
 }

@@ -120,6 +120,17 @@ private:
 
 namespace detail {
 
+/// Starts connecting `fd` to `address` without waiting (the socket is left non-blocking): true when it
+/// connected at once, false when the connection goes on in the background (wait until the socket is
+/// writable, then take_error() says how it ended). For readiness loops (netlite/coro.hpp).
+/// Errors: as connect(2) (ECONNREFUSED, ENETUNREACH, EAGAIN for a Unix socket whose listener is full).
+inline Result<bool> start_connect(int fd, const sockaddr* address, socklen_t size) noexcept {
+    if (auto ok = sys::set_nonblocking(fd, true); !ok) return fail(ok.error());
+    if (::connect(fd, address, size) == 0) return true;
+    if (errno == EINPROGRESS || sys::interrupted()) return false;  // EINTR: it goes on in the background
+    return fail(sys::last_error("connect"));
+}
+
 #if defined(NETLITE_HAS_EPOLL)
 /// epoll: the kernel keeps the registrations; wait() costs O(ready), not O(registered).
 // A template only so that its body is compiled where a poller is used, not in every file that includes this.

@@ -497,6 +497,7 @@ struct ListenOptions {
     bool reuse_address = true;         // SO_REUSEADDR, so a restarted server can bind its port at once
     std::optional<bool> ipv6_only{};   // for an IPv6 address: true = IPv6 only, false = dual-stack
     bool remove_stale_socket = false;  // Unix paths: unlink a socket file nobody listens on before bind
+    bool reuse_port = false;           // SO_REUSEPORT (TCP): one listener per thread on one port, load shared
 };
 
 template <Family F>
@@ -632,6 +633,8 @@ private:
         } else {
             if (options.reuse_address)
                 if (auto ok = this->set_reuse_address(true); !ok) return ok;
+            if (options.reuse_port)
+                if (auto ok = this->set_reuse_port(true); !ok) return ok;
             if constexpr (!std::is_same_v<F, IPv4>)
                 if (options.ipv6_only && address.domain() == AF_INET6)
                     return this->set_ipv6_only(*options.ipv6_only);

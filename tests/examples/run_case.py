@@ -31,10 +31,12 @@ MIB = 1024 * 1024
 TIMEOUT = 30        # seconds: the bound on any single wait
 
 PROGRAMS = ["create_sockets", "resolve", "http_get", "echo_server_once", "echo_server",
-            "echo_server_threaded", "echo_client", "echo_clients_threaded", "udp_echo_server",
+            "echo_server_threaded", "echo_server_async", "echo_client", "echo_clients_threaded",
+            "echo_clients_async", "udp_echo_server",
             "udp_echo_client"]
-TCP_SERVERS = ["echo_server_once", "echo_server", "echo_server_threaded"]
-HOST_CLIENTS = ["http_get", "echo_client", "echo_clients_threaded", "udp_echo_client"]
+TCP_SERVERS = ["echo_server_once", "echo_server", "echo_server_threaded", "echo_server_async"]
+HOST_CLIENTS = ["http_get", "echo_client", "echo_clients_threaded", "echo_clients_async", "udp_echo_client"]
+MULTI_CLIENTS = ["echo_clients_threaded", "echo_clients_async"]
 
 
 class Skip(Exception):
@@ -286,19 +288,23 @@ def contract(program):
     if program == "resolve":
         r = run([exe(program)])
         check(r.returncode == 2 and b"usage: " in r.stderr, "resolve without a HOST: exit 2")
-    if program == "echo_clients_threaded":
+    if program in MULTI_CLIENTS:
         for bad in ("0", "x", "-3"):
             r = run([exe(program), "--clients", bad])
-            check(r.returncode == 2, "echo_clients_threaded --clients %r: exit 2" % bad)
+            check(r.returncode == 2, "%s --clients %r: exit 2" % (program, bad))
+    if program == "echo_server_async":
+        for bad in ("0", "x", "257"):
+            r = run([exe(program), "--threads", bad])
+            check(r.returncode == 2 and b"usage: " in r.stderr, "%s --threads %r: exit 2" % (program, bad))
 
     # A network failure: one line on stderr, exit 1.
-    if program in ("http_get", "echo_client", "echo_clients_threaded"):
+    if program in ["http_get", "echo_client"] + MULTI_CLIENTS:
         holder, port = refused_port()
         with holder:
             r = run([exe(program), "--host", "127.0.0.1", "--port", port])
         check(r.returncode == 1 and b"refused" in r.stderr.lower() and not r.stdout,
               "%s to a closed port: exit 1, reason %r" % (program, r.stderr.decode().strip().split("\n")[0]))
-        if program != "echo_clients_threaded":
+        if program not in MULTI_CLIENTS:
             check(one_line(r.stderr), "%s: the reason is one line" % program)
     if program == "echo_client":
         r = run([exe(program), "--unix", os.path.join(TMP, "nobody-listens-here")])
@@ -336,7 +342,7 @@ def unresolvable():
     bad = "no-such-host.invalid"
     for program in ["resolve"] + HOST_CLIENTS + TCP_SERVERS + ["udp_echo_server"]:
         argv = [exe(program), bad] if program == "resolve" else [exe(program), "--host", bad, "--port", "1"]
-        if program == "echo_clients_threaded":
+        if program in MULTI_CLIENTS:
             argv += ["--clients", "1"]
         r = run(argv, timeout=60)
         check(r.returncode == 1 and one_line(r.stderr) and not r.stdout,
@@ -597,7 +603,7 @@ def vanishing_clients(program):
     check(server.alive(), "%s is still running (no SIGPIPE death)" % program)
 
 
-for _program in ("echo_server", "echo_server_threaded"):
+for _program in ("echo_server", "echo_server_threaded", "echo_server_async"):
     CASES["vanishing_clients_" + _program] = (lambda p: lambda: vanishing_clients(p))(_program)
 
 
@@ -750,9 +756,10 @@ def netlite_pairs():
         if program != "echo_server_once":
             r = run(peer("echo_client.py") + ["--host", "127.0.0.1", "--port", port_of(address), "--message", "py"])
             check(r.returncode == 0 and r.stdout == b"py", "%s + peers/echo_client.py" % program)
-            r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address)])
-            check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4,
-                  "%s + echo_clients_threaded: 4 replies" % program)
+            for clients in MULTI_CLIENTS:
+                r = run([exe(clients), "--host", "127.0.0.1", "--port", port_of(address)])
+                check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4,
+                      "%s + %s: 4 replies" % (program, clients))
         server.stop()
 
 
@@ -1048,7 +1055,18 @@ def evented_64_clients():
 @case()
 def evented_hostile_peers():
     """Idle clients, slowloris tricklers, a client that never reads and resets: nobody else waits."""
-    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    hostile_peers([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+
+
+@case()
+def async_hostile_peers():
+    """The same hostile peers against the coroutine server, on one loop and on two."""
+    hostile_peers([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0"])
+    hostile_peers([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "2"])
+
+
+def hostile_peers(argv):
+    server, address = start_server(argv)
     family, where = tcp_address(address)
     idle = [connect(family, where) for _ in range(20)]
     # A client that sends and never reads: back-pressure must cap what the server takes from it.
@@ -1127,12 +1145,22 @@ def evented_hostile_peers():
 @case()
 def evented_2000_connections():
     """2,000 connections open at once on the one-thread server; each gets exactly its own bytes back."""
+    many_connections([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+
+
+@case()
+def async_2000_connections():
+    """2,000 connections at once on the coroutine server (one coroutine each, 2 loops)."""
+    many_connections([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "2"])
+
+
+def many_connections(argv):
     import selectors
     count = 2000
     limit = raise_fd_limit(count + 500)
     if limit < count + 100:
         raise Skip("RLIMIT_NOFILE cannot be raised to %d here (hard limit: %d)" % (count + 100, limit))
-    server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
+    server, address = start_server(argv)
     family, where = tcp_address(address)
     sockets = []
     for _ in range(count):
@@ -1167,6 +1195,59 @@ def evented_2000_connections():
         s.close()
     reply = echo_once(family, where, b"after the crowd\n", timeout=10)
     check(reply == b"after the crowd\n" and server.alive(), "the server serves the next client after they left")
+
+
+# --- echo_server_async / echo_clients_async: coroutines ------------------------------------------------
+
+@case()
+def async_threads():
+    """--threads 4: four loops with their own SO_REUSEPORT listeners on one port; 64 clients all served."""
+    server, address = start_server([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "4"])
+    check(port_of(address) != 0, "--threads 4 --port 0: one listening line with the real port (%s)" % address)
+    ok = concurrent_clients(address, 64, 64 * 1024)
+    check(all(ok), "all 64 clients got exactly their own 64 KiB back (%d did)" % sum(ok))
+    for _ in range(64):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    threads = len(os.listdir("/proc/%d/task" % server.proc.pid))
+    check(threads >= 4, "the server runs %d threads (4 loops)" % threads)
+    r = run([exe("echo_clients_async"), "--host", "127.0.0.1", "--port", port_of(address), "--clients", "16",
+             "--message", "ping\n"])
+    check(r.returncode == 0 and r.stdout == b"ping\n" * 16, "echo_clients_async --clients 16: 16 replies")
+    os.kill(server.proc.pid, signal.SIGTERM)
+    check(server.wait(10) == 0, "SIGTERM stops every loop: exit 0")
+
+
+@case()
+def async_shutdown():
+    """SIGINT: exit 0 at once without clients; an idle client gets the 5 s grace period, then is dropped."""
+    for argv in ([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0"],
+                 [exe("echo_server_async"), "--unix", os.path.join(TMP, "async.sock"), "--threads", "2"]):
+        server, address = start_server(argv)
+        began = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGINT)
+        check(server.wait(10) == 0 and time.monotonic() - began < 2, "%s: SIGINT without clients, exit 0 at once"
+              % " ".join(argv[1:]))
+    server, address = start_server([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0"])
+    family, where = tcp_address(address)
+    with connect(family, where) as idle:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        began = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGINT)
+        check(server.wait(15) == 0, "SIGINT with an idle client: exit 0")
+        took = time.monotonic() - began
+        check(4.5 <= took < 8, "the idle client had the grace period (%.1f s) before it was dropped" % took)
+        idle.settimeout(5)
+        check(idle.recv(10) == b"", "the dropped client sees the connection closed")
+
+
+@case()
+def echo_clients_async_python_server():
+    server, address = start_server(peer("echo_server.py") + ["--mode", "threaded", "--host", "127.0.0.1", "--port", "0"])
+    r = run([exe("echo_clients_async"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hello"])
+    check(r.returncode == 0 and r.stdout == b"hello\n" * 4, "4 replies from the Python threaded server: %r" % r.stdout)
+    for _ in range(4):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    check(True, "the Python server saw 4 connections at once")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,650 @@
+// Tests for netlite/coro.hpp: Task, Loop, the awaitable calls, Scope, when_all/when_any, wake-ups.
+#include "test_support.hpp"
+
+#include <netlite/coro.hpp>
+#include <netlite/stop_token.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using netlite::Loop;
+using netlite::Scope;
+using netlite::Task;
+
+// --- an allocation counter: every operator new of this program goes through it ------------------------
+// Not under TSan: clang links its own operator new statically, and a second definition does not link.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NETLITE_TEST_NO_NEW_HOOK 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define NETLITE_TEST_NO_NEW_HOOK 1
+#endif
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+#if !defined(NETLITE_TEST_NO_NEW_HOOK)
+namespace {
+// Called through pointers, so that g++ -O2 does not pair free() with operator new and warn
+// (-Wmismatched-new-delete): both replacements below are malloc/free underneath.
+void* (*volatile raw_allocate)(std::size_t) = std::malloc;
+void (*volatile raw_release)(void*) = std::free;
+}  // namespace
+
+void* operator new(std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = raw_allocate(size == 0 ? 1 : size)) return p;
+    std::abort();
+}
+void* operator new[](std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = raw_allocate(size == 0 ? 1 : size)) return p;
+    std::abort();
+}
+void operator delete(void* p) noexcept {
+    raw_release(p);
+}
+void operator delete[](void* p) noexcept {
+    raw_release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    raw_release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    raw_release(p);
+}
+
+// Under ASan, objects built before main() may come from the sanitizer's operator new and go back through
+// this file's operator delete (malloc/free underneath both): not a bug of the code under test.
+extern "C" const char* __asan_default_options();
+extern "C" const char* __asan_default_options() {
+    return "alloc_dealloc_mismatch=0";
+}
+#endif
+
+namespace {
+
+using Stream = netlite::TcpStream<netlite::Unix>;
+
+std::pair<Stream, Stream> stream_pair() {
+    auto pair = Stream::pair();
+    REQUIRE(pair.has_value());
+    return std::move(*pair);
+}
+
+Task<int> answer() {
+    co_return 42;
+}
+
+Task<netlite::Result<std::size_t>> read_some(Stream& stream, netlite::Until until) {
+    char buffer[64];
+    co_return co_await netlite::async_read(stream, netlite::MutableBuffer(buffer, sizeof buffer), until);
+}
+
+Task<void> write_text(Stream& stream, std::string text) {
+    auto sent = co_await netlite::async_write_all(stream, netlite::ConstBuffer(text.data(), text.size()));
+    REQUIRE(sent.has_value());
+}
+
+}  // namespace
+
+TEST_CASE("run returns the value of a task that never suspends", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    CHECK(loop.run(answer()) == 42);
+}
+
+TEST_CASE("a read suspends until data arrives, then returns it", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto body = [&]() -> Task<std::string> {
+        Scope scope(loop);
+        scope.spawn(write_text(b, "hello"));  // b's write completes at once; a's read found nothing first?
+        char buffer[16];
+        auto got = co_await netlite::async_read(a, netlite::MutableBuffer(buffer, sizeof buffer), 5s);
+        co_await scope.join();
+        if (!got) co_return got.error().message();
+        co_return std::string(buffer, *got);
+    };
+    CHECK(loop.run(body()) == "hello");
+}
+
+TEST_CASE("a parked read is cancelled within one loop iteration and the stream stays usable", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto body = [&]() -> Task<void> {
+        std::stop_source stop;
+        Scope scope(loop);
+        std::uint64_t resumed_at = 0;
+        auto reader = [&]() -> Task<void> {
+            auto got = co_await read_some(a, netlite::Until(stop.get_token()));
+            resumed_at = loop.iterations();
+            REQUIRE_FALSE(got.has_value());
+            CHECK(got.error() == std::errc::operation_canceled);
+        };
+        scope.spawn(reader());
+        CHECK(loop.parked_count() == 1);
+        const auto before = loop.iterations();
+        stop.request_stop();  // from the loop thread itself: the wake-up comes through the Waker
+        co_await scope.join();
+        CHECK(resumed_at - before == 1);  // the first wait sees the stop and resumes the reader
+        CHECK(loop.parked_count() == 0);
+        // The stream still works.
+        co_await write_text(b, "x");
+        auto again = co_await read_some(a, 1s);
+        REQUIRE(again.has_value());
+        CHECK(*again == 1);
+    };
+    loop.run(body());
+}
+
+TEST_CASE("a stop requested from another thread cancels a parked accept", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    REQUIRE(listener->set_nonblocking(true).has_value());
+    std::stop_source stop;
+    std::atomic<bool> parked{false};
+    std::thread stopper([&] {
+        while (!parked.load()) std::this_thread::yield();
+        stop.request_stop();
+    });
+    auto body = [&]() -> Task<netlite::Result<void>> {
+        auto next = netlite::async_accept(*listener, netlite::Until(stop.get_token()));
+        parked.store(true);  // set before the await: the stop may come before or after it parks
+        auto accepted = co_await std::move(next);
+        if (accepted) co_return netlite::Result<void>();
+        co_return netlite::fail(accepted.error());
+    };
+    auto result = loop.run(body());
+    stopper.join();
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error() == std::errc::operation_canceled);
+}
+
+TEST_CASE("deadlines: a read times out, a sleep ends, progress is reported", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto body = [&]() -> Task<void> {
+        const auto start = std::chrono::steady_clock::now();
+        auto got = co_await read_some(a, 30ms);
+        REQUIRE_FALSE(got.has_value());
+        CHECK(got.error() == std::errc::timed_out);
+        CHECK(std::chrono::steady_clock::now() - start >= 30ms);
+
+        auto slept = co_await netlite::async_sleep(10ms);
+        CHECK(slept.has_value());
+
+        // read_exact with 3 of 8 bytes there: timed_out after 3 bytes, which are in the buffer.
+        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+        char buffer[8] = {};
+        auto exact = co_await netlite::async_read_exact(a, netlite::MutableBuffer(buffer, 8), 30ms);
+        REQUIRE_FALSE(exact.has_value());
+        CHECK(exact.error() == std::errc::timed_out);
+        CHECK(exact.error().bytes_transferred() == 3);
+        CHECK(std::string(buffer, 3) == "abc");
+    };
+    loop.run(body());
+}
+
+TEST_CASE("write_all reports the bytes sent when the peer stops reading", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    REQUIRE(a.set_send_buffer_size(4096).has_value());
+    auto body = [&]() -> Task<void> {
+        std::vector<char> big(4 << 20, 'x');
+        auto sent = co_await netlite::async_write_all(a, netlite::ConstBuffer(big.data(), big.size()), 50ms);
+        REQUIRE_FALSE(sent.has_value());
+        CHECK(sent.error() == std::errc::timed_out);
+        CHECK(sent.error().bytes_transferred() > 0);
+        CHECK(sent.error().bytes_transferred() < big.size());
+    };
+    loop.run(body());
+}
+
+TEST_CASE("cancelling a scope cancels its children, which unwind", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    int cancelled = 0;
+    std::uint64_t last_resumed_at = 0;
+    auto reader = [&](Stream& stream) -> Task<void> {
+        auto got = co_await read_some(stream, {});
+        last_resumed_at = loop.iterations();
+        if (!got && got.error() == std::errc::operation_canceled) ++cancelled;
+    };
+    auto sleeper = [&]() -> Task<void> {
+        auto slept = co_await netlite::async_sleep(netlite::Until());
+        last_resumed_at = loop.iterations();
+        if (!slept && slept.error() == std::errc::operation_canceled) ++cancelled;
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(reader(a));
+        scope.spawn(reader(c));
+        scope.spawn(sleeper());
+        CHECK(scope.size() == 3);
+        CHECK(loop.parked_count() == 3);
+        const auto before = loop.iterations();
+        scope.cancel();
+        co_await scope.join();
+        CHECK(last_resumed_at == before);  // cancelled children resume without waiting on the poller
+        CHECK(scope.size() == 0);
+    };
+    loop.run(body());
+    CHECK(cancelled == 3);
+}
+
+TEST_CASE("when_all gives every value; when_any cancels the losers and waits for them", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    bool loser_finished = false;
+    auto slow = [&loser_finished]() -> Task<int> {
+        auto slept = co_await netlite::async_sleep(10s);
+        loser_finished = true;
+        co_return slept ? 1 : -1;
+    };
+    auto fast = []() -> Task<int> {
+        co_await netlite::async_sleep(1ms);
+        co_return 2;
+    };
+    auto body = [&]() -> Task<void> {
+        auto [x, y] = co_await netlite::when_all(answer(), fast());
+        CHECK(x == 42);
+        CHECK(y == 2);
+        const auto start = std::chrono::steady_clock::now();
+        auto first = co_await netlite::when_any(slow(), fast());
+        CHECK(first.index == 1);
+        CHECK(first.value == 2);
+        CHECK(loser_finished);  // it ended (cancelled) before when_any returned
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+        CHECK(loop.parked_count() == 0);
+    };
+    loop.run(body());
+}
+
+TEST_CASE("destroying a task mid-wait unregisters its operation", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto body = [&]() -> Task<void> {
+        {
+            Scope scope(loop);
+            scope.spawn(read_some(a, 10s));
+            CHECK(loop.parked_count() == 1);
+        }  // destroyed without join: the child is destroyed where it waits
+        CHECK(loop.parked_count() == 0);
+        // The descriptor can be awaited again (the stale registration does not get in the way).
+        co_await write_text(b, "y");
+        auto got = co_await read_some(a, 1s);
+        REQUIRE(got.has_value());
+        CHECK(*got == 1);
+        // A later event on the old registration finds nobody and is ignored.
+        co_await netlite::async_sleep(5ms);
+    };
+    loop.run(body());
+}
+
+TEST_CASE("a socket closed while awaited: the operation ends at its deadline, the number is reusable",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    const int number = a.native_handle();
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        netlite::Result<std::size_t> outcome = 0;
+        auto reader = [&]() -> Task<void> { outcome = co_await read_some(a, 50ms); };
+        auto closer = [&]() -> Task<void> {
+            REQUIRE(a.close().has_value());
+            co_return;
+        };
+        scope.spawn(reader());
+        scope.spawn(closer());
+        co_await scope.join();
+        REQUIRE_FALSE(outcome.has_value());
+        CHECK(outcome.error() == std::errc::timed_out);
+        // A new socket gets the same number and is awaited normally.
+        auto [c, d] = stream_pair();
+        CHECK((c.native_handle() == number || d.native_handle() == number));
+        Stream& reused = c.native_handle() == number ? c : d;
+        Stream& other = c.native_handle() == number ? d : c;
+        scope.spawn(write_text(other, "zz"));
+        auto got = co_await read_some(reused, 1s);
+        co_await scope.join();
+        REQUIRE(got.has_value());
+        CHECK(*got == 2);
+    };
+    loop.run(body());
+}
+
+TEST_CASE("accept and connect over TCP loopback, echo through the loop", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    REQUIRE(listener->set_nonblocking(true).has_value());
+    auto address = listener->local_address();
+    REQUIRE(address.has_value());
+    auto server = [&]() -> Task<void> {
+        auto accepted = co_await netlite::async_accept(*listener, 5s);
+        REQUIRE(accepted.has_value());
+        std::string all;
+        auto got = co_await netlite::async_read_to_end(accepted->stream, all, 5s);
+        REQUIRE(got.has_value());
+        auto sent = co_await netlite::async_write_all(accepted->stream,
+                                                      netlite::ConstBuffer(all.data(), all.size()), 5s);
+        REQUIRE(sent.has_value());
+    };
+    auto client = [&]() -> Task<std::string> {
+        auto stream = co_await netlite::async_connect(*address, 5s);
+        REQUIRE(stream.has_value());
+        auto sent = co_await netlite::async_write_all(*stream, netlite::ConstBuffer("ping", 4), 5s);
+        REQUIRE(sent.has_value());
+        REQUIRE(stream->shutdown(netlite::Shutdown::write).has_value());
+        char reply[4];
+        auto got = co_await netlite::async_read_exact(*stream, netlite::MutableBuffer(reply, 4), 5s);
+        REQUIRE(got.has_value());
+        co_return std::string(reply, 4);
+    };
+    auto body = [&]() -> Task<std::string> {
+        Scope scope(loop);
+        scope.spawn(server());
+        auto reply = co_await client();
+        co_await scope.join();
+        co_return reply;
+    };
+    CHECK(loop.run(body()) == "ping");
+}
+
+TEST_CASE("connect to a port nobody listens on fails with connection_refused", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto port = [] {  // a port that was free a moment ago
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return l->local_address()->port();
+    }();
+    auto body = [&]() -> Task<netlite::Result<netlite::TcpStream<netlite::IPv4>>> {
+        co_return co_await netlite::async_connect(netlite::Address<netlite::IPv4>::loopback(port), 5s);
+    };
+    auto result = loop.run(body());
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error() == std::errc::connection_refused);
+}
+
+TEST_CASE("UDP recv_from and send_to through the loop", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto a = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    auto b = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    auto to = a->local_address();
+    REQUIRE(to.has_value());
+    auto receiver = [&]() -> Task<std::string> {
+        char buffer[32];
+        auto got = co_await netlite::async_recv_from(*a, netlite::MutableBuffer(buffer, sizeof buffer), 5s);
+        REQUIRE(got.has_value());
+        co_return std::string(buffer, got->size);
+    };
+    auto sender = [&]() -> Task<void> {
+        co_await netlite::async_sleep(2ms);
+        auto sent = co_await netlite::async_send_to(*b, netlite::ConstBuffer("dgram", 5), *to, 5s);
+        REQUIRE(sent.has_value());
+    };
+    auto body = [&]() -> Task<std::string> {
+        auto [text, nothing] = co_await netlite::when_all(receiver(), sender());
+        (void)nothing;
+        co_return text;
+    };
+    CHECK(loop.run(body()) == "dgram");
+}
+
+TEST_CASE("WakeSignal wakes a task from another thread", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    netlite::WakeSignal signal(loop);
+    std::thread notifier([&] { signal.notify(); });
+    auto body = [&]() -> Task<netlite::Result<void>> { co_return co_await signal.wait(10s); };
+    auto woke = loop.run(body());
+    notifier.join();
+    CHECK(woke.has_value());
+}
+
+TEST_CASE("the loop lists its parked operations", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(read_some(a, 10s));
+        std::vector<netlite::ParkedInfo> parked;
+        loop.for_each_parked([&](const netlite::ParkedInfo& info) { parked.push_back(info); });
+        REQUIRE(parked.size() == 1);
+        CHECK(std::string(parked[0].operation) == "read");
+        CHECK(parked[0].fd == a.native_handle());
+        CHECK(parked[0].deadline > std::chrono::steady_clock::now() + 5s);
+        scope.cancel();
+        co_await scope.join();
+    };
+    loop.run(body());
+}
+
+namespace {
+Task<int> one() {
+    co_return 1;
+}
+Task<long> count_up(long n) {
+    long total = 0;
+    for (long i = 0; i < n; ++i) total += co_await one();
+    co_return total;
+}
+}  // namespace
+
+TEST_CASE("ten million synchronously completing co_awaits use constant stack", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    CHECK(loop.run(count_up(10'000'000)) == 10'000'000);
+}
+
+namespace {
+Task<void> echo_n(Stream& stream, int rounds) {
+    char buffer[16];
+    for (int i = 0; i < rounds; ++i) {
+        auto got = co_await netlite::async_read_exact(stream, netlite::MutableBuffer(buffer, 4), 5s);
+        REQUIRE(got.has_value());
+        auto sent = co_await netlite::async_write_all(stream, netlite::ConstBuffer(buffer, 4), 5s);
+        REQUIRE(sent.has_value());
+    }
+}
+Task<void> ping_n(Stream& stream, int rounds) {
+    char buffer[16];
+    for (int i = 0; i < rounds; ++i) {
+        auto sent = co_await netlite::async_write_all(stream, netlite::ConstBuffer("ping", 4), 5s);
+        REQUIRE(sent.has_value());
+        auto got = co_await netlite::async_read_exact(stream, netlite::MutableBuffer(buffer, 4), 5s);
+        REQUIRE(got.has_value());
+    }
+}
+Task<void> ping_pong(Loop& loop, Stream& a, Stream& b, int rounds) {
+    Scope scope(loop);
+    scope.spawn(echo_n(a, rounds));
+    scope.spawn(ping_n(b, rounds));
+    co_await scope.join();
+}
+}  // namespace
+
+TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[coro][alloc]") {
+#if defined(NETLITE_TEST_NO_NEW_HOOK)
+    WARN("skipped: operator new cannot be replaced under TSan (its runtime defines it)");
+    return;
+#endif
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    loop.run(ping_pong(loop, a, b, 10));  // warm up: the poller's buffers, the descriptor table
+
+    const std::size_t before_few = allocations.load();
+    loop.run(ping_pong(loop, a, b, 10));
+    const std::size_t few = allocations.load() - before_few;
+
+    const std::size_t before_many = allocations.load();
+    loop.run(ping_pong(loop, a, b, 1000));
+    const std::size_t many = allocations.load() - before_many;
+
+    CHECK(few == 3);  // ping_pong, echo_n, ping_n
+    CHECK(many == few);
+
+    // when_all / when_any: the children's frames and nothing else.
+    const std::size_t before_when = allocations.load();
+    auto when_body = [&]() -> Task<void> {
+        co_await netlite::when_all(echo_n(a, 100), ping_n(b, 100));
+        auto first = co_await netlite::when_any(one(), one());
+        CHECK(first.index == 0);
+    };
+    auto when_task = when_body();  // its frame
+    loop.run(std::move(when_task));
+    CHECK(allocations.load() - before_when == 1 + 2 + 2);
+}
+
+TEST_CASE("connect_any races the addresses: a refused one is recorded, a listening one wins", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    const auto refused = [] {  // a port that was free a moment ago
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    auto body = [&]() -> Task<std::string> {
+        // (The lists are named first: g++ 12 rejects a braced list inside a co_await expression.)
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good}, closed{refused};
+        auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 5s, 10ms);
+        if (!won) co_return "first race failed: " + won.error().message();
+        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        auto lost = co_await netlite::async_connect_any<netlite::IPv4>(closed, 5s, 10ms);
+        if (lost) co_return "connected to a closed port";
+        if (lost.error() != std::errc::connection_refused) co_return "second race: " + lost.error().message();
+        if (lost.error().attempts().size() != 1) co_return "attempts not recorded";
+        auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good->port(), 5s);
+        if (!by_name) co_return "by name: " + by_name.error().message();
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}
+
+TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
+    auto body = [&]() -> Task<std::size_t> {
+        auto got = co_await read_some(a, 1s);  // the bytes are there: read at once
+        auto sent = co_await netlite::async_write_all(a, netlite::ConstBuffer("back", 4), 1s);
+        co_return got&& sent ? *got : 0;
+    };
+    CHECK(loop.run(body()) == 5);
+    CHECK(loop.iterations() == 0);
+}
+
+#if __has_include(<netlite/stop_source.hpp>)
+#include <netlite/stop_source.hpp>
+#define NETLITE_TEST_HAVE_STOP_SOURCE 1
+#endif
+
+TEST_CASE("netlite::StopToken from another thread cancels a parked read", "[coro]") {
+#if !defined(NETLITE_TEST_HAVE_STOP_SOURCE)
+    WARN("skipped: this tree has no <netlite/stop_source.hpp> yet");
+#else
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    netlite::StopSource stop;
+    std::atomic<bool> parked{false};
+    std::thread stopper([&] {
+        while (!parked.load()) std::this_thread::yield();
+        stop.request_stop();
+    });
+    auto body = [&]() -> Task<netlite::Result<std::size_t>> {
+        auto next = read_some(a, netlite::Until(stop.get_token()));
+        parked.store(true);  // the stop may come before or after the read parks
+        co_return co_await std::move(next);
+    };
+    auto result = loop.run(body());
+    stopper.join();
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error() == std::errc::operation_canceled);
+#endif
+}
+
+TEST_CASE("cancelling a scope reaches tasks nested in when_all, when_any and inner scopes", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    int cancelled = 0;
+    auto forever = [&]() -> Task<int> {
+        auto slept = co_await netlite::async_sleep(netlite::Until());
+        if (!slept && slept.error() == std::errc::operation_canceled) ++cancelled;
+        co_return 0;
+    };
+    auto inner_scope = [&]() -> Task<void> {
+        Scope inner(loop);
+        inner.spawn(forever());
+        inner.spawn(forever());
+        co_await inner.join();
+    };
+    auto all = [&]() -> Task<void> { (void)co_await netlite::when_all(forever(), forever()); };
+    auto any = [&]() -> Task<void> { (void)co_await netlite::when_any(forever(), forever()); };
+    auto body = [&]() -> Task<void> {
+        Scope outer(loop);
+        outer.spawn(inner_scope());
+        outer.spawn(all());
+        outer.spawn(any());
+        CHECK(loop.parked_count() == 6 + 3);  // six sleeps; the inner join, when_all and when_any
+        outer.cancel();
+        co_await outer.join();
+        CHECK(loop.parked_count() == 0);
+    };
+    loop.run(body());
+    CHECK(cancelled == 6);
+}
