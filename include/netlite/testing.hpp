@@ -31,10 +31,12 @@ public:
         if (temp.path_.size() > Address<Unix>::max_path) return fail(errc::path_too_long, "temp path");
         return temp;
     }
+    /// Takes `other`'s path; `other` then removes nothing.
     TempPath(TempPath&& other) noexcept : dir_(std::move(other.dir_)), path_(std::move(other.path_)) {
         other.dir_.clear();
         other.path_.clear();
     }
+    /// Removes this path, then takes `other`'s.
     TempPath& operator=(TempPath&& other) noexcept {
         if (this != &other) {
             remove();
