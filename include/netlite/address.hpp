@@ -402,7 +402,7 @@ public:
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
         if (size < sizeof(sockaddr_in) || address->sa_family != AF_INET)
             return fail(errc::family_mismatch, "address");
-        sockaddr_in native;
+        sockaddr_in native{};
         std::memcpy(&native, address, sizeof native);
         return Address(native);
     }
@@ -500,7 +500,7 @@ public:
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
         if (size < sizeof(sockaddr_in6) || address->sa_family != AF_INET6)
             return fail(errc::family_mismatch, "address");
-        sockaddr_in6 native;
+        sockaddr_in6 native{};
         std::memcpy(&native, address, sizeof native);
         return Address(native);
     }

@@ -150,6 +150,8 @@ template <class Unused = void>
 class EpollBackendT {
 public:
     EpollBackendT() noexcept = default;
+    EpollBackendT(const EpollBackendT&) = delete;
+    EpollBackendT& operator=(const EpollBackendT&) = delete;
     EpollBackendT(EpollBackendT&& other) noexcept
         : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
     EpollBackendT& operator=(EpollBackendT&& other) noexcept {
@@ -290,10 +292,10 @@ public:
 private:
     static constexpr std::size_t none = static_cast<std::size_t>(-1);
     struct Slot {
-        int fd;
+        int fd = -1;
         sys::FileId id;
         Token token;
-        Trigger trigger;
+        Trigger trigger = Trigger::level;
     };
 
     static short events_of(Interest interest) noexcept {

@@ -182,13 +182,14 @@ using std::unexpected;
 template <class E>
 class unexpected {
 public:
-    constexpr unexpected(const unexpected&) = default;
-    constexpr unexpected(unexpected&&) = default;
+    // The constraints exclude unexpected itself, as std::unexpected's do: copying and moving are not hidden.
+    // NOLINTBEGIN(bugprone-forwarding-reference-overload)
     template <class Err = E>
     requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
              !std::is_same_v<std::remove_cvref_t<Err>, std::in_place_t> &&
              std::is_constructible_v<E, Err>) constexpr explicit unexpected(Err&& e)
         : error_(std::forward<Err>(e)) {}
+    // NOLINTEND(bugprone-forwarding-reference-overload)
     template <class... Args>
     constexpr explicit unexpected(std::in_place_t, Args&&... args) : error_(std::forward<Args>(args)...) {}
 
@@ -312,6 +313,8 @@ public:
         construct_from(std::move(other));
     }
 
+    // The constraints exclude expected itself, as std::expected's do: copying and moving are not hidden.
+    // NOLINTBEGIN(bugprone-forwarding-reference-overload)
     template <class U = T>
     requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
              !std::is_same_v<std::remove_cvref_t<U>, expected> &&
@@ -319,6 +322,7 @@ public:
              !detail::is_expected<std::remove_cvref_t<U>>::value &&
              std::is_constructible_v<T, U>) constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v)
         : value_(std::forward<U>(v)), has_value_(true) {}
+    // NOLINTEND(bugprone-forwarding-reference-overload)
 
     template <class G>
     requires std::is_constructible_v<E, const G&>

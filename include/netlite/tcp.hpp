@@ -243,7 +243,7 @@ public:
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
         const Until& limit = until.is_forever() ? this->default_until() : until;
-        constexpr std::size_t chunk = 16 * 1024;
+        constexpr std::size_t chunk = std::size_t{16} * 1024;
         const std::size_t start = out.size();
         for (;;) {
             const std::size_t used = out.size();
@@ -609,9 +609,10 @@ public:
         std::size_t count = 0;
         for (std::size_t attempts = 0; count < max && attempts < 2 * max; ++attempts) {
             auto next = try_accept();
-            if (next && !*next) break;  // the queue is empty
             if (next) {
-                out.push_back(std::move(**next));
+                std::optional<Accepted<F>>& accepted = *next;
+                if (!accepted) break;  // the queue is empty
+                out.push_back(std::move(*accepted));
                 ++count;
                 continue;
             }
@@ -665,7 +666,7 @@ template <Family F>
 class Incoming {
 public:
     /// Accepts from `listener` until an error, or until `stop`'s stop token (if any) is stopped.
-    Incoming(TcpListener<F>& listener, Until stop) noexcept : listener_(&listener), stop_(std::move(stop)) {}
+    Incoming(TcpListener<F>& listener, const Until& stop) noexcept : listener_(&listener), stop_(stop) {}
 
     /// The end of the range: reached when accept fails with an error that is not skippable.
     struct sentinel {};
@@ -681,8 +682,11 @@ public:
         /// An iterator over `owner`'s connections.
         explicit iterator(Incoming* owner) noexcept : owner_(owner) {}
         /// The connection just accepted.
+        // Dereferenced only before end(), like every input iterator: current_ holds a connection then.
+        // NOLINTNEXTLINE(bugprone-unchecked-optional-access)
         Accepted<F>& operator*() const noexcept { return *owner_->current_; }
         /// The connection just accepted.
+        // NOLINTNEXTLINE(bugprone-unchecked-optional-access)
         Accepted<F>* operator->() const noexcept { return &*owner_->current_; }
         /// Accepts the next connection.
         iterator& operator++() noexcept {

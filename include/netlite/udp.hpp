@@ -115,7 +115,8 @@ public:
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_from_timed(buffer);
-        sockaddr_storage storage;  // the kernel fills `size` bytes; nothing reads beyond them
+        // The kernel fills `size` bytes and nothing reads beyond them: no zeroing on the hot path.
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init)
         socklen_t size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size);
@@ -124,7 +125,7 @@ public:
     }
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
-        sockaddr_storage storage;
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
         socklen_t size = sizeof storage;
         auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recvfrom", [&](int flags) {
             size = sizeof storage;
@@ -276,7 +277,7 @@ public:
     /// One datagram if one is queued (`truncated` as in recv_from); std::nullopt when none is.
     /// Errors: as recv_from(), never timed_out.
     Result<std::optional<Received<F>>> try_recv_from(MutableBuffer buffer) noexcept {
-        sockaddr_storage storage;
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
         socklen_t size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size, MSG_DONTWAIT);
