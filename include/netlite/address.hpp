@@ -17,10 +17,18 @@
 
 #include <arpa/inet.h>
 
-// <version> (through result.hpp) says whether <format> is complete; only then is a formatter offered.
+// A formatter is offered wherever std::format works. <version> (through result.hpp) says so with
+// __cpp_lib_format; libc++ 16 and 17 have a working std::format but define __cpp_lib_format only once
+// it is complete, so there the test is the library's own: <format> enabled (-fexperimental-library, or
+// by default from libc++ 17) unless _LIBCPP_HAS_NO_INCOMPLETE_FORMAT. libstdc++ 12 has no <format>.
 #if defined(__cpp_lib_format) && __cpp_lib_format >= 201907L
-#include <format>
 #define NETLITE_HAS_FORMAT 1
+#elif defined(_LIBCPP_VERSION) && _LIBCPP_VERSION >= 16000 && !defined(_LIBCPP_HAS_NO_INCOMPLETE_FORMAT) && \
+    __has_include(<format>)
+#define NETLITE_HAS_FORMAT 1
+#endif
+#if defined(NETLITE_HAS_FORMAT)
+#include <format>
 #endif
 
 namespace netlite {
@@ -804,7 +812,9 @@ struct std::hash<netlite::Address<F>> {
 /// @cond
 template <netlite::Family F>
 struct std::formatter<netlite::Address<F>> : std::formatter<std::string_view> {
-    auto format(const netlite::Address<F>& address, std::format_context& context) const {
+    // Any output context, not only std::format_context: std::formattable checks with another one.
+    template <class FormatContext>
+    auto format(const netlite::Address<F>& address, FormatContext& context) const {
         char text[netlite::detail::max_address_text];
         return std::formatter<std::string_view>::format(
             std::string_view(text, netlite::detail::format_address(address, text)), context);
