@@ -110,6 +110,8 @@ class StopGuard;
 /// from a duration (counted from now), a steady_clock time point and a stop token, so
 /// `stream.read(buffer, 2s)` and `listener.accept(stop.get_token())` read naturally. A std::stop_token
 /// needs `#include <netlite/stop_token.hpp>`.
+// Moving copies, on purpose: the token copy is small and cheap, and the source stays a valid Until.
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions)
 class Until {
 public:
     /// The clock of every deadline: steady, so changing the wall clock moves no deadline.
