@@ -1,9 +1,21 @@
 # Script-mode (cmake -P) driver for the package_* CTests.
 #
+# Modes (NETLITE_MODE):
+#   install         `cmake --install` NETLITE_BUILD_DIR to a temporary prefix, consume it with find_package
+#   build-tree      consume NETLITE_BUILD_DIR itself with find_package (netlite_DIR)
+#   source-install  the README's recipe verbatim on NETLITE_SOURCE_DIR where Catch2 cannot be found
+#                   (tests must turn themselves off, -DNETLITE_BUILD_TESTS=ON must fail clearly), then
+#                   consume the installed prefix
+#   deb             `cpack -G DEB` from NETLITE_SOURCE_DIR, check its name and contents, unpack it with
+#                   dpkg-deb -x into a temporary root, consume that root, run lintian (no errors)
+#   fetchcontent    commit NETLITE_SOURCE_DIR's files to a scratch git repository, build
+#                   NETLITE_CONSUMER_SOURCE_DIR (tests/fetchcontent_consumer) fetching it from file://
+#
 # Required -D variables:
-#   NETLITE_MODE                 "install" or "build-tree"
-#   NETLITE_BUILD_DIR            netlite build tree
-#   NETLITE_CONSUMER_SOURCE_DIR  tests/package_consumer
+#   NETLITE_MODE                 one of the above
+#   NETLITE_BUILD_DIR            netlite build tree (install, build-tree)
+#   NETLITE_SOURCE_DIR           netlite source tree (source-install, deb, fetchcontent)
+#   NETLITE_CONSUMER_SOURCE_DIR  tests/package_consumer (tests/fetchcontent_consumer for fetchcontent)
 #   NETLITE_WORK_DIR             scratch directory (wiped before and after)
 # Optional: NETLITE_CONFIG, NETLITE_INSTALL_DATADIR, NETLITE_INSTALL_INCLUDEDIR (relative),
 #   NETLITE_GENERATOR, NETLITE_MAKE_PROGRAM,
@@ -13,14 +25,20 @@
 # scratch directory for debugging.
 cmake_minimum_required(VERSION 3.21)
 
-foreach(var NETLITE_MODE NETLITE_BUILD_DIR NETLITE_CONSUMER_SOURCE_DIR NETLITE_WORK_DIR)
+if(NOT NETLITE_MODE MATCHES "^(install|build-tree|source-install|deb|fetchcontent)$")
+    message(FATAL_ERROR "netlite-package-test: unknown NETLITE_MODE '${NETLITE_MODE}'")
+endif()
+set(required NETLITE_CONSUMER_SOURCE_DIR NETLITE_WORK_DIR)
+if(NETLITE_MODE MATCHES "^(install|build-tree)$")
+    list(APPEND required NETLITE_BUILD_DIR)
+else()
+    list(APPEND required NETLITE_SOURCE_DIR)
+endif()
+foreach(var IN LISTS required)
     if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
         message(FATAL_ERROR "netlite-package-test: ${var} is not set")
     endif()
 endforeach()
-if(NOT NETLITE_MODE MATCHES "^(install|build-tree)$")
-    message(FATAL_ERROR "netlite-package-test: unknown NETLITE_MODE '${NETLITE_MODE}'")
-endif()
 if(NOT NETLITE_CONFIG)
     set(NETLITE_CONFIG Debug)
 endif()
@@ -68,9 +86,121 @@ set(consumer_args
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
     -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
 
-if(NETLITE_MODE STREQUAL "install")
-    run("install netlite" "${CMAKE_COMMAND}" --install "${NETLITE_BUILD_DIR}"
-        --prefix "${prefix}" --config "${NETLITE_CONFIG}")
+# run_expect_failure(<description> <regex> <command...>): the command must fail, saying <regex>.
+function(run_expect_failure description regex)
+    string(REPLACE ";" " " printable "${ARGN}")
+    message(STATUS "${description}: ${printable}")
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(rc EQUAL 0)
+        fail("${description}: succeeded, but it must fail:\n${out}")
+    endif()
+    if(NOT out MATCHES "${regex}")
+        fail("${description}: failed without saying '${regex}':\n${out}")
+    endif()
+endfunction()
+
+set(netlite_build "${NETLITE_WORK_DIR}/netlite-build")
+
+if(NETLITE_MODE STREQUAL "source-install")
+    # The README's recipe, word for word, where find_package(Catch2) finds nothing.
+    set(recipe_configure "${CMAKE_COMMAND}" -S "${NETLITE_SOURCE_DIR}" -B "${netlite_build}"
+        -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON)
+    message(STATUS "configure netlite without Catch2: ${recipe_configure}")
+    execute_process(COMMAND ${recipe_configure} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    message("${out}")
+    if(NOT rc EQUAL 0)
+        fail("configuring netlite without Catch2 failed (exit status: ${rc})")
+    endif()
+    string(REPLACE ";" "," out "${out}")  # a CMake list separator: keep each match one element
+    string(REGEX MATCHALL "tests are off: Catch2 was not found[^\n]*apt-get install catch2[^\n]*-DNETLITE_BUILD_TESTS=ON"
+        said "${out}")
+    list(LENGTH said said_count)
+    if(NOT said_count EQUAL 1)
+        fail("configure without Catch2 must say once that tests are off, naming catch2 and -DNETLITE_BUILD_TESTS=ON")
+    endif()
+    if(EXISTS "${netlite_build}/tests")
+        fail("configure without Catch2 still set up the tests (${netlite_build}/tests exists)")
+    endif()
+    run("install netlite (README recipe)" "${CMAKE_COMMAND}" --install "${netlite_build}" --prefix "${prefix}")
+    # Asked for explicitly, the tests need Catch2 and say so.
+    run_expect_failure("configure with -DNETLITE_BUILD_TESTS=ON without Catch2"
+        "NETLITE_BUILD_TESTS is ON but Catch2.*apt-get install catch2"
+        "${CMAKE_COMMAND}" -S "${NETLITE_SOURCE_DIR}" -B "${NETLITE_WORK_DIR}/netlite-build-tests-on"
+        -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON -DNETLITE_BUILD_TESTS=ON)
+    set(NETLITE_MODE install)
+    set(netlite_installed TRUE)
+elseif(NETLITE_MODE STREQUAL "deb")
+    set(deb_configure "${CMAKE_COMMAND}" -S "${NETLITE_SOURCE_DIR}" -B "${netlite_build}"
+        -DNETLITE_BUILD_TESTS=OFF -DNETLITE_BUILD_EXAMPLES=OFF -DNETLITE_BUILD_BENCHMARKS=OFF)
+    if(NETLITE_GENERATOR)
+        list(APPEND deb_configure -G "${NETLITE_GENERATOR}")
+    endif()
+    run("configure netlite" ${deb_configure})
+    get_filename_component(cmake_bin_dir "${CMAKE_COMMAND}" DIRECTORY)
+    find_program(NETLITE_CPACK NAMES cpack HINTS "${cmake_bin_dir}" REQUIRED)
+    execute_process(COMMAND "${NETLITE_CPACK}" -G DEB WORKING_DIRECTORY "${netlite_build}" RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        fail("cpack -G DEB failed (exit status: ${rc})")
+    endif()
+    file(STRINGS "${NETLITE_SOURCE_DIR}/CMakeLists.txt" project_version_line REGEX "^ *VERSION [0-9.]+")
+    string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" project_version "${project_version_line}")
+    set(deb "${netlite_build}/netlite_${project_version}_all.deb")
+    if(NOT EXISTS "${deb}")
+        file(GLOB made "${netlite_build}/*.deb")
+        fail("cpack did not make ${deb} (made: ${made})")
+    endif()
+    # Only headers, the CMake package, the pkg-config file and the two files Debian policy asks for.
+    execute_process(COMMAND dpkg-deb --contents "${deb}" OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        fail("dpkg-deb --contents failed (exit status: ${rc})")
+    endif()
+    string(REGEX MATCHALL "\\./usr/[^\n]*[^/\n]\n" files "${listing}")
+    foreach(entry IN LISTS files)
+        string(STRIP "${entry}" entry)
+        if(NOT entry MATCHES "^\\./usr/(include/netlite/.*\\.hpp|share/cmake/netlite/netlite-[a-z-]+\\.cmake|share/pkgconfig/netlite\\.pc|share/doc/netlite/(copyright|changelog\\.gz))$")
+            fail("the package holds a file it should not: ${entry}")
+        endif()
+    endforeach()
+    foreach(must usr/include/netlite/netlite.hpp usr/include/netlite/version.hpp
+                 usr/share/cmake/netlite/netlite-config.cmake usr/share/pkgconfig/netlite.pc)
+        if(NOT listing MATCHES "\\./${must}\n")
+            fail("the package lacks ${must}")
+        endif()
+    endforeach()
+    execute_process(COMMAND dpkg-deb --field "${deb}" Architecture OUTPUT_VARIABLE arch
+        OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT arch STREQUAL "all")
+        fail("the package's Architecture is '${arch}', not 'all'")
+    endif()
+    set(root "${NETLITE_WORK_DIR}/root")
+    run("unpack the package" dpkg-deb -x "${deb}" "${root}")
+    set(prefix "${root}/usr")
+    find_program(NETLITE_LINTIAN lintian)
+    if(NOT NETLITE_LINTIAN)
+        fail("lintian not found (apt-get install lintian)")
+    endif()
+    run("lintian (no errors allowed)" "${NETLITE_LINTIAN}" --fail-on error "${deb}")
+    set(NETLITE_MODE install)
+    set(netlite_installed TRUE)
+endif()
+
+if(NETLITE_MODE STREQUAL "fetchcontent")
+    # A git repository holding the source tree as it is now (committed or not), for GIT_REPOSITORY.
+    set(repo "${NETLITE_WORK_DIR}/netlite.git-source")
+    file(COPY "${NETLITE_SOURCE_DIR}/" DESTINATION "${repo}"
+        PATTERN ".git" EXCLUDE PATTERN "build" EXCLUDE PATTERN "__pycache__" EXCLUDE)
+    find_program(NETLITE_GIT git REQUIRED)
+    set(git "${NETLITE_GIT}" -C "${repo}" -c user.name=netlite-test -c user.email=test@netlite.invalid
+        -c init.defaultBranch=main)
+    run("git init" ${git} init -q)
+    run("git add" ${git} add -A)
+    run("git commit" ${git} commit -q -m snapshot)
+    list(APPEND consumer_args "-DNETLITE_GIT_REPOSITORY=file://${repo}" -DNETLITE_GIT_TAG=main)
+elseif(NETLITE_MODE STREQUAL "install")
+    if(NOT netlite_installed)
+        run("install netlite" "${CMAKE_COMMAND}" --install "${NETLITE_BUILD_DIR}"
+            --prefix "${prefix}" --config "${NETLITE_CONFIG}")
+    endif()
 
     # The pkg-config file must be installed and usable.
     set(pc_file "${prefix}/${NETLITE_INSTALL_DATADIR}/pkgconfig/netlite.pc")
@@ -133,6 +263,13 @@ list(APPEND consumer_args
 run("configure consumer" "${CMAKE_COMMAND}" ${consumer_args})
 
 # Make sure the package really came from where we meant it to.
+if(NETLITE_MODE STREQUAL "fetchcontent")
+    run("build consumer" "${CMAKE_COMMAND}" --build "${consumer_build}" --config "${NETLITE_CONFIG}")
+    run("run consumer" "${consumer_build}/app")
+    cleanup()
+    message(STATUS "package test (fetchcontent) passed")
+    return()
+endif()
 file(STRINGS "${consumer_build}/CMakeCache.txt" found_dir REGEX "^netlite_DIR:")
 string(REGEX REPLACE "^netlite_DIR:[A-Z]+=" "" found_dir "${found_dir}")
 file(REAL_PATH "${found_dir}" found_dir_real)

@@ -4,15 +4,21 @@
 
 #include <netlite/netlite.hpp>
 #include <netlite/stop_source.hpp>
-#include <netlite/stop_token.hpp>
 #include <netlite/testing.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <stop_token>
 #include <thread>
 #include <vector>
+
+// libc++ 16 has no <stop_token>: there the std::stop_token control is skipped, the rest runs.
+#if __has_include(<stop_token>)
+#include <netlite/stop_token.hpp>
+
+#include <stop_token>
+#define NETLITE_TEST_HAS_STD_STOP_TOKEN 1
+#endif
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -138,7 +144,11 @@ int extra_descriptors_while_waiting(int waiters, int expected_extra) {
 TEST_CASE("waits on one StopSource share one descriptor; std::stop_token takes one each", "[stop_source]") {
     constexpr int waiters = 8;
     // The control shows the measurement sees per-wait descriptors when there are some.
+#if defined(NETLITE_TEST_HAS_STD_STOP_TOKEN)
     CHECK(extra_descriptors_while_waiting<std::stop_source>(waiters, waiters) == waiters);
+#else
+    WARN("skipped: the std::stop_token control (this standard library has no <stop_token>)");
+#endif
     CHECK(extra_descriptors_while_waiting<netlite::StopSource>(waiters, 1) == 1);
 }
 

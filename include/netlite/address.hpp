@@ -17,10 +17,18 @@
 
 #include <arpa/inet.h>
 
-// <version> (through result.hpp) says whether <format> is complete; only then is a formatter offered.
+// A formatter is offered wherever std::format works. <version> (through result.hpp) says so with
+// __cpp_lib_format; libc++ 16 and 17 have a working std::format but define __cpp_lib_format only once
+// it is complete, so there the test is the library's own: <format> enabled (-fexperimental-library, or
+// by default from libc++ 17) unless _LIBCPP_HAS_NO_INCOMPLETE_FORMAT. libstdc++ 12 has no <format>.
 #if defined(__cpp_lib_format) && __cpp_lib_format >= 201907L
-#include <format>
 #define NETLITE_HAS_FORMAT 1
+#elif defined(_LIBCPP_VERSION) && _LIBCPP_VERSION >= 16000 && !defined(_LIBCPP_HAS_NO_INCOMPLETE_FORMAT) && \
+    __has_include(<format>)
+#define NETLITE_HAS_FORMAT 1
+#endif
+#if defined(NETLITE_HAS_FORMAT)
+#include <format>
 #endif
 
 namespace netlite {
@@ -30,21 +38,28 @@ namespace netlite {
 
 /// IPv4 only (AF_INET, sockaddr_in).
 struct IPv4 {
+    /// The OS address structure it holds.
     using native_type = sockaddr_in;
+    /// The address family constant (AF_INET).
     static constexpr int domain = AF_INET;
 };
 /// IPv6 only (AF_INET6, sockaddr_in6).
 struct IPv6 {
+    /// The OS address structure it holds.
     using native_type = sockaddr_in6;
+    /// The address family constant (AF_INET6).
     static constexpr int domain = AF_INET6;
 };
 /// IPv4 or IPv6, decided at run time: the default family, and what resolve() returns.
 struct IP {
+    /// AF_UNSPEC: the family is known only at run time.
     static constexpr int domain = AF_UNSPEC;
 };
 /// Unix domain (AF_UNIX): filesystem paths and Linux abstract names.
 struct Unix {
+    /// The OS address structure it holds.
     using native_type = sockaddr_un;
+    /// The address family constant (AF_UNIX).
     static constexpr int domain = AF_UNIX;
 };
 
@@ -64,17 +79,17 @@ class Address;
 
 /// getaddrinfo's EAI_* codes, in netlite's "resolve" error category.
 enum class resolve_errc {
-    again = EAI_AGAIN,      // temporary failure: try again later
-    fail = EAI_FAIL,        // permanent failure of the name server
-    no_name = EAI_NONAME,   // the name does not exist (or no address of that family)
-    family = EAI_FAMILY,    // address family not supported
-    service = EAI_SERVICE,  // service/port not supported for the socket type
-    memory = EAI_MEMORY,    // out of memory
+    again = EAI_AGAIN,      ///< temporary failure: try again later
+    fail = EAI_FAIL,        ///< permanent failure of the name server
+    no_name = EAI_NONAME,   ///< the name does not exist (or no address of that family)
+    family = EAI_FAMILY,    ///< address family not supported
+    service = EAI_SERVICE,  ///< service/port not supported for the socket type
+    memory = EAI_MEMORY,    ///< out of memory
 #if defined(EAI_NODATA)
-    no_data = EAI_NODATA,  // the name exists but has no addresses
+    no_data = EAI_NODATA,  ///< the name exists but has no addresses
 #endif
 #if defined(EAI_ADDRFAMILY)
-    address_family = EAI_ADDRFAMILY,  // the host has no address of the requested family
+    address_family = EAI_ADDRFAMILY,  ///< the host has no address of the requested family
 #endif
 };
 
@@ -99,8 +114,10 @@ inline std::error_code make_error_code(resolve_errc e) noexcept {
 
 }  // namespace netlite
 
+/// @cond
 template <>
 struct std::is_error_code_enum<netlite::resolve_errc> : std::true_type {};
+/// @endcond
 
 namespace netlite {
 namespace detail {
@@ -357,7 +374,9 @@ private:
 template <>
 class Address<IPv4> : public detail::AddressBase<Address<IPv4>> {
 public:
+    /// The family tag this address belongs to.
     using family_type = IPv4;
+    /// The OS address structure it holds.
     using native_type = sockaddr_in;
 
     /// 0.0.0.0:0.
@@ -391,12 +410,14 @@ public:
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
         if (size < sizeof(sockaddr_in) || address->sa_family != AF_INET)
             return fail(errc::family_mismatch, "address");
-        sockaddr_in native;
+        sockaddr_in native{};
         std::memcpy(&native, address, sizeof native);
         return Address(native);
     }
 
+    /// The port, in host byte order.
     std::uint16_t port() const noexcept { return ntohs(native_.sin_port); }
+    /// Sets the port (host byte order).
     void set_port(std::uint16_t port) noexcept { native_.sin_port = htons(port); }
     /// The IP part alone, "1.2.3.4".
     std::string ip() const {
@@ -404,13 +425,20 @@ public:
         ::inet_ntop(AF_INET, &native_.sin_addr, text, sizeof text);
         return text;
     }
+    /// True for a loopback address (127.0.0.0/8).
     bool is_loopback() const noexcept { return (ntohl(native_.sin_addr.s_addr) >> 24) == 127; }
 
+    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
     int domain() const noexcept { return AF_INET; }
+    /// The address as the sockaddr the OS calls take.
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    /// The length of the sockaddr data() points to.
     socklen_t size() const noexcept { return sizeof native_; }
+    /// The largest size() this family needs: the buffer an OS call may fill.
     static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in); }
+    /// The OS address structure itself.
     const sockaddr_in& native() const noexcept { return native_; }
 
     /// Calls `f(native, size)` with the native address held and its length. Errors: none.
@@ -433,21 +461,24 @@ private:
 template <>
 class Address<IPv6> : public detail::AddressBase<Address<IPv6>> {
 public:
+    /// The family tag this address belongs to.
     using family_type = IPv6;
+    /// The OS address structure it holds.
     using native_type = sockaddr_in6;
 
-    /// [::]:0.
+    /// The unspecified address, [::]:0.
     Address() noexcept { native_.sin6_family = AF_INET6; }
+    /// Wraps an OS sockaddr_in6 (family AF_INET6).
     explicit Address(const sockaddr_in6& native) noexcept : native_(native) {}
 
-    /// [::]:port, every local interface (for bind).
+    /// The any address, [::]:port: every local interface (for bind).
     static Address any(std::uint16_t port = 0) noexcept {
         Address address;
         address.native_.sin6_addr = in6addr_any;
         address.set_port(port);
         return address;
     }
-    /// [::1]:port.
+    /// The loopback address, [::1]:port.
     static Address loopback(std::uint16_t port = 0) noexcept {
         Address address;
         address.native_.sin6_addr = in6addr_loopback;
@@ -477,14 +508,18 @@ public:
     static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
         if (size < sizeof(sockaddr_in6) || address->sa_family != AF_INET6)
             return fail(errc::family_mismatch, "address");
-        sockaddr_in6 native;
+        sockaddr_in6 native{};
         std::memcpy(&native, address, sizeof native);
         return Address(native);
     }
 
+    /// The port, in host byte order.
     std::uint16_t port() const noexcept { return ntohs(native_.sin6_port); }
+    /// Sets the port (host byte order).
     void set_port(std::uint16_t port) noexcept { native_.sin6_port = htons(port); }
+    /// The IPv6 scope id (the interface index of a link-local address), 0 if none.
     std::uint32_t scope_id() const noexcept { return native_.sin6_scope_id; }
+    /// Sets the IPv6 scope id (interface index).
     void set_scope_id(std::uint32_t id) noexcept { native_.sin6_scope_id = id; }
     /// The IP part alone, "::1" (no brackets, no scope).
     std::string ip() const {
@@ -492,13 +527,20 @@ public:
         ::inet_ntop(AF_INET6, &native_.sin6_addr, text, sizeof text);
         return text;
     }
+    /// True for a loopback address (::1).
     bool is_loopback() const noexcept { return IN6_IS_ADDR_LOOPBACK(&native_.sin6_addr); }
 
+    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
     int domain() const noexcept { return AF_INET6; }
+    /// The address as the sockaddr the OS calls take.
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    /// The length of the sockaddr data() points to.
     socklen_t size() const noexcept { return sizeof native_; }
+    /// The largest size() this family needs: the buffer an OS call may fill.
     static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
+    /// The OS address structure itself.
     const sockaddr_in6& native() const noexcept { return native_; }
 
     /// Calls `f(native, size)` with the native address held and its length. Errors: none.
@@ -515,11 +557,14 @@ private:
 template <>
 class Address<IP> : public detail::AddressBase<Address<IP>> {
 public:
+    /// The family tag this address belongs to.
     using family_type = IP;
 
     /// 0.0.0.0:0.
     Address() noexcept : Address(Address<IPv4>()) {}
+    /// Holds an IPv4 address.
     Address(const Address<IPv4>& v4) noexcept { storage_.v4 = v4.native(); }
+    /// Holds an IPv6 address.
     Address(const Address<IPv6>& v6) noexcept { storage_.v6 = v6.native(); }
 
     /// Parses "1.2.3.4:80" or "[::1]:80". Errors: errc::invalid_address, errc::invalid_port.
@@ -549,7 +594,9 @@ public:
         return fail(errc::family_mismatch, "address");
     }
 
+    /// True when it holds an IPv4 address.
     bool is_v4() const noexcept { return storage_.v4.sin_family == AF_INET; }
+    /// True when it holds an IPv6 address.
     bool is_v6() const noexcept { return storage_.v6.sin6_family == AF_INET6; }
     /// The IPv4 address, or nothing when this holds IPv6.
     std::optional<Address<IPv4>> as_v4() const noexcept {
@@ -568,9 +615,11 @@ public:
         return std::forward<F>(f)(Address<IPv6>(storage_.v6));
     }
 
+    /// The port, in host byte order.
     std::uint16_t port() const noexcept {
         return ntohs(is_v4() ? storage_.v4.sin_port : storage_.v6.sin6_port);
     }
+    /// Sets the port (host byte order).
     void set_port(std::uint16_t port) noexcept {
         if (is_v4())
             storage_.v4.sin_port = htons(port);
@@ -581,14 +630,20 @@ public:
     std::string ip() const {
         return visit([](const auto& address) { return address.ip(); });
     }
+    /// True for a loopback address (127.0.0.0/8 or ::1).
     bool is_loopback() const noexcept {
         return visit([](const auto& address) { return address.is_loopback(); });
     }
 
+    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
     int domain() const noexcept { return storage_.v4.sin_family; }
+    /// The address as the sockaddr the OS calls take.
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+    /// The length of the sockaddr data() points to.
     socklen_t size() const noexcept { return is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6); }
+    /// The largest size() this family needs: the buffer an OS call may fill.
     static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
 
     /// Calls `f(native, size)` with the sockaddr_in or sockaddr_in6 held and its length. Errors: none.
@@ -609,7 +664,9 @@ private:
 template <>
 class Address<Unix> : public detail::AddressBase<Address<Unix>> {
 public:
+    /// The family tag this address belongs to.
     using family_type = Unix;
+    /// The OS address structure it holds.
     using native_type = sockaddr_un;
 
     /// Longest path or abstract name accepted (sun_path less one byte, as Python allows).
@@ -651,7 +708,9 @@ public:
         return result;
     }
 
+    /// True for an unnamed address (an unbound socket, or a socketpair peer).
     bool is_unnamed() const noexcept { return size_ <= offsetof(sockaddr_un, sun_path); }
+    /// True for a Linux abstract name (no file in the filesystem).
     bool is_abstract() const noexcept { return !is_unnamed() && native_.sun_path[0] == '\0'; }
     /// The filesystem path, or "" for abstract and unnamed addresses.
     std::string_view path() const noexcept {
@@ -659,11 +718,17 @@ public:
         return {native_.sun_path, ::strnlen(native_.sun_path, size_ - offsetof(sockaddr_un, sun_path))};
     }
 
+    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
     int domain() const noexcept { return AF_UNIX; }
+    /// The address as the sockaddr the OS calls take.
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    /// The length of the sockaddr data() points to.
     socklen_t size() const noexcept { return size_; }
+    /// The largest size() this family needs: the buffer an OS call may fill.
     static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_un); }
+    /// The OS address structure itself.
     const sockaddr_un& native() const noexcept { return native_; }
 
     /// Calls `f(native, size)` with the native address held and its length. Errors: none.
@@ -732,6 +797,7 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
 
 // ---------------------------------------------------------------------------------------------------------
 /// std::hash for every Address<F>, so addresses can key unordered containers.
+/// @cond
 template <netlite::Family F>
 struct std::hash<netlite::Address<F>> {
     std::size_t operator()(const netlite::Address<F>& address) const noexcept {
@@ -739,15 +805,20 @@ struct std::hash<netlite::Address<F>> {
             [](const auto& native, ::socklen_t size) { return netlite::detail::hash_native(native, size); });
     }
 };
+/// @endcond
 
 #if defined(NETLITE_HAS_FORMAT)
 /// std::format support: formats as to_string().
+/// @cond
 template <netlite::Family F>
 struct std::formatter<netlite::Address<F>> : std::formatter<std::string_view> {
-    auto format(const netlite::Address<F>& address, std::format_context& context) const {
+    // Any output context, not only std::format_context: std::formattable checks with another one.
+    template <class FormatContext>
+    auto format(const netlite::Address<F>& address, FormatContext& context) const {
         char text[netlite::detail::max_address_text];
         return std::formatter<std::string_view>::format(
             std::string_view(text, netlite::detail::format_address(address, text)), context);
     }
 };
+/// @endcond
 #endif

@@ -38,6 +38,7 @@ char > ;
 class MutableBuffer {
 public:
     constexpr MutableBuffer() noexcept = default;
+    /// The `size` bytes at `data`.
     MutableBuffer(void* data, std::size_t size) noexcept
         : data_(static_cast<std::byte*>(data)), size_(size) {}
     /// Any contiguous range of non-const bytes: char[N], std::array, std::vector, std::string, std::span.
@@ -46,7 +47,9 @@ public:
         (!std::is_const_v<detail::element_t<R&>>)MutableBuffer(R& range) noexcept
         : data_(reinterpret_cast<std::byte*>(std::data(range))), size_(std::size(range)) {}
 
+    /// The first byte.
     constexpr std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
     /// The bytes after the first `count` (count is clamped to size()).
     MutableBuffer advanced(std::size_t count) const noexcept {
@@ -63,6 +66,7 @@ private:
 class ConstBuffer {
 public:
     constexpr ConstBuffer() noexcept = default;
+    /// The `size` bytes at `data`.
     ConstBuffer(const void* data, std::size_t size) noexcept
         : data_(static_cast<const std::byte*>(data)), size_(size) {}
     /// Text: a std::string_view or std::string.
@@ -87,9 +91,12 @@ public:
     template <class R>
     requires detail::ContiguousBytes<const R&> &&(!detail::CharArray<R>)ConstBuffer(const R& range) noexcept
         : data_(reinterpret_cast<const std::byte*>(std::data(range))), size_(std::size(range)) {}
+    /// The same bytes, read-only.
     ConstBuffer(MutableBuffer buffer) noexcept : data_(buffer.data()), size_(buffer.size()) {}
 
+    /// The first byte.
     constexpr const std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
     /// The bytes after the first `count` (count is clamped to size()).
     ConstBuffer advanced(std::size_t count) const noexcept {

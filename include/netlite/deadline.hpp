@@ -110,8 +110,11 @@ class StopGuard;
 /// from a duration (counted from now), a steady_clock time point and a stop token, so
 /// `stream.read(buffer, 2s)` and `listener.accept(stop.get_token())` read naturally. A std::stop_token
 /// needs `#include <netlite/stop_token.hpp>`.
+// Moving copies, on purpose: the token copy is small and cheap, and the source stays a valid Until.
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions)
 class Until {
 public:
+    /// The clock of every deadline: steady, so changing the wall clock moves no deadline.
     using Clock = std::chrono::steady_clock;
 
     /// Wait as long as it takes; not cancellable.
@@ -136,10 +139,12 @@ public:
         hold(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
     }
 
+    /// A copy has the same deadline and the same stop token.
     Until(const Until& other) noexcept
         : deadline_(other.deadline_), stop_(other.stop_), has_deadline_(other.has_deadline_) {
         if (stop_) stop_->copy(token_, other.token_);
     }
+    /// Takes the deadline and stop token of `other`.
     Until& operator=(const Until& other) noexcept {
         if (this != &other) {
             release();
@@ -152,6 +157,7 @@ public:
     }
     ~Until() { release(); }
 
+    /// True when there is a deadline (from a time point or a timeout).
     bool has_deadline() const noexcept { return has_deadline_; }
     /// The deadline; Clock::time_point::max() when there is none.
     Clock::time_point deadline() const noexcept {

@@ -15,8 +15,8 @@ namespace netlite {
 /// How many descriptors this process may open: the soft limit in force and the hard ceiling it may be
 /// raised to. "Unlimited" reads as the largest std::uint64_t.
 struct DescriptorLimit {
-    std::uint64_t soft = 0;
-    std::uint64_t hard = 0;
+    std::uint64_t soft = 0;  ///< the limit in force (RLIMIT_NOFILE's rlim_cur)
+    std::uint64_t hard = 0;  ///< the most the soft limit may be raised to (rlim_max)
 };
 
 /// This process's descriptor limit. Errors: those of getrlimit (none expected).

@@ -11,10 +11,4 @@
 #include <netlite/socket.hpp>
 #include <netlite/tcp.hpp>
 #include <netlite/udp.hpp>
-
-namespace netlite {
-/// The library version, as in the CMake package.
-inline constexpr int version_major = 0;
-inline constexpr int version_minor = 1;
-inline constexpr int version_patch = 0;
-}  // namespace netlite
+#include <netlite/version.hpp>

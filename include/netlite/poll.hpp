@@ -1,29 +1,30 @@
-// netlite/poll.hpp - Poller: waits until any of many sockets is ready, for one-thread event loops.
-//
-// A Poller holds registrations: a socket (or raw descriptor), what it waits for (Interest), a Token the
-// caller chooses (an integer or a pointer, given back with every event so the caller finds its connection
-// without a lookup) and a Trigger (level by default, edge or one-shot). wait() fills a caller-provided
-// span with the events that are ready. Pair it with the non-blocking try_read/try_write/try_accept/
-// try_recv_from/try_send_to of TcpStream, TcpListener and UdpSocket, which say "would block" with an
-// empty std::optional instead of an error.
-//
-// Backends, same interface: EpollPoller (Linux epoll) and PollPoller (poll(2), portable). `Poller` is
-// EpollPoller on Linux and PollPoller elsewhere, or everywhere when NETLITE_POLLER_USE_POLL is defined
-// (to 1, or empty) before this header is included.
-//
-// Lifetime rules (the same with both backends):
-//  * remove() a socket before closing it: that is always right and costs one system call.
-//  * Closing (or destroying) a registered socket is safe: the poller forgets it and reports no event for
-//    it after the close; a socket that later gets the same descriptor number can be add()ed as new. (epoll
-//    drops the registration in the kernel; PollPoller drops an entry whose descriptor is closed, and tells
-//    a reused number from the old socket by its inode.) remove() of such a descriptor then fails with
-//    ENOENT or EBADF and changes nothing.
-//  * Exception, epoll: a registration belongs to the socket, not to the number. If the socket has another
-//    descriptor (try_clone, fork), closing one of them does not unregister it: remove() it first.
-//  * Events of one wait() are a snapshot: when handling one event frees another connection of the same
-//    batch, its token still arrives later in that batch. Defer the free to the end of the batch.
-//  * add/modify/remove/wait belong to one thread (the loop's); wake() may be called from any thread and
-//    from a signal handler.
+/// @file
+/// netlite/poll.hpp - Poller: waits until any of many sockets is ready, for one-thread event loops.
+///
+/// A Poller holds registrations: a socket (or raw descriptor), what it waits for (Interest), a Token the
+/// caller chooses (an integer or a pointer, given back with every event so the caller finds its connection
+/// without a lookup) and a Trigger (level by default, edge or one-shot). wait() fills a caller-provided
+/// span with the events that are ready. Pair it with the non-blocking try_read/try_write/try_accept/
+/// try_recv_from/try_send_to of TcpStream, TcpListener and UdpSocket, which say "would block" with an
+/// empty std::optional instead of an error.
+///
+/// Backends, same interface: EpollPoller (Linux epoll) and PollPoller (poll(2), portable). `Poller` is
+/// EpollPoller on Linux and PollPoller elsewhere, or everywhere when NETLITE_POLLER_USE_POLL is defined
+/// (to 1, or empty) before this header is included.
+///
+/// Lifetime rules (the same with both backends):
+///  * remove() a socket before closing it: that is always right and costs one system call.
+///  * Closing (or destroying) a registered socket is safe: the poller forgets it and reports no event for
+///    it after the close; a socket that later gets the same descriptor number can be add()ed as new. (epoll
+///    drops the registration in the kernel; PollPoller drops an entry whose descriptor is closed, and tells
+///    a reused number from the old socket by its inode.) remove() of such a descriptor then fails with
+///    ENOENT or EBADF and changes nothing.
+///  * Exception, epoll: a registration belongs to the socket, not to the number. If the socket has another
+///    descriptor (try_clone, fork), closing one of them does not unregister it: remove() it first.
+///  * Events of one wait() are a snapshot: when handling one event frees another connection of the same
+///    batch, its token still arrives later in that batch. Defer the free to the end of the batch.
+///  * add/modify/remove/wait belong to one thread (the loop's); wake() may be called from any thread and
+///    from a signal handler.
 #pragma once
 
 #include <netlite/detail/sys.hpp>
@@ -44,9 +45,11 @@ namespace netlite {
 /// What a registration waits for. Errors and hang-ups are always reported, even for `none`.
 enum class Interest : std::uint8_t { none = 0, readable = 1, writable = 2, both = 3 };
 
+/// Both interests: `Interest::readable | Interest::writable` is `Interest::both`.
 constexpr Interest operator|(Interest a, Interest b) noexcept {
     return static_cast<Interest>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
 }
+/// The interests in both `a` and `b`.
 constexpr Interest operator&(Interest a, Interest b) noexcept {
     return static_cast<Interest>(static_cast<std::uint8_t>(a) & static_cast<std::uint8_t>(b));
 }
@@ -66,18 +69,23 @@ enum class Trigger : std::uint8_t {
 class Token {
 public:
     constexpr Token() noexcept = default;
+    /// The token 0.
     constexpr Token(std::nullptr_t) noexcept {}
+    /// An integer token (stored as 64 bits).
     template <std::integral I>
     constexpr Token(I value) noexcept : value_(static_cast<std::uint64_t>(value)) {}
+    /// A pointer token; pointer<T>() gives it back.
     template <class T>
     Token(T* pointer) noexcept : value_(reinterpret_cast<std::uintptr_t>(pointer)) {}
 
+    /// The token as an integer.
     constexpr std::uint64_t value() const noexcept { return value_; }
     /// The pointer this token was made from (as T*).
     template <class T>
     T* pointer() const noexcept {
         return reinterpret_cast<T*>(static_cast<std::uintptr_t>(value_));
     }
+    /// Tokens are equal when their values are.
     friend constexpr bool operator==(Token, Token) noexcept = default;
 
     /// Used by the poller itself for its wake-up descriptor: add() refuses it (invalid_argument).
@@ -90,11 +98,14 @@ private:
 /// One ready registration. `readable` also covers end of stream and a queued connection; `hangup` and
 /// `error` come whatever the interest (the next read or write on the socket says what happened).
 struct Event {
+    /// The token the registration was made with.
     Token token{};
+    /// Ready to read (data, end of stream, or a queued connection).
     bool readable = false;
+    /// Ready to write.
     bool writable = false;
-    bool hangup = false;  // the peer closed both directions (or the connection is gone)
-    bool error = false;   // a pending socket error (take_error(), or the next call, reports it)
+    bool hangup = false;  ///< the peer closed both directions (or the connection is gone)
+    bool error = false;   ///< a pending socket error (take_error(), or the next call, reports it)
 };
 
 /// Anything with a native_handle(): every netlite socket.
@@ -108,6 +119,7 @@ concept Pollable = requires(const S& socket) {
 class Waker {
 public:
     Waker() noexcept = default;
+    /// A Waker that writes to `signal_fd` (made by Poller::waker()).
     explicit Waker(int signal_fd) noexcept : signal_fd_(signal_fd) {}
     /// Async-signal-safe: one write(2). A wake() while nobody waits makes the next wait() return at once.
     void wake() const noexcept {
@@ -138,6 +150,8 @@ template <class Unused = void>
 class EpollBackendT {
 public:
     EpollBackendT() noexcept = default;
+    EpollBackendT(const EpollBackendT&) = delete;
+    EpollBackendT& operator=(const EpollBackendT&) = delete;
     EpollBackendT(EpollBackendT&& other) noexcept
         : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
     EpollBackendT& operator=(EpollBackendT&& other) noexcept {
@@ -278,10 +292,10 @@ public:
 private:
     static constexpr std::size_t none = static_cast<std::size_t>(-1);
     struct Slot {
-        int fd;
+        int fd = -1;
         sys::FileId id;
         Token token;
-        Trigger trigger;
+        Trigger trigger = Trigger::level;
     };
 
     static short events_of(Interest interest) noexcept {
@@ -327,7 +341,7 @@ using PollBackend = PollBackendT<>;
 
 }  // namespace detail
 
-/// A set of registrations and a wait for readiness (see the top of this file for the lifetime rules).
+/// A set of registrations and a wait for readiness (the lifetime rules are in poll.hpp's description).
 /// Move-only; the destructor closes its descriptors (the registered sockets stay open).
 template <class Backend>
 class BasicPoller {
@@ -353,6 +367,7 @@ public:
         if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
         return backend_.add(fd, interest, token, trigger);
     }
+    /// add() for a netlite socket (its native_handle()). Errors: as add(int, ...).
     template <Pollable S>
     Result<void> add(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
         return add(static_cast<int>(socket.native_handle()), interest, token, trigger);
@@ -362,6 +377,7 @@ public:
         if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
         return backend_.modify(fd, interest, token, trigger);
     }
+    /// modify() for a netlite socket. Errors: as modify(int, ...).
     template <Pollable S>
     Result<void> modify(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
         return modify(static_cast<int>(socket.native_handle()), interest, token, trigger);
@@ -371,6 +387,7 @@ public:
         if (fd >= 0 && fd == wake_.fd()) return fail(std::errc::invalid_argument, "poll");
         return backend_.remove(fd);
     }
+    /// remove() for a netlite socket. Errors: as remove(int).
     template <Pollable S>
     Result<void> remove(const S& socket) {
         return remove(static_cast<int>(socket.native_handle()));
@@ -421,8 +438,10 @@ using EpollPoller = BasicPoller<detail::EpollBackend>;
 #endif
 
 #if defined(NETLITE_HAS_EPOLL) && !defined(NETLITE_POLLER_USE_POLL)
+/// The default poller: EpollPoller on Linux, PollPoller elsewhere or with NETLITE_POLLER_USE_POLL.
 using Poller = EpollPoller;
 #else
+/// The default poller: EpollPoller on Linux, PollPoller elsewhere or with NETLITE_POLLER_USE_POLL.
 using Poller = PollPoller;
 #endif
 

@@ -47,15 +47,15 @@
 namespace netlite {
 
 // ---------------------------------------------------------------------------------------------------------
-// netlite's own error codes: failures the library detects itself, before or instead of an OS call.
+/// netlite's own error codes: failures the library detects itself, before or instead of an OS call.
 enum class errc {
-    invalid_address = 1,  // address text that does not parse
-    invalid_port,         // port text that is not a number in 0..65535
-    path_too_long,        // Unix socket path longer than sun_path can hold
-    message_truncated,    // a datagram larger than the receive buffer (the rest was discarded)
-    unexpected_eof,       // the peer closed before read_exact filled its buffer
-    no_addresses,         // name resolution succeeded but returned no usable address
-    family_mismatch,      // a native sockaddr of another family than the socket's
+    invalid_address = 1,  ///< address text that does not parse
+    invalid_port,         ///< port text that is not a number in 0..65535
+    path_too_long,        ///< Unix socket path longer than sun_path can hold
+    message_truncated,    ///< a datagram larger than the receive buffer (the rest was discarded)
+    unexpected_eof,       ///< the peer closed before read_exact filled its buffer
+    no_addresses,         ///< name resolution succeeded but returned no usable address
+    family_mismatch,      ///< a native sockaddr of another family than the socket's
 };
 
 namespace detail {
@@ -100,8 +100,10 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 }  // namespace netlite
 
+/// @cond
 template <>
 struct std::is_error_code_enum<netlite::errc> : std::true_type {};
+/// @endcond
 
 namespace netlite {
 
@@ -111,8 +113,11 @@ namespace netlite {
 class Error {
 public:
     constexpr Error() noexcept = default;
+    /// An error with `code`, from `operation` (a string literal: it is not copied).
     Error(std::error_code code, const char* operation = "") noexcept : code_(code), operation_(operation) {}
+    /// A netlite::errc error from `operation`.
     Error(errc e, const char* operation = "") noexcept : code_(make_error_code(e)), operation_(operation) {}
+    /// A std::errc (generic category) error from `operation`.
     Error(std::errc e, const char* operation = "") noexcept
         : code_(std::make_error_code(e)), operation_(operation) {}
 
@@ -126,15 +131,21 @@ public:
         if (!text.empty()) text += ": ";
         return text + code_.message();
     }
+    /// The error number (errno value for system errors).
     int value() const noexcept { return code_.value(); }
+    /// The error category: system, generic, netlite or resolve.
     const std::error_category& category() const noexcept { return code_.category(); }
     operator std::error_code() const noexcept { return code_; }
 
+    /// Equal when the codes are (the operation names are not compared).
     friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
+    /// Equal when the code is `b`.
     friend bool operator==(const Error& a, const std::error_code& b) noexcept { return a.code_ == b; }
+    /// Equal when the code is equivalent to `b` (e.g. EAGAIN and EWOULDBLOCK).
     friend bool operator==(const Error& a, std::errc b) noexcept {
         return a.code_ == std::make_error_condition(b);
     }
+    /// Equal when the code is the netlite::errc `b`.
     friend bool operator==(const Error& a, errc b) noexcept { return a.code_ == make_error_code(b); }
 
 private:
@@ -146,6 +157,7 @@ private:
 class TransferError : public Error {
 public:
     constexpr TransferError() noexcept = default;
+    /// `error`, after `bytes_transferred` bytes moved.
     TransferError(Error error, std::size_t bytes_transferred) noexcept
         : Error(error), bytes_transferred_(bytes_transferred) {}
     /// Bytes written or read before the failure; they are not lost (they reached the peer or the buffer).
@@ -170,13 +182,14 @@ using std::unexpected;
 template <class E>
 class unexpected {
 public:
-    constexpr unexpected(const unexpected&) = default;
-    constexpr unexpected(unexpected&&) = default;
+    // The constraints exclude unexpected itself, as std::unexpected's do: copying and moving are not hidden.
+    // NOLINTBEGIN(bugprone-forwarding-reference-overload)
     template <class Err = E>
     requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
              !std::is_same_v<std::remove_cvref_t<Err>, std::in_place_t> &&
              std::is_constructible_v<E, Err>) constexpr explicit unexpected(Err&& e)
         : error_(std::forward<Err>(e)) {}
+    // NOLINTEND(bugprone-forwarding-reference-overload)
     template <class... Args>
     constexpr explicit unexpected(std::in_place_t, Args&&... args) : error_(std::forward<Args>(args)...) {}
 
@@ -300,6 +313,8 @@ public:
         construct_from(std::move(other));
     }
 
+    // The constraints exclude expected itself, as std::expected's do: copying and moving are not hidden.
+    // NOLINTBEGIN(bugprone-forwarding-reference-overload)
     template <class U = T>
     requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
              !std::is_same_v<std::remove_cvref_t<U>, expected> &&
@@ -307,6 +322,7 @@ public:
              !detail::is_expected<std::remove_cvref_t<U>>::value &&
              std::is_constructible_v<T, U>) constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v)
         : value_(std::forward<U>(v)), has_value_(true) {}
+    // NOLINTEND(bugprone-forwarding-reference-overload)
 
     template <class G>
     requires std::is_constructible_v<E, const G&>
@@ -859,6 +875,7 @@ template <class Code>
 inline unexpected<Error> fail(Code code, const char* operation = "") noexcept {
     return unexpected<Error>(Error(code, operation));
 }
+/// A failed Result<T> for any T, carrying `error` as it is.
 inline unexpected<Error> fail(Error error) noexcept {
     return unexpected<Error>(error);
 }

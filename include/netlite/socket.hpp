@@ -15,10 +15,12 @@ namespace netlite {
 
 /// Stream sockets (SOCK_STREAM): TCP, or Unix-domain streams.
 struct Stream {
+    /// SOCK_STREAM, for socket(2).
     static constexpr int value = SOCK_STREAM;
 };
 /// Datagram sockets (SOCK_DGRAM): UDP, or Unix-domain datagrams.
 struct Datagram {
+    /// SOCK_DGRAM, for socket(2).
     static constexpr int value = SOCK_DGRAM;
 };
 
@@ -30,9 +32,9 @@ enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
 
 /// TCP keep-alive probe timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
 struct KeepAliveParams {
-    std::chrono::seconds idle{7200};    // silence before the first probe
-    std::chrono::seconds interval{75};  // between probes
-    int count = 9;                      // unanswered probes before the connection is dropped
+    std::chrono::seconds idle{7200};    ///< silence before the first probe
+    std::chrono::seconds interval{75};  ///< between probes
+    int count = 9;                      ///< unanswered probes before the connection is dropped
 };
 
 /// A move-only owner of one socket descriptor of family F and type T. The destructor closes it.
@@ -41,17 +43,23 @@ struct KeepAliveParams {
 template <Family F, SocketType T>
 class Socket {
 public:
+    /// The family tag (IPv4, IPv6, IP or Unix).
     using family_type = F;
+    /// The socket type tag (Stream or Datagram).
     using type = T;
+    /// The address type of this family.
     using address_type = Address<F>;
+    /// The OS descriptor type.
     using native_handle_type = int;
 
     /// An empty socket (no descriptor).
     Socket() noexcept = default;
     /// Adopts `fd`: this Socket now closes it. The caller vouches for its family and type.
     explicit Socket(native_handle_type fd) noexcept : fd_(fd) {}
+    /// Takes the descriptor (and timeout) of `other`, which is left empty.
     Socket(Socket&& other) noexcept
         : fd_(std::exchange(other.fd_, -1)), timeout_(std::exchange(other.timeout_, {})) {}
+    /// Closes this socket's descriptor, then takes `other`'s, leaving `other` empty.
     Socket& operator=(Socket&& other) noexcept {
         if (this != &other) {
             reset();
@@ -71,6 +79,7 @@ public:
         return open_domain(address.domain());
     }
 
+    /// True while this Socket owns a descriptor.
     bool is_open() const noexcept { return fd_ >= 0; }
     /// The descriptor, -1 when empty. The Socket still owns it.
     native_handle_type native_handle() const noexcept { return fd_; }
@@ -106,17 +115,20 @@ public:
     Result<void> set_reuse_address(bool on) noexcept {
         return set_flag(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR");
     }
+    /// The SO_REUSEADDR setting. Errors: EBADF.
     Result<bool> reuse_address() const noexcept { return flag(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"); }
     /// SO_REUSEPORT: several sockets bound to one port share its load. Errors: EBADF, ENOPROTOOPT.
     Result<void> set_reuse_port(bool on) noexcept {
         return set_flag(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT");
     }
+    /// The SO_REUSEPORT setting. Errors: EBADF, ENOPROTOOPT.
     Result<bool> reuse_port() const noexcept { return flag(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"); }
 
     /// TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). Errors: EBADF.
     Result<void> set_nodelay(bool on) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
         return set_flag(IPPROTO_TCP, TCP_NODELAY, on, "TCP_NODELAY");
     }
+    /// The TCP_NODELAY setting. Errors: EBADF.
     Result<bool> nodelay() const noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
         return flag(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
     }
@@ -125,6 +137,7 @@ public:
     Result<void> set_keepalive(bool on) noexcept requires std::is_same_v<T, Stream> {
         return set_flag(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE");
     }
+    /// The SO_KEEPALIVE setting. Errors: EBADF.
     Result<bool> keepalive() const noexcept requires std::is_same_v<T, Stream> {
         return flag(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
     }
@@ -141,6 +154,7 @@ public:
             return r;
         return set_int(IPPROTO_TCP, TCP_KEEPCNT, params.count, "TCP_KEEPCNT");
     }
+    /// The keep-alive probe timing. Errors: EBADF, ENOPROTOOPT.
     Result<KeepAliveParams> keepalive_params() const noexcept requires std::is_same_v<T, Stream> &&
         InternetFamily<F> {
         auto idle = get_int(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
@@ -159,6 +173,7 @@ public:
         const ::linger value{timeout ? 1 : 0, timeout ? static_cast<int>(timeout->count()) : 0};
         return detail::sys::set_option(fd_, SOL_SOCKET, SO_LINGER, value, "SO_LINGER");
     }
+    /// The SO_LINGER setting: the linger time, or nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::seconds>> linger() const noexcept {
         auto value = detail::sys::get_option<::linger>(fd_, SOL_SOCKET, SO_LINGER, "SO_LINGER");
         if (!value) return fail(value.error());
@@ -171,18 +186,21 @@ public:
     Result<void> set_send_buffer_size(int bytes) noexcept {
         return set_int(SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF");
     }
+    /// The SO_SNDBUF size in bytes (Linux reports double what was set). Errors: EBADF.
     Result<int> send_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"); }
     /// SO_RCVBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
     /// EBADF.
     Result<void> set_recv_buffer_size(int bytes) noexcept {
         return set_int(SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
     }
+    /// The SO_RCVBUF size in bytes (Linux reports double what was set). Errors: EBADF.
     Result<int> recv_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"); }
 
     /// IPV6_V6ONLY: an IPv6 socket refuses IPv4-mapped peers. Set before bind. Errors: ENOPROTOOPT on IPv4.
     Result<void> set_ipv6_only(bool on) noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
         return set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on, "IPV6_V6ONLY");
     }
+    /// The IPV6_V6ONLY setting. Errors: EBADF, ENOPROTOOPT (an IPv4 socket).
     Result<bool> ipv6_only() const noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
         return flag(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
     }
@@ -191,6 +209,7 @@ public:
     Result<void> set_broadcast(bool on) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return set_flag(SOL_SOCKET, SO_BROADCAST, on, "SO_BROADCAST");
     }
+    /// The SO_BROADCAST setting. Errors: EBADF.
     Result<bool> broadcast() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return flag(SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST");
     }
@@ -201,6 +220,7 @@ public:
             return set_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, hops, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
         });
     }
+    /// The unicast hop limit (IP_TTL / IPV6_UNICAST_HOPS). Errors: EBADF.
     Result<int> ttl() const noexcept requires InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return get_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
@@ -225,6 +245,7 @@ public:
             return set_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, hops, "multicast ttl");
         });
     }
+    /// The multicast hop limit. Errors: EBADF.
     Result<int> multicast_ttl() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) {
             return get_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, "multicast ttl");
@@ -237,6 +258,7 @@ public:
             return set_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0, "multicast loop");
         });
     }
+    /// Whether multicast sent here loops back to local listeners. Errors: EBADF.
     Result<bool> multicast_loop() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
         return with_ip_level([&](int level, bool v6) -> Result<bool> {
             auto value = get_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, "multicast loop");
@@ -270,6 +292,7 @@ public:
     Result<void> set_read_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
         return set_timeout(SO_RCVTIMEO, timeout, "SO_RCVTIMEO");
     }
+    /// The SO_RCVTIMEO setting, nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::microseconds>> read_timeout() const noexcept {
         return timeout(SO_RCVTIMEO, "SO_RCVTIMEO");
     }
@@ -277,6 +300,7 @@ public:
     Result<void> set_write_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
         return set_timeout(SO_SNDTIMEO, timeout, "SO_SNDTIMEO");
     }
+    /// The SO_SNDTIMEO setting, nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::microseconds>> write_timeout() const noexcept {
         return timeout(SO_SNDTIMEO, "SO_SNDTIMEO");
     }
@@ -294,10 +318,12 @@ public:
         timeout_ = timeout ? *timeout : std::chrono::milliseconds::zero();
         return {};
     }
+    /// The timeout set_timeout() gave the plain calls, nothing when they wait forever.
     std::optional<std::chrono::milliseconds> timeout() const noexcept {
         if (timeout_.count() == 0) return std::nullopt;
         return timeout_;
     }
+    /// Whether O_NONBLOCK is set. Errors: EBADF.
     Result<bool> nonblocking() const noexcept { return detail::sys::nonblocking(fd_); }
 
     /// Reads and clears the pending socket error (SO_ERROR); an empty error_code when there is none.
@@ -315,6 +341,7 @@ protected:
     /// The Until a plain call uses: set_timeout()'s timeout from now, or forever.
     Until default_until() const noexcept { return has_timeout() ? Until(timeout_) : Until(); }
 
+    /// A new socket of `domain` and this type. Errors: as open().
     static Result<Socket> open_domain(int domain) noexcept {
         auto fd = detail::sys::open_socket(domain, T::value);
         if (!fd) return fail(fd.error());

@@ -28,7 +28,7 @@ class StopState {
 public:
     /// A registered callback, living in the registering StopGuard's storage.
     struct Callback {
-        StopWake wake;
+        StopWake wake{};
         Callback* next = nullptr;
         Callback* previous = nullptr;
     };
@@ -132,13 +132,18 @@ class StopSource;
 
 /// Says whether a stop was requested through its StopSource; what netlite's blocking calls take (through
 /// Until) to be cancellable. Copies share the source's state. A default-constructed token never stops.
+// operator=(StopToken) takes its argument by value: it is the copy and the move assignment.
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions)
 class StopToken {
 public:
     StopToken() noexcept = default;
+    /// Another token of the same source.
     StopToken(const StopToken& other) noexcept : state_(other.state_) {
         if (state_ != nullptr) state_->add_token();
     }
+    /// Takes `other`'s source; `other` then never stops.
     StopToken(StopToken&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    /// Becomes a token of `other`'s source.
     StopToken& operator=(StopToken other) noexcept {
         std::swap(state_, other.state_);
         return *this;
@@ -164,10 +169,14 @@ private:
 
 /// Requests a stop that every StopToken it gave out sees, waking each netlite call blocked on one within
 /// a poll wake-up. Copies share the state. Costs one descriptor, opened by the first wait that needs it.
+// No move: moving copies, so a StopSource never lacks its state (request_stop() needs no null check).
+// NOLINTNEXTLINE(cppcoreguidelines-special-member-functions)
 class StopSource {
 public:
     StopSource() : state_(new detail::StopState) {}
+    /// Another handle on the same stop state: a stop requested through either stops both.
     StopSource(const StopSource& other) noexcept : state_(other.state_) { state_->add_source(); }
+    /// Shares `other`'s stop state instead of its own.
     StopSource& operator=(const StopSource& other) noexcept {
         if (this != &other) {
             other.state_->add_source();

@@ -40,7 +40,9 @@ inline constexpr std::size_t max_iovecs =
 /// One address a multi-address connect tried, and why it failed.
 template <Family F>
 struct ConnectAttempt {
+    /// The address tried.
     Address<F> address;
+    /// Why it failed.
     Error error;
 };
 
@@ -52,6 +54,7 @@ public:
     ConnectError() = default;
     /// A failure before any address was tried (resolution, no addresses).
     ConnectError(Error error) : Error(error) {}
+    /// The last error, and every attempt.
     ConnectError(Error last, std::vector<ConnectAttempt<F>> attempts)
         : Error(last), attempts_(std::move(attempts)) {}
 
@@ -240,7 +243,7 @@ public:
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
         const Until& limit = until.is_forever() ? this->default_until() : until;
-        constexpr std::size_t chunk = 16 * 1024;
+        constexpr std::size_t chunk = std::size_t{16} * 1024;
         const std::size_t start = out.size();
         for (;;) {
             const std::size_t used = out.size();
@@ -267,6 +270,7 @@ public:
         const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
         return detail::sys::recv_vectored(this->native_handle(), vectors, count);
     }
+    /// read_vectored() for a braced list of buffers. Errors: as read().
     Result<std::size_t> read_vectored(std::initializer_list<MutableBuffer> buffers) noexcept {
         return read_vectored(std::span<const MutableBuffer>(buffers.begin(), buffers.size()));
     }
@@ -277,6 +281,7 @@ public:
         const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
         return detail::sys::send_vectored(this->native_handle(), vectors, count);
     }
+    /// write_vectored() for a braced list of buffers. Errors: as write().
     Result<std::size_t> write_vectored(std::initializer_list<ConstBuffer> buffers) noexcept {
         return write_vectored(std::span<const ConstBuffer>(buffers.begin(), buffers.size()));
     }
@@ -487,17 +492,19 @@ private:
 /// A connection accepted by TcpListener: the stream and who is on the other end.
 template <Family F>
 struct Accepted {
+    /// The connection.
     TcpStream<F> stream;
+    /// The peer's address.
     Address<F> peer;
 };
 
 /// How TcpListener::bind sets the socket up.
 struct ListenOptions {
-    int backlog = SOMAXCONN;           // connections the kernel queues before accept()
-    bool reuse_address = true;         // SO_REUSEADDR, so a restarted server can bind its port at once
-    std::optional<bool> ipv6_only{};   // for an IPv6 address: true = IPv6 only, false = dual-stack
-    bool remove_stale_socket = false;  // Unix paths: unlink a socket file nobody listens on before bind
-    bool reuse_port = false;           // SO_REUSEPORT (TCP): one listener per thread on one port, load shared
+    int backlog = SOMAXCONN;           ///< connections the kernel queues before accept()
+    bool reuse_address = true;         ///< SO_REUSEADDR, so a restarted server can bind its port at once
+    std::optional<bool> ipv6_only{};   ///< for an IPv6 address: true = IPv6 only, false = dual-stack
+    bool remove_stale_socket = false;  ///< Unix paths: unlink a socket file nobody listens on before bind
+    bool reuse_port = false;  ///< SO_REUSEPORT (TCP): one listener per thread on one port, load shared
 };
 
 template <Family F>
@@ -512,6 +519,7 @@ public:
     TcpListener() noexcept = default;
     /// Adopts a listening socket descriptor.
     explicit TcpListener(typename Base::native_handle_type fd) noexcept : Base(fd) {}
+    /// Adopts a listening Socket.
     explicit TcpListener(Base&& socket) noexcept : Base(std::move(socket)) {}
 
     /// Binds to `address` (port 0: the OS picks one, see local_address()) and listens.
@@ -601,9 +609,10 @@ public:
         std::size_t count = 0;
         for (std::size_t attempts = 0; count < max && attempts < 2 * max; ++attempts) {
             auto next = try_accept();
-            if (next && !*next) break;  // the queue is empty
             if (next) {
-                out.push_back(std::move(**next));
+                std::optional<Accepted<F>>& accepted = *next;
+                if (!accepted) break;  // the queue is empty
+                out.push_back(std::move(*accepted));
                 ++count;
                 continue;
             }
@@ -657,24 +666,36 @@ template <Family F>
 class Incoming {
 public:
     /// Accepts from `listener` until an error, or until `stop`'s stop token (if any) is stopped.
-    Incoming(TcpListener<F>& listener, Until stop) noexcept : listener_(&listener), stop_(std::move(stop)) {}
+    Incoming(TcpListener<F>& listener, const Until& stop) noexcept : listener_(&listener), stop_(stop) {}
 
     /// The end of the range: reached when accept fails with an error that is not skippable.
     struct sentinel {};
 
+    /// Input iterator over the accepted connections.
     class iterator {
     public:
+        /// What the iterator yields.
         using value_type = Accepted<F>;
+        /// Required by std::input_iterator.
         using difference_type = std::ptrdiff_t;
         iterator() noexcept = default;
+        /// An iterator over `owner`'s connections.
         explicit iterator(Incoming* owner) noexcept : owner_(owner) {}
+        /// The connection just accepted.
+        // Dereferenced only before end(), like every input iterator: current_ holds a connection then.
+        // NOLINTNEXTLINE(bugprone-unchecked-optional-access)
         Accepted<F>& operator*() const noexcept { return *owner_->current_; }
+        /// The connection just accepted.
+        // NOLINTNEXTLINE(bugprone-unchecked-optional-access)
         Accepted<F>* operator->() const noexcept { return &*owner_->current_; }
+        /// Accepts the next connection.
         iterator& operator++() noexcept {
             owner_->advance();
             return *this;
         }
+        /// Accepts the next connection.
         void operator++(int) noexcept { owner_->advance(); }
+        /// True once accepting stopped (see error()).
         friend bool operator==(const iterator& it, sentinel) noexcept { return it.at_end(); }
 
     private:
@@ -687,6 +708,7 @@ public:
         advance();
         return iterator(this);
     }
+    /// The end of the range.
     sentinel end() const noexcept { return {}; }
     /// Why the range ended; an empty Error (value() == 0) while it has not.
     const Error& error() const noexcept { return error_; }
@@ -745,6 +767,7 @@ private:
 
 /// Unix-domain stream sockets: the same API over a path instead of an IP address.
 using UnixStream = TcpStream<Unix>;
+/// A Unix-domain stream listener: TcpListener over a path.
 using UnixListener = TcpListener<Unix>;
 
 }  // namespace netlite

@@ -31,10 +31,14 @@ public:
         if (temp.path_.size() > Address<Unix>::max_path) return fail(errc::path_too_long, "temp path");
         return temp;
     }
+    TempPath(const TempPath&) = delete;
+    TempPath& operator=(const TempPath&) = delete;
+    /// Takes `other`'s path; `other` then removes nothing.
     TempPath(TempPath&& other) noexcept : dir_(std::move(other.dir_)), path_(std::move(other.path_)) {
         other.dir_.clear();
         other.path_.clear();
     }
+    /// Removes this path, then takes `other`'s.
     TempPath& operator=(TempPath&& other) noexcept {
         if (this != &other) {
             remove();
@@ -103,9 +107,9 @@ bool available() {
 /// The names ("ipv4", "ipv6", "unix") of the families available here, for parameterised tests.
 inline std::vector<std::string_view> available_families() {
     std::vector<std::string_view> names;
-    if (available<IPv4>()) names.push_back("ipv4");
-    if (available<IPv6>()) names.push_back("ipv6");
-    if (available<Unix>()) names.push_back("unix");
+    if (available<IPv4>()) names.emplace_back("ipv4");
+    if (available<IPv6>()) names.emplace_back("ipv6");
+    if (available<Unix>()) names.emplace_back("unix");
     return names;
 }
 

@@ -20,26 +20,29 @@ namespace netlite {
 /// One datagram received by recv_from.
 template <Family F>
 struct Received {
-    std::size_t size;   // bytes copied into the buffer
-    Address<F> sender;  // who sent it (unnamed for an unbound Unix-domain sender)
-    bool truncated;     // the datagram was larger than the buffer; its tail was discarded
+    std::size_t size;   ///< bytes copied into the buffer
+    Address<F> sender;  ///< who sent it (unnamed for an unbound Unix-domain sender)
+    bool truncated;     ///< the datagram was larger than the buffer; its tail was discarded
 };
 
 /// One datagram for UdpSocket::send_batch: its bytes and where it goes (for a Unix datagram socket, an
 /// unnamed address sends to the connected peer).
 template <Family F>
 struct DatagramOut {
+    /// The bytes to send.
     ConstBuffer data;
+    /// Where to send them.
     Address<F> to;
 };
 
 /// One slot for UdpSocket::recv_batch: the caller sets `buffer`; recv_batch fills in the rest.
 template <Family F>
 struct DatagramIn {
+    /// Where the datagram goes (set by the caller).
     MutableBuffer buffer;
-    std::size_t size = 0;    // bytes copied into buffer
-    Address<F> sender{};     // who sent it (unnamed for an unbound Unix-domain sender)
-    bool truncated = false;  // the datagram was larger than buffer; its tail was discarded
+    std::size_t size = 0;    ///< bytes copied into buffer
+    Address<F> sender{};     ///< who sent it (unnamed for an unbound Unix-domain sender)
+    bool truncated = false;  ///< the datagram was larger than buffer; its tail was discarded
 };
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
@@ -51,6 +54,7 @@ public:
     UdpSocket() noexcept = default;
     /// Adopts a datagram socket descriptor.
     explicit UdpSocket(typename Base::native_handle_type fd) noexcept : Base(fd) {}
+    /// Adopts a datagram Socket.
     explicit UdpSocket(Base&& socket) noexcept : Base(std::move(socket)) {}
 
     /// A socket bound to `address` (port 0: the OS picks). Errors: EADDRINUSE, EACCES, EADDRNOTAVAIL.
@@ -111,7 +115,8 @@ public:
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_from_timed(buffer);
-        sockaddr_storage storage;  // the kernel fills `size` bytes; nothing reads beyond them
+        // The kernel fills `size` bytes and nothing reads beyond them: no zeroing on the hot path.
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init)
         socklen_t size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size);
@@ -120,7 +125,7 @@ public:
     }
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
-        sockaddr_storage storage;
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
         socklen_t size = sizeof storage;
         auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recvfrom", [&](int flags) {
             size = sizeof storage;
@@ -272,7 +277,7 @@ public:
     /// One datagram if one is queued (`truncated` as in recv_from); std::nullopt when none is.
     /// Errors: as recv_from(), never timed_out.
     Result<std::optional<Received<F>>> try_recv_from(MutableBuffer buffer) noexcept {
-        sockaddr_storage storage;
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
         socklen_t size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size, MSG_DONTWAIT);

@@ -173,6 +173,8 @@ public:
 #endif
         if (read_fd_ < 0) error_ = last_error("eventfd");
     }
+    WakeFd(const WakeFd&) = delete;
+    WakeFd& operator=(const WakeFd&) = delete;
     WakeFd(WakeFd&& other) noexcept
         : read_fd_(std::exchange(other.read_fd_, -1)),
           write_fd_(std::exchange(other.write_fd_, -1)),
@@ -551,7 +553,7 @@ inline bool is_socket_file(const char* path) noexcept {
 inline bool nobody_listens(const sockaddr* address, socklen_t size) noexcept {
     const auto fd = open_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
     if (!fd) return false;
-    int result;
+    int result = -1;
     while ((result = ::connect(*fd, address, size)) != 0 && interrupted()) {
     }
     const bool refused = result != 0 && errno == ECONNREFUSED;
@@ -606,6 +608,9 @@ inline int resolve(const char* host, const char* service, int family, int sockty
     if (code != 0) return code;
     struct Release {  // frees the list even if `visit` throws (std::bad_alloc from a vector)
         addrinfo* list;
+        explicit Release(addrinfo* owned) noexcept : list(owned) {}
+        Release(const Release&) = delete;
+        Release& operator=(const Release&) = delete;
         ~Release() { ::freeaddrinfo(list); }
     } release{list};
     for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
@@ -695,7 +700,7 @@ inline Result<std::size_t> send_file(int out_fd, int in_fd, std::uint64_t offset
     ::sigaddset(&pipe_only, SIGPIPE);
     const bool blocked = ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask) == 0;
     const bool ours = blocked && ::sigismember(&old_mask, SIGPIPE) == 0;
-    ssize_t sent;
+    ssize_t sent = -1;
     do {
         off_t position = static_cast<off_t>(offset);
         sent = ::sendfile(out_fd, in_fd, &position, count);
@@ -716,7 +721,7 @@ inline Result<std::size_t> send_file(int out_fd, int in_fd, std::uint64_t offset
         // this file cannot be sent from: copy it instead
 #endif
     std::byte chunk[16 * 1024];
-    ssize_t got;
+    ssize_t got = -1;
     do {
         got = ::pread(in_fd, chunk, count < sizeof chunk ? count : sizeof chunk, static_cast<off_t>(offset));
     } while (got < 0 && interrupted());
