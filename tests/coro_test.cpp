@@ -814,3 +814,35 @@ TEST_CASE("AsyncStream: release() gives the stream back unregistered; a moved As
     REQUIRE(next.has_value());
     CHECK(*next == 5);
 }
+
+// Regression: data and the end of stream reported by one event. A short read must not make the next
+// read wait for another event (none comes: the peer's shutdown was already reported); it gets 0 at once.
+TEST_CASE("AsyncStream: data and end of stream in one event, the read after the short read sees the end",
+          "[coro][async_stream]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncUnix stream = attach(loop, std::move(a));
+    std::string outcome;
+    auto reader = [&]() -> Task<void> {
+        auto first = co_await read_some_async(stream, 5s);  // parks: nothing there yet
+        if (!first) co_return void(outcome = "first: " + first.error().message());
+        auto second = co_await read_some_async(stream, 2s);
+        if (!second) co_return void(outcome = "second: " + second.error().message());
+        outcome = std::to_string(*first) + "," + std::to_string(*second);
+    };
+    auto write_and_close = [&]() -> Task<void> {
+        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+        REQUIRE(b.close().has_value());
+        co_return;
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(reader());           // runs until it parks
+        scope.spawn(write_and_close());  // before the loop waits: one event carries the data and the end
+        co_await scope.join();
+    };
+    loop.run(body());
+    CHECK(outcome == "3,0");
+}

@@ -393,9 +393,12 @@ public:
     }
     /// A read on attached `fd` returned less than asked: the receive queue was empty then, and the edge
     /// registration reports whatever arrives after. No effect on a descriptor that is not attached.
+    /// Not after an event that said the peer shut down or failed: a short read may have consumed the end of
+    /// stream's marker (or left an error behind) that no new event will report.
     void note_drained(int fd) noexcept {
-        if (fd >= 0 && static_cast<std::size_t>(fd) < slots_.size())
-            slots_[static_cast<std::size_t>(fd)].readable = false;
+        if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+        FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+        if (!slot.closing) slot.readable = false;
     }
 
     /// Something happened outside the loop thread (a stop, a WakeSignal): look at the parked remote ones.
@@ -411,6 +414,7 @@ private:
         bool attached = false;  // a persistent edge registration (attach); else one-shot per wait
         bool readable = true;   // attached only: no would-block seen since the last readiness event
         bool writable = true;
+        bool closing = false;  // attached only: an event said end of stream, hang-up or error is queued
     };
 
     void step(bool block);
@@ -1388,6 +1392,7 @@ Result<bool> BasicLoop<Unused>::attach(int fd) noexcept {
         if (!added) return fail(added.error());
         FdSlot& slot = slots_[index];
         slot.attached = slot.readable = slot.writable = true;
+        slot.closing = false;
         return true;
     }
 }
@@ -1398,7 +1403,7 @@ void BasicLoop<Unused>::detach(int fd) noexcept {
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     if (!slot.attached) return;
     (void)poller_.remove(fd);  // fails only if the descriptor was closed under us: the kernel dropped it
-    slot.attached = false;
+    slot.attached = slot.closing = false;
     slot.readable = slot.writable = true;
 }
 
@@ -1409,6 +1414,7 @@ void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     const bool failed = event.hangup || event.error;
     if (slot.attached) {
+        slot.closing = slot.closing || event.read_closed || failed;
         slot.readable = slot.readable || event.readable || failed;
         slot.writable = slot.writable || event.writable || failed;
         if (slot.reader != nullptr && slot.readable) {
