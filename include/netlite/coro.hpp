@@ -15,6 +15,9 @@
 //    usable, and a multi-step call's TransferError says how many bytes moved. Apart from the connect
 //    races (a frame per attempt) and read_to_end's container, they allocate nothing:
 //    the timer and the registration live in the awaiter, in the coroutine's frame.
+//  * AsyncStream: a TcpStream registered with the loop once, for its life (edge-triggered, readiness
+//    cached by the loop): the same awaitables on it cost no epoll_ctl per wait and skip the read that
+//    would only say "would block". On a plain TcpStream each wait registers it again (one-shot).
 //  * Structured concurrency: Scope owns the tasks spawned into it; `co_await scope.join()` waits for them,
 //    scope.cancel() cancels them (every operation of a cancelled task fails with operation_canceled).
 //    when_all / when_any run tasks concurrently; when_any cancels the losers and waits for them to end.
