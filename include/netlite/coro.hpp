@@ -453,7 +453,8 @@ private:
 template <Family F>
 class AsyncStream {
 public:
-    /// Registers `stream` with `loop`. Errors: as Poller::add (ENOMEM, ENOSPC: fs.epoll.max_user_watches,
+    /// Registers `stream` with `loop` (once: two AsyncStreams on one socket would end each other's
+    /// registration). Errors: as Poller::add (ENOMEM, ENOSPC: fs.epoll.max_user_watches,
     /// EBADF for a closed stream); the stream is closed then.
     static Result<AsyncStream> attach(Loop& loop, TcpStream<F> stream) noexcept {
         auto attached = loop.attach(stream.native_handle());
