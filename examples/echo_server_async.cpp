@@ -29,14 +29,17 @@ constexpr const char* usage =
 namespace {
 
 // One connection: every byte back until the client stops sending, resets, or the server cancels it.
-// The buffer lives in the coroutine's frame (16 KiB per connection).
+// The buffer lives in the coroutine's frame (16 KiB per connection). AsyncStream registers the socket with
+// the loop once, for the connection's life, instead of once per wait.
 template <Family F>
-Task<void> echo(TcpStream<F> stream) {
+Task<void> echo(TcpStream<F> connection) {
+    auto stream = AsyncStream<F>::attach(co_await current_loop(), std::move(connection));
+    if (!stream) co_return;  // the loop could not watch it (ENOMEM, max_user_watches): the socket closes
     char buffer[16 * 1024];
     for (;;) {
-        auto got = co_await async_read(stream, MutableBuffer(buffer, sizeof buffer));
+        auto got = co_await async_read(*stream, MutableBuffer(buffer, sizeof buffer));
         if (!got || *got == 0) co_return;  // end of stream, reset, or cancelled
-        if (!co_await async_write_all(stream, ConstBuffer(buffer, *got))) co_return;
+        if (!co_await async_write_all(*stream, ConstBuffer(buffer, *got))) co_return;
     }
 }
 

@@ -481,7 +481,8 @@ TEST_CASE("ten million synchronously completing co_awaits use constant stack", "
 }
 
 namespace {
-Task<void> echo_n(Stream& stream, int rounds) {
+template <class S>
+Task<void> echo_n(S& stream, int rounds) {
     char buffer[16];
     for (int i = 0; i < rounds; ++i) {
         auto got = co_await netlite::async_read_exact(stream, netlite::MutableBuffer(buffer, 4), 5s);
@@ -490,7 +491,8 @@ Task<void> echo_n(Stream& stream, int rounds) {
         REQUIRE(sent.has_value());
     }
 }
-Task<void> ping_n(Stream& stream, int rounds) {
+template <class S>
+Task<void> ping_n(S& stream, int rounds) {
     char buffer[16];
     for (int i = 0; i < rounds; ++i) {
         auto sent = co_await netlite::async_write_all(stream, netlite::ConstBuffer("ping", 4), 5s);
@@ -499,7 +501,8 @@ Task<void> ping_n(Stream& stream, int rounds) {
         REQUIRE(got.has_value());
     }
 }
-Task<void> ping_pong(Loop& loop, Stream& a, Stream& b, int rounds) {
+template <class S>
+Task<void> ping_pong(Loop& loop, S& a, S& b, int rounds) {
     Scope scope(loop);
     scope.spawn(echo_n(a, rounds));
     scope.spawn(ping_n(b, rounds));
@@ -539,6 +542,15 @@ TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[
     auto when_task = when_body();  // its frame
     loop.run(std::move(when_task));
     CHECK(allocations.load() - before_when == 1 + 2 + 2);
+
+    // AsyncStream: the registration is made once, then nothing per operation either.
+    auto async_a = netlite::AsyncStream<netlite::Unix>::attach(loop, std::move(a));
+    auto async_b = netlite::AsyncStream<netlite::Unix>::attach(loop, std::move(b));
+    REQUIRE((async_a.has_value() && async_b.has_value()));
+    loop.run(ping_pong(loop, *async_a, *async_b, 10));
+    const std::size_t before_attached = allocations.load();
+    loop.run(ping_pong(loop, *async_a, *async_b, 1000));
+    CHECK(allocations.load() - before_attached == 3);
 }
 
 TEST_CASE("connect_any races the addresses: a refused one is recorded, a listening one wins", "[coro]") {
@@ -647,4 +659,190 @@ TEST_CASE("cancelling a scope reaches tasks nested in when_all, when_any and inn
     };
     loop.run(body());
     CHECK(cancelled == 6);
+}
+
+// --- AsyncStream: one registration per socket, readiness cached by the loop ------------------------------
+
+namespace {
+using AsyncUnix = netlite::AsyncStream<netlite::Unix>;
+
+AsyncUnix attach(Loop& loop, Stream stream) {
+    auto attached = AsyncUnix::attach(loop, std::move(stream));
+    REQUIRE(attached.has_value());
+    return std::move(*attached);
+}
+
+Task<netlite::Result<std::size_t>> read_some_async(AsyncUnix& stream, netlite::Until until) {
+    char buffer[64];
+    co_return co_await netlite::async_read(stream, netlite::MutableBuffer(buffer, sizeof buffer), until);
+}
+}  // namespace
+
+TEST_CASE(
+    "AsyncStream: data already there is read without suspending; after a short read the next "
+    "read waits for the loop's event and gets the bytes",
+    "[coro][async_stream]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncUnix stream = attach(loop, std::move(a));
+    REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
+    auto first = loop.run(read_some_async(stream, 1s));  // short: 5 of 64
+    REQUIRE(first.has_value());
+    CHECK(*first == 5);
+    CHECK(loop.iterations() == 0);  // no suspension when data is there
+
+    auto body = [&]() -> Task<std::string> {
+        Scope scope(loop);
+        auto late_writer = [&]() -> Task<void> {
+            (void)co_await netlite::async_sleep(20ms);  // after the reader parked
+            REQUIRE(b.write_all(netlite::ConstBuffer("later", 5)).has_value());
+        };
+        scope.spawn(late_writer());
+        auto got = co_await read_some_async(stream, 5s);
+        co_await scope.join();
+        if (!got) co_return got.error().message();
+        co_return std::to_string(*got);
+    };
+    CHECK(loop.run(body()) == "5");
+    CHECK(loop.parked_count() == 0);
+
+    // End of stream reaches a parked reader through the persistent registration too.
+    auto eof = [&]() -> Task<netlite::Result<std::size_t>> {
+        Scope scope(loop);
+        auto closer = [&]() -> Task<void> {
+            (void)co_await netlite::async_sleep(10ms);
+            REQUIRE(b.close().has_value());
+        };
+        scope.spawn(closer());
+        auto got = co_await read_some_async(stream, 5s);
+        co_await scope.join();
+        co_return got;
+    };
+    auto end = loop.run(eof());
+    REQUIRE(end.has_value());
+    CHECK(*end == 0);
+}
+
+TEST_CASE("AsyncStream: a closed and reused descriptor number starts clean, attached or not",
+          "[coro][async_stream]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    const int number = a.native_handle();
+    {
+        AsyncUnix stream = attach(loop, std::move(a));
+        // Leave the loop's record at "would block" (a read that found nothing), then close the socket.
+        auto nothing = loop.run(read_some_async(stream, 20ms));
+        REQUIRE_FALSE(nothing.has_value());
+        CHECK(nothing.error() == std::errc::timed_out);
+    }  // deregistered, then closed
+    auto pick = [&](Stream& c, Stream& d) -> std::pair<Stream*, Stream*> {
+        REQUIRE((c.native_handle() == number || d.native_handle() == number));
+        return c.native_handle() == number ? std::pair{&c, &d} : std::pair{&d, &c};
+    };
+    {
+        // The reused number, attached again: data already there is read at once (the stale "would block"
+        // is gone), and a wait gets the next bytes.
+        auto [c, d] = stream_pair();
+        auto [reused, other] = pick(c, d);
+        REQUIRE(other->write_all(netlite::ConstBuffer("ab", 2)).has_value());
+        AsyncUnix stream = attach(loop, std::move(*reused));
+        const auto before = loop.iterations();
+        auto got = loop.run(read_some_async(stream, 1s));
+        REQUIRE(got.has_value());
+        CHECK(*got == 2);
+        CHECK(loop.iterations() == before);
+        auto body = [&]() -> Task<netlite::Result<std::size_t>> {
+            Scope scope(loop);
+            scope.spawn(write_text(*other, "xyz"));
+            auto next = co_await read_some_async(stream, 5s);
+            co_await scope.join();
+            co_return next;
+        };
+        auto next = loop.run(body());
+        REQUIRE(next.has_value());
+        CHECK(*next == 3);
+    }
+    {
+        // The reused number, awaited as a plain TcpStream (one-shot registration): works as before.
+        auto [c, d] = stream_pair();
+        auto [reused, other] = pick(c, d);
+        auto body = [&]() -> Task<netlite::Result<std::size_t>> {
+            Scope scope(loop);
+            scope.spawn(write_text(*other, "zz"));
+            auto got = co_await read_some(*reused, 5s);
+            co_await scope.join();
+            co_return got;
+        };
+        auto got = loop.run(body());
+        REQUIRE(got.has_value());
+        CHECK(*got == 2);
+    }
+}
+
+TEST_CASE("AsyncStream: release() gives the stream back unregistered; a moved AsyncStream keeps working",
+          "[coro][async_stream]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncUnix first = attach(loop, std::move(a));
+    AsyncUnix moved = std::move(first);
+    auto body = [&](AsyncUnix& stream) -> Task<netlite::Result<std::size_t>> {
+        Scope scope(loop);
+        scope.spawn(write_text(b, "moved"));
+        auto got = co_await read_some_async(stream, 5s);
+        co_await scope.join();
+        co_return got;
+    };
+    auto got = loop.run(body(moved));
+    REQUIRE(got.has_value());
+    CHECK(*got == 5);
+    Stream plain = moved.release();
+    REQUIRE(plain.is_open());
+    auto again = [&]() -> Task<netlite::Result<std::size_t>> {
+        Scope scope(loop);
+        scope.spawn(write_text(b, "plain"));
+        auto next = co_await read_some(plain, 5s);
+        co_await scope.join();
+        co_return next;
+    };
+    auto next = loop.run(again());
+    REQUIRE(next.has_value());
+    CHECK(*next == 5);
+}
+
+// Regression: data and the end of stream reported by one event. A short read must not make the next
+// read wait for another event (none comes: the peer's shutdown was already reported); it gets 0 at once.
+TEST_CASE("AsyncStream: data and end of stream in one event, the read after the short read sees the end",
+          "[coro][async_stream]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncUnix stream = attach(loop, std::move(a));
+    std::string outcome;
+    auto reader = [&]() -> Task<void> {
+        auto first = co_await read_some_async(stream, 5s);  // parks: nothing there yet
+        if (!first) co_return void(outcome = "first: " + first.error().message());
+        auto second = co_await read_some_async(stream, 2s);
+        if (!second) co_return void(outcome = "second: " + second.error().message());
+        outcome = std::to_string(*first) + "," + std::to_string(*second);
+    };
+    auto write_and_close = [&]() -> Task<void> {
+        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+        REQUIRE(b.close().has_value());
+        co_return;
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(reader());           // runs until it parks
+        scope.spawn(write_and_close());  // before the loop waits: one event carries the data and the end
+        co_await scope.join();
+    };
+    loop.run(body());
+    CHECK(outcome == "3,0");
 }

@@ -12,7 +12,9 @@
 //
 // Issue 14 adds the coroutine servers, run in-process like raw and asio: `--serve coro` (netlite/coro.hpp)
 // and `--serve asio_coro` (Asio's C++20 awaitables), and their `coro60`/`asio_coro60` twins with a 60 s
-// deadline on every operation (Asio's with the `||` timer); a second table gives their ratios.
+// deadline on every operation (Asio's with the `||` timer); a second table gives their ratios. coro and
+// coro60 wrap each connection in an AsyncStream (registered once); `coro60_plain` awaits the TcpStream
+// itself (a one-shot registration re-armed at every wait), for comparison.
 //
 //   evented_bench [--examples DIR] [--reps N] [--seconds S] [--connections 64,1000,10000]
 //                 [--servers raw,evented,coro,...] [--verbose]
@@ -210,7 +212,9 @@ int serve_asio() {
 // --- the netlite coroutine echo server (issue 14): one Loop, a coroutine per connection --------------------
 // `timeout` > 0 puts a deadline of that many seconds on every read and write (and the accept).
 
-netlite::Task<void> coro_echo(netlite::TcpStream<netlite::IPv4> stream, int timeout) {
+// Stream: TcpStream (one-shot registration, an epoll_ctl per wait) or AsyncStream (registered once).
+template <class Stream>
+netlite::Task<void> coro_echo_on(Stream& stream, int timeout) {
     char data[1024];  // the frame holds the buffer: the same size as Asio's example's
     for (;;) {
         const netlite::Until until =
@@ -219,6 +223,18 @@ netlite::Task<void> coro_echo(netlite::TcpStream<netlite::IPv4> stream, int time
         if (!got || *got == 0) co_return;
         if (!co_await netlite::async_write_all(stream, netlite::ConstBuffer(data, *got), until)) co_return;
     }
+}
+
+bool coro_plain = false;  // --serve coro60_plain: the TcpStream overloads (no AsyncStream)
+
+netlite::Task<void> coro_echo(netlite::TcpStream<netlite::IPv4> connection, int timeout) {
+    if (coro_plain) {
+        co_await coro_echo_on(connection, timeout);
+        co_return;
+    }
+    auto stream =
+        netlite::AsyncStream<netlite::IPv4>::attach(co_await netlite::current_loop(), std::move(connection));
+    if (stream) co_await coro_echo_on(*stream, timeout);
 }
 
 netlite::Task<void> coro_accept(netlite::Loop& loop, netlite::TcpListener<netlite::IPv4>& listener,
@@ -529,6 +545,7 @@ int main(int argc, char** argv) {
             if (which == "raw") return serve_raw();
             if (which == "coro") return serve_coro(0);
             if (which == "coro60") return serve_coro(60);
+            if (which == "coro60_plain") return coro_plain = true, serve_coro(60);
 #if NETLITE_BENCH_HAVE_ASIO_CORO
             if (which == "asio_coro") return serve_asio_coro(0);
             if (which == "asio_coro60") return serve_asio_coro(60);
@@ -581,6 +598,7 @@ int main(int argc, char** argv) {
 #endif
             {"threaded", {examples + "/echo_server_threaded", "--host", "127.0.0.1", "--port", "0"}},
             {"coro", {self, "--serve", "coro"}}, {"coro60", {self, "--serve", "coro60"}},
+            {"coro60_plain", {self, "--serve", "coro60_plain"}},
 #if NETLITE_BENCH_HAVE_ASIO_CORO
             {"asio_coro", {self, "--serve", "asio_coro"}}, {"asio_coro60", {self, "--serve", "asio_coro60"}},
 #endif

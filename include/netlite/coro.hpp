@@ -15,6 +15,9 @@
 //    usable, and a multi-step call's TransferError says how many bytes moved. Apart from the connect
 //    races (a frame per attempt) and read_to_end's container, they allocate nothing:
 //    the timer and the registration live in the awaiter, in the coroutine's frame.
+//  * AsyncStream: a TcpStream registered with the loop once, for its life (edge-triggered, readiness
+//    cached by the loop): the same awaitables on it cost no epoll_ctl per wait and skip the read that
+//    would only say "would block". On a plain TcpStream each wait registers it again (one-shot).
 //  * Structured concurrency: Scope owns the tasks spawned into it; `co_await scope.join()` waits for them,
 //    scope.cancel() cancels them (every operation of a cancelled task fails with operation_canceled).
 //    when_all / when_any run tasks concurrently; when_any cancels the losers and waits for them to end.
@@ -377,6 +380,30 @@ public:
             unpark(w);
         w->state = detail::coro::Waiter::State::idle;
     }
+    /// Registers `fd` for as long as an AsyncStream owns it: edge-triggered, readable and writable, with
+    /// readiness cached in its slot, so waiting costs no epoll_ctl. False (nothing registered: the
+    /// one-shot path goes on) when the poller has no edge trigger. Errors: as Poller::add.
+    Result<bool> attach(int fd) noexcept;
+    /// Ends attach(fd)'s registration, before the descriptor is closed (so a reused number starts clean).
+    void detach(int fd) noexcept;
+    /// False only when `fd` is attached and the loop knows it would block for `interest` (a would-block or
+    /// a short read since its last readiness event): the attempt is skipped, the operation parks.
+    bool worth_trying(int fd, Interest interest) const noexcept {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return true;
+        const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+        if (!slot.attached) return true;
+        return includes(interest, Interest::readable) ? slot.readable : slot.writable;
+    }
+    /// A read on attached `fd` returned less than asked: the receive queue was empty then, and the edge
+    /// registration reports whatever arrives after. No effect on a descriptor that is not attached.
+    /// Not after an event that said the peer shut down or failed: a short read may have consumed the end of
+    /// stream's marker (or left an error behind) that no new event will report.
+    void note_drained(int fd) noexcept {
+        if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+        FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+        if (!slot.closing) slot.readable = false;
+    }
+
     /// Something happened outside the loop thread (a stop, a WakeSignal): look at the parked remote ones.
     void remote_event() noexcept {
         remote_.store(true, std::memory_order_release);
@@ -387,6 +414,10 @@ private:
     struct FdSlot {
         detail::coro::Waiter* reader = nullptr;
         detail::coro::Waiter* writer = nullptr;
+        bool attached = false;  // a persistent edge registration (attach); else one-shot per wait
+        bool readable = true;   // attached only: no would-block seen since the last readiness event
+        bool writable = true;
+        bool closing = false;  // attached only: an event said end of stream, hang-up or error is queued
     };
 
     void step(bool block);
@@ -409,6 +440,57 @@ private:
     std::size_t remote_parked_ = 0;
     std::uint64_t iterations_ = 0;
     Scope* detached_ = nullptr;
+};
+
+/// A TcpStream registered with one Loop for as long as it lives: the awaitables below wait on it with no
+/// epoll_ctl per wait and skip the read that would only say "would block" (the loop caches readiness from
+/// an edge-triggered registration). The registration ends before the stream closes, so a reused descriptor
+/// number never sees the old socket's events. The plain TcpStream overloads work without it (one
+/// epoll_ctl per wait). Use it in one loop's tasks; it must not outlive its Loop.
+/// Reads: a read that returned less than its buffer, or would block, waits for the loop's next readiness
+/// event instead of asking the kernel again (bytes that arrived in between come with that event, in the
+/// loop's next iteration); any other read tries first and does not suspend when data is there.
+template <Family F>
+class AsyncStream {
+public:
+    /// Registers `stream` with `loop` (once: two AsyncStreams on one socket would end each other's
+    /// registration). Errors: as Poller::add (ENOMEM, ENOSPC: fs.epoll.max_user_watches,
+    /// EBADF for a closed stream); the stream is closed then.
+    static Result<AsyncStream> attach(Loop& loop, TcpStream<F> stream) noexcept {
+        auto attached = loop.attach(stream.native_handle());
+        if (!attached) return fail(attached.error());
+        return AsyncStream(*attached ? &loop : nullptr, std::move(stream));
+    }
+    AsyncStream(AsyncStream&& other) noexcept
+        : loop_(std::exchange(other.loop_, nullptr)), stream_(std::move(other.stream_)) {}
+    AsyncStream& operator=(AsyncStream&& other) noexcept {
+        if (this != &other) {
+            detach();
+            loop_ = std::exchange(other.loop_, nullptr);
+            stream_ = std::move(other.stream_);
+        }
+        return *this;
+    }
+    AsyncStream(const AsyncStream&) = delete;
+    AsyncStream& operator=(const AsyncStream&) = delete;
+    ~AsyncStream() { detach(); }
+
+    /// The stream, for its options and addresses. Do not close it or move it out: use release().
+    TcpStream<F>& stream() noexcept { return stream_; }
+    const TcpStream<F>& stream() const noexcept { return stream_; }
+    /// Ends the registration and gives the stream back.
+    TcpStream<F> release() noexcept {
+        detach();
+        return std::move(stream_);
+    }
+
+private:
+    AsyncStream(Loop* loop, TcpStream<F> stream) noexcept : loop_(loop), stream_(std::move(stream)) {}
+    void detach() noexcept {
+        if (loop_ != nullptr) std::exchange(loop_, nullptr)->detach(stream_.native_handle());
+    }
+    Loop* loop_;
+    TcpStream<F> stream_;
 };
 
 namespace detail::coro {
@@ -440,7 +522,7 @@ public:
         root = root_of(h);
         loop = root->loop;
         if (root->cancelled || until_.stop_requested()) return !finish_now(std::errc::operation_canceled);
-        if (self().attempt()) return false;
+        if (loop->worth_trying(fd, interest) && self().attempt()) return false;
         if (until_.has_deadline() && Clock::now() >= until_.deadline())
             return !finish_now(self().timeout_error());
         handle = h;
@@ -535,11 +617,16 @@ private:
 template <class Value, class Try>
 class OnceOp : public Operation<OnceOp<Value, Try>> {
 public:
-    OnceOp(const char* name, int fd, Interest interest, const Until& until, Try call) noexcept
-        : Operation<OnceOp>(name, fd, interest, until), call_(call) {}
+    // `asked`: a stream read's buffer size; a shorter read means the socket was drained (0: no such hint).
+    OnceOp(const char* name, int fd, Interest interest, const Until& until, Try call,
+           std::size_t asked = 0) noexcept
+        : Operation<OnceOp>(name, fd, interest, until), call_(call), asked_(asked) {}
     bool attempt() noexcept {
         auto got = call_();
         if (got && !*got) return false;
+        if constexpr (std::is_same_v<Value, std::size_t>) {
+            if (got && **got > 0 && **got < asked_) this->loop->note_drained(this->fd);
+        }
         if (got)
             result_.emplace(std::move(**got));
         else
@@ -551,6 +638,7 @@ public:
 
 private:
     Try call_;
+    std::size_t asked_;
     std::optional<Result<Value>> result_;
 };
 
@@ -725,7 +813,7 @@ template <Family F>
 [[nodiscard]] auto async_read(TcpStream<F>& stream, MutableBuffer buffer, const Until& until = {}) noexcept {
     auto call = [s = &stream, buffer]() noexcept { return s->try_read(buffer); };
     return detail::coro::OnceOp<std::size_t, decltype(call)>("read", stream.native_handle(),
-                                                             Interest::readable, until, call);
+                                                             Interest::readable, until, call, buffer.size());
 }
 
 /// Awaits sending some of `buffer`; returns how much. Errors: as TcpStream::write(buffer, until).
@@ -759,6 +847,36 @@ template <Family F, class Container>
 [[nodiscard]] detail::coro::ReadToEndOp<F, Container> async_read_to_end(TcpStream<F>& stream, Container& out,
                                                                         const Until& until = {}) noexcept {
     return detail::coro::ReadToEndOp<F, Container>(stream, out, until);
+}
+
+/// async_read on an AsyncStream (no epoll_ctl per wait). Errors: as async_read.
+template <Family F>
+[[nodiscard]] auto async_read(AsyncStream<F>& stream, MutableBuffer buffer,
+                              const Until& until = {}) noexcept {
+    return async_read(stream.stream(), buffer, until);
+}
+/// async_write on an AsyncStream. Errors: as async_write.
+template <Family F>
+[[nodiscard]] auto async_write(AsyncStream<F>& stream, ConstBuffer buffer, const Until& until = {}) noexcept {
+    return async_write(stream.stream(), buffer, until);
+}
+/// async_write_all on an AsyncStream. Errors: as async_write_all.
+template <Family F>
+[[nodiscard]] auto async_write_all(AsyncStream<F>& stream, ConstBuffer buffer,
+                                   const Until& until = {}) noexcept {
+    return async_write_all(stream.stream(), buffer, until);
+}
+/// async_read_exact on an AsyncStream. Errors: as async_read_exact.
+template <Family F>
+[[nodiscard]] auto async_read_exact(AsyncStream<F>& stream, MutableBuffer buffer,
+                                    const Until& until = {}) noexcept {
+    return async_read_exact(stream.stream(), buffer, until);
+}
+/// async_read_to_end on an AsyncStream. Errors: as async_read_to_end.
+template <Family F, class Container>
+[[nodiscard]] auto async_read_to_end(AsyncStream<F>& stream, Container& out,
+                                     const Until& until = {}) noexcept {
+    return async_read_to_end(stream.stream(), out, until);
 }
 
 /// Awaits one datagram. Errors: as UdpSocket::recv_from(buffer, until).
@@ -1208,7 +1326,10 @@ Result<void> BasicLoop<Unused>::park(detail::coro::Waiter* w) noexcept {
             includes(w->interest, Interest::readable) ? slots_[index].reader : slots_[index].writer;
         if (slot != nullptr) return fail(std::errc::device_or_resource_busy, w->operation);
         slot = w;
-        if (auto armed = arm(w->fd); !armed) {
+        FdSlot& record = slots_[index];
+        if (record.attached) {  // it would block: wait for the next edge, no epoll_ctl
+            (includes(w->interest, Interest::readable) ? record.readable : record.writable) = false;
+        } else if (auto armed = arm(w->fd); !armed) {
             slot = nullptr;
             return armed;
         }
@@ -1261,11 +1382,61 @@ Result<void> BasicLoop<Unused>::arm(int fd) noexcept {
 }
 
 template <class Unused>
+Result<bool> BasicLoop<Unused>::attach(int fd) noexcept {
+    if constexpr (!Poller::supports_edge) {
+        return false;
+    } else {
+        if (fd < 0) return fail(std::errc::bad_file_descriptor, "attach");
+        const auto index = static_cast<std::size_t>(fd);
+        if (index >= slots_.size()) slots_.resize(index * 2 + 1);
+        const Interest both = Interest::readable | Interest::writable;
+        auto added = poller_.add(fd, both, Token(fd), Trigger::edge);
+        if (!added && added.error() == std::errc::file_exists)  // left armed by an earlier one-shot wait
+            added = poller_.modify(fd, both, Token(fd), Trigger::edge);
+        if (!added) return fail(added.error());
+        FdSlot& slot = slots_[index];
+        slot.attached = slot.readable = slot.writable = true;
+        slot.closing = false;
+        return true;
+    }
+}
+
+template <class Unused>
+void BasicLoop<Unused>::detach(int fd) noexcept {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+    FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+    if (!slot.attached) return;
+    (void)poller_.remove(fd);  // fails only if the descriptor was closed under us: the kernel dropped it
+    slot.attached = slot.closing = false;
+    slot.readable = slot.writable = true;
+}
+
+template <class Unused>
 void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
     const auto fd = static_cast<int>(event.token.value());
     if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     const bool failed = event.hangup || event.error;
+    if (slot.attached) {
+        slot.closing = slot.closing || event.read_closed || failed;
+        slot.readable = slot.readable || event.readable || failed;
+        slot.writable = slot.writable || event.writable || failed;
+        if (slot.reader != nullptr && slot.readable) {
+            detail::coro::Waiter* w = slot.reader;
+            if (w->on_ready(w))
+                finish(w);
+            else
+                slot.readable = false;  // a spurious edge: wait for the next one
+        }
+        if (slot.writer != nullptr && slot.writable) {
+            detail::coro::Waiter* w = slot.writer;
+            if (w->on_ready(w))
+                finish(w);
+            else
+                slot.writable = false;
+        }
+        return;
+    }
     if (slot.reader != nullptr && (event.readable || failed)) {
         detail::coro::Waiter* w = slot.reader;
         if (w->on_ready(w)) finish(w);

@@ -106,6 +106,9 @@ struct Event {
     bool writable = false;
     bool hangup = false;  ///< the peer closed both directions (or the connection is gone)
     bool error = false;   ///< a pending socket error (take_error(), or the next call, reports it)
+    /// The peer shut down its sending side (end of stream is queued). epoll only, with readable interest;
+    /// false where the backend cannot tell (poll(2)).
+    bool read_closed = false;
 };
 
 /// Anything with a native_handle(): every netlite socket.
@@ -194,6 +197,7 @@ public:
             event.writable = (events & EPOLLOUT) != 0;
             event.hangup = (events & EPOLLHUP) != 0;
             event.error = (events & EPOLLERR) != 0;
+            event.read_closed = (events & EPOLLRDHUP) != 0;
         }
         return static_cast<std::size_t>(*ready);
     }
@@ -203,7 +207,8 @@ public:
 private:
     static std::uint32_t mask(Interest interest, Trigger trigger) noexcept {
         std::uint32_t events = 0;
-        if (includes(interest, Interest::readable)) events |= EPOLLIN;
+        // EPOLLRDHUP comes with EPOLLIN at a peer's shutdown anyway: no extra wake-up, one more fact.
+        if (includes(interest, Interest::readable)) events |= EPOLLIN | EPOLLRDHUP;
         if (includes(interest, Interest::writable)) events |= EPOLLOUT;
         if (trigger == Trigger::edge) events |= EPOLLET;
         if (trigger == Trigger::oneshot) events |= EPOLLONESHOT;
