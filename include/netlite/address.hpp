@@ -624,10 +624,16 @@ public:
         Address address;
         std::memcpy(address.native_.sun_path, path.data(), path.size());
         address.size_ = static_cast<detail::sys::socklen>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+        detail::sys::set_unix_length(address.native_, address.size_);
         return address;
     }
-    /// A Linux abstract name (no file; gone when the last socket closes). Errors: errc::path_too_long.
+    /// Whether this platform has abstract names (Linux; not macOS, the BSDs or NETLITE_PORTABLE_POSIX).
+    static constexpr bool has_abstract_names = detail::sys::has_abstract_unix_names;
+
+    /// A Linux abstract name (no file; gone when the last socket closes). Errors: errc::path_too_long,
+    /// std::errc::operation_not_supported where there are none (see has_abstract_names).
     static Result<Address> abstract_name(std::string_view name) noexcept {
+        if (!has_abstract_names) return fail(std::errc::operation_not_supported, "abstract unix name");
         if (name.size() > max_path) return fail(errc::path_too_long, "unix address");
         Address address;
         std::memcpy(address.native_.sun_path + 1, name.data(), name.size());

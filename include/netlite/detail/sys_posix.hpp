@@ -1,9 +1,21 @@
 // netlite/detail/sys_posix.hpp - netlite's calls into a POSIX system (included through detail/sys.hpp).
 //
 // Every wrapper here retries EINTR (recomputing what is left of a timeout), creates descriptors
-// close-on-exec, sends with MSG_NOSIGNAL so a closed peer can never raise SIGPIPE, and turns errno into
-// an Error naming the failed operation. Nothing above this layer touches errno or repeats these loops.
+// close-on-exec, keeps SIGPIPE away from a write to a closed peer, and turns errno into an Error naming
+// the failed operation. Nothing above this layer touches errno or repeats these loops.
+//
+// Two sets of paths:
+//  * Linux (the default there): accept4/SOCK_CLOEXEC, MSG_NOSIGNAL, eventfd, epoll, sendmmsg/recvmmsg,
+//    sendfile, SO_DOMAIN, abstract Unix names.
+//  * Portable POSIX (macOS and the BSDs, or any system when NETLITE_PORTABLE_POSIX is defined, which is
+//    how Linux tests these paths): socket/accept/pipe followed by fcntl for close-on-exec and non-blocking,
+//    SO_NOSIGPIPE where it exists (else SIGPIPE blocked around each send and a pending one consumed),
+//    send/recv loops for batches, a pread/send loop for send_file, the poll(2) Poller, no abstract names.
 #pragma once
+
+#if defined(__linux__) && !defined(NETLITE_PORTABLE_POSIX)
+#define NETLITE_SYS_LINUX 1
+#endif
 
 #include <netlite/deadline.hpp>
 #include <netlite/detail/sys_common.hpp>
@@ -25,18 +37,19 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#if defined(__linux__)
+#if defined(NETLITE_SYS_LINUX)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #define NETLITE_HAS_EPOLL 1
 #endif
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
-#if defined(__linux__)
-#include <signal.h>
+#if defined(NETLITE_SYS_LINUX)
 #include <sys/sendfile.h>
 #endif
 #include <sys/un.h>
@@ -72,6 +85,19 @@ inline constexpr int peek = MSG_PEEK;
 inline constexpr int shut_read = SHUT_RD;
 inline constexpr int shut_write = SHUT_WR;
 inline constexpr int shut_both = SHUT_RDWR;
+/// Whether "@name" abstract Unix-domain names exist (Linux only).
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr bool has_abstract_unix_names = true;
+#else
+inline constexpr bool has_abstract_unix_names = false;
+#endif
+/// Records a Unix-domain address's length inside it where the system wants that (BSD's sun_len).
+inline void set_unix_length([[maybe_unused]] sockaddr_un& address, [[maybe_unused]] socklen size) noexcept {
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+    address.sun_len = static_cast<decltype(address.sun_len)>(size);
+#endif
+}
 /// listen(2)'s largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
 
@@ -105,15 +131,61 @@ inline Error io_error(native_handle fd, const char* operation, int flags = 0) no
     return last_error(operation);
 }
 
+// --- SIGPIPE
+// -----------------------------------------------------------------------------------------------------
+// Linux: every send passes MSG_NOSIGNAL. macOS/BSD: SO_NOSIGPIPE on every new and accepted socket.
+// Elsewhere (NETLITE_PORTABLE_POSIX on Linux): a SendGuard around each send.
+
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr int no_signal = MSG_NOSIGNAL;
+#else
+inline constexpr int no_signal = 0;
+#endif
+
+#if defined(NETLITE_SYS_LINUX) || !defined(SO_NOSIGPIPE)
+/// Blocks SIGPIPE in this thread for its lifetime and discards the one a write to a closed peer raised
+/// meanwhile (unless the thread blocked SIGPIPE itself: then it was never going to be delivered here).
+/// Whatever the call returned: a partial send or ECONNRESET may come with one too. errno is kept.
+class SigpipeBlocker {
+public:
+    SigpipeBlocker() noexcept {
+        ::sigemptyset(&pipe_only_);
+        ::sigaddset(&pipe_only_, SIGPIPE);
+        const bool blocked = ::pthread_sigmask(SIG_BLOCK, &pipe_only_, &old_mask_) == 0;
+        ours_ = blocked && ::sigismember(&old_mask_, SIGPIPE) == 0;
+    }
+    ~SigpipeBlocker() {
+        if (!ours_) return;
+        const int saved = errno;
+        sigset_t pending;
+        if (::sigpending(&pending) == 0 && ::sigismember(&pending, SIGPIPE) == 1) {
+            const timespec zero{};
+            while (::sigtimedwait(&pipe_only_, nullptr, &zero) < 0 && errno == EINTR) {
+            }
+        }
+        ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+        errno = saved;
+    }
+    SigpipeBlocker(const SigpipeBlocker&) = delete;
+    SigpipeBlocker& operator=(const SigpipeBlocker&) = delete;
+
+private:
+    sigset_t pipe_only_;
+    sigset_t old_mask_;
+    bool ours_ = false;
+};
+#endif
+
+#if !defined(NETLITE_SYS_LINUX) && !defined(SO_NOSIGPIPE)
+/// What every send holds for its duration.
+using SendGuard = SigpipeBlocker;
+#else
+/// Nothing to do: MSG_NOSIGNAL or SO_NOSIGPIPE keeps SIGPIPE away (trivial, so it costs no code).
+struct SendGuard {};
+#endif
+
 // --- descriptors
 // --------------------------------------------------------------------------------------------
-
-/// socket(2), close-on-exec. Errors: EAFNOSUPPORT, EMFILE, ENFILE, ENOBUFS, ...
-inline Result<native_handle> open_socket(int domain, int type, int protocol = 0) noexcept {
-    const native_handle fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
-    if (fd < 0) return fail(last_error("socket"));
-    return fd;
-}
 
 /// close(2). On Linux the descriptor is released even when close reports EINTR, so it is never retried.
 inline Result<void> close_fd(native_handle fd) noexcept {
@@ -121,10 +193,53 @@ inline Result<void> close_fd(native_handle fd) noexcept {
     return {};
 }
 
+#if !defined(NETLITE_SYS_LINUX)
+/// What the portable paths do to every new or accepted socket: close-on-exec (FD_CLOEXEC; another thread's
+/// fork+exec between the two calls can still inherit it: only accept4/SOCK_CLOEXEC close that window) and,
+/// where it exists, SO_NOSIGPIPE. Closes `fd` on failure.
+inline Result<native_handle> adopt_new(native_handle fd, const char* operation) noexcept {
+    bool ok = ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+#if defined(SO_NOSIGPIPE)
+    const int on = 1;
+    ok = ok && ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) == 0;
+#endif
+    if (ok) return fd;
+    const Error error = last_error(operation);
+    ::close(fd);
+    return fail(error);
+}
+#endif
+
+/// socket(2), close-on-exec. Errors: EAFNOSUPPORT, EMFILE, ENFILE, ENOBUFS, ...
+inline Result<native_handle> open_socket(int domain, int type, int protocol = 0) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    const native_handle fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return fail(last_error("socket"));
+    return fd;
+#else
+    const native_handle fd = ::socket(domain, type, protocol);
+    if (fd < 0) return fail(last_error("socket"));
+    return adopt_new(fd, "socket");
+#endif
+}
+
 /// socketpair(2) of Unix-domain sockets, both close-on-exec.
 inline Result<std::array<native_handle, 2>> socket_pair(int type) noexcept {
     std::array<native_handle, 2> fds{invalid_handle, invalid_handle};
+#if defined(NETLITE_SYS_LINUX)
     if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds.data()) != 0) return fail(last_error("socketpair"));
+#else
+    if (::socketpair(AF_UNIX, type, 0, fds.data()) != 0) return fail(last_error("socketpair"));
+    auto first = adopt_new(fds[0], "socketpair");
+    if (!first) {
+        ::close(fds[1]);
+        return fail(first.error());
+    }
+    if (auto second = adopt_new(fds[1], "socketpair"); !second) {
+        ::close(fds[0]);
+        return fail(second.error());
+    }
+#endif
     return fds;
 }
 
@@ -212,15 +327,22 @@ inline Result<int> get_int_option(native_handle fd, const IntOption& option) noe
     return get_option<int>(fd, option.level, option.name, option.text);
 }
 
+// The idle time before the first keep-alive probe: TCP_KEEPIDLE (Linux, FreeBSD), TCP_KEEPALIVE (macOS).
+#if defined(TCP_KEEPIDLE)
+inline constexpr IntOption keepalive_idle{IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"};
+#else
+inline constexpr IntOption keepalive_idle{IPPROTO_TCP, TCP_KEEPALIVE, "TCP_KEEPALIVE"};
+#endif
+
 /// TCP keep-alive timing: idle time before the first probe, time between probes, probes before giving up.
 inline Result<void> set_keepalive_timing(native_handle fd, const KeepAliveTiming& timing) noexcept {
-    if (auto r = set_option(fd, IPPROTO_TCP, TCP_KEEPIDLE, timing.idle, "TCP_KEEPIDLE"); !r) return r;
+    if (auto r = set_int_option(fd, keepalive_idle, timing.idle); !r) return r;
     if (auto r = set_option(fd, IPPROTO_TCP, TCP_KEEPINTVL, timing.interval, "TCP_KEEPINTVL"); !r) return r;
     return set_option(fd, IPPROTO_TCP, TCP_KEEPCNT, timing.count, "TCP_KEEPCNT");
 }
 
 inline Result<KeepAliveTiming> keepalive_timing(native_handle fd) noexcept {
-    auto idle = get_option<int>(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
+    auto idle = get_int_option(fd, keepalive_idle);
     auto interval = get_option<int>(fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
     auto count = get_option<int>(fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
     if (!idle) return fail(idle.error());
@@ -229,14 +351,21 @@ inline Result<KeepAliveTiming> keepalive_timing(native_handle fd) noexcept {
     return KeepAliveTiming{*idle, *interval, *count};
 }
 
+// SO_LINGER in seconds: macOS counts SO_LINGER in clock ticks and offers SO_LINGER_SEC in seconds.
+#if defined(SO_LINGER_SEC)
+inline constexpr int linger_seconds = SO_LINGER_SEC;
+#else
+inline constexpr int linger_seconds = SO_LINGER;
+#endif
+
 /// SO_LINGER in seconds.
 inline Result<void> set_linger(native_handle fd, const Linger& value) noexcept {
     const ::linger native{value.on ? 1 : 0, value.seconds};
-    return set_option(fd, SOL_SOCKET, SO_LINGER, native, "SO_LINGER");
+    return set_option(fd, SOL_SOCKET, linger_seconds, native, "SO_LINGER");
 }
 
 inline Result<Linger> linger(native_handle fd) noexcept {
-    auto native = get_option<::linger>(fd, SOL_SOCKET, SO_LINGER, "SO_LINGER");
+    auto native = get_option<::linger>(fd, SOL_SOCKET, linger_seconds, "SO_LINGER");
     if (!native) return fail(native.error());
     return Linger{native->l_onoff != 0, native->l_linger};
 }
@@ -258,14 +387,31 @@ inline Result<std::chrono::microseconds> io_timeout(native_handle fd, bool recei
     return std::chrono::seconds(value->tv_sec) + std::chrono::microseconds(value->tv_usec);
 }
 
-/// The socket's address family (AF_INET, AF_INET6, ...).
+/// The socket's address family (AF_INET, AF_INET6, ...): SO_DOMAIN on Linux, the bound name's elsewhere.
 inline Result<int> socket_domain(native_handle fd) noexcept {
+#if defined(NETLITE_SYS_LINUX)
     return get_option<int>(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
+#else
+    sockaddr_storage name{};
+    socklen size = sizeof name;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&name), &size) != 0)
+        return fail(last_error("getsockname"));
+    return static_cast<int>(name.ss_family);
+#endif
 }
 
 /// Joins (or leaves) the multicast `group` (a sockaddr_in or sockaddr_in6) on interface `interface_index`.
+/// (Linux: ip_mreqn / ipv6_mreq; elsewhere the protocol-independent MCAST_JOIN_GROUP with group_req.)
 inline Result<void> multicast_membership(native_handle fd, const sockaddr* group, unsigned interface_index,
                                          bool join) noexcept {
+#if !defined(NETLITE_SYS_LINUX)
+    group_req request{};
+    request.gr_interface = interface_index;
+    const bool v4 = group->sa_family == AF_INET;
+    std::memcpy(&request.gr_group, group, v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    return set_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
+                      request, join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
+#else
     if (group->sa_family == AF_INET) {
         ip_mreqn request{};
         request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group)->sin_addr;
@@ -278,13 +424,19 @@ inline Result<void> multicast_membership(native_handle fd, const sockaddr* group
     request.ipv6mr_interface = interface_index;
     return set_option(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, request,
                       join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP");
+#endif
 }
 
 /// The interface IPv4 multicast is sent from, by index (0: the kernel picks).
+/// (macOS: IP_MULTICAST_IFINDEX; Linux and FreeBSD: ip_mreqn.)
 inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned interface_index) noexcept {
+#if defined(IP_MULTICAST_IFINDEX)
+    return set_option(fd, IPPROTO_IP, IP_MULTICAST_IFINDEX, interface_index, "IP_MULTICAST_IF");
+#else
     ip_mreqn request{};
     request.imr_ifindex = static_cast<int>(interface_index);
     return set_option(fd, IPPROTO_IP, IP_MULTICAST_IF, request, "IP_MULTICAST_IF");
+#endif
 }
 
 // --- waiting
@@ -295,16 +447,28 @@ inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned inte
 class WakeFd {
 public:
     WakeFd() noexcept {
-#if defined(__linux__)
+#if defined(NETLITE_SYS_LINUX)
         read_fd_ = write_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (read_fd_ < 0) error_ = last_error("eventfd");
 #else
         int fds[2];
-        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-            read_fd_ = fds[0];
-            write_fd_ = fds[1];
+        if (::pipe(fds) != 0) {
+            error_ = last_error("pipe");
+            return;
         }
+        for (const int fd : fds) {
+            const int flags = ::fcntl(fd, F_GETFL);
+            if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || flags < 0 ||
+                ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+                error_ = last_error("fcntl");
+                ::close(fds[0]);
+                ::close(fds[1]);
+                return;
+            }
+        }
+        read_fd_ = fds[0];
+        write_fd_ = fds[1];
 #endif
-        if (read_fd_ < 0) error_ = last_error("eventfd");
     }
     WakeFd(WakeFd&& other) noexcept
         : read_fd_(std::exchange(other.read_fd_, -1)),
@@ -530,10 +694,27 @@ inline Result<bool> connect_start(native_handle fd, const sockaddr* address, soc
 }
 
 /// accept4(2), close-on-exec, retrying EINTR. `peer`/`size` receive the peer's address.
+/// Elsewhere accept(2), then FD_CLOEXEC and SO_NOSIGPIPE; BSD sockets inherit the listener's O_NONBLOCK, so
+/// it is cleared (a netlite stream starts blocking everywhere).
 inline Result<native_handle> accept(native_handle fd, sockaddr* peer, socklen* size) noexcept {
     for (;;) {
+#if defined(NETLITE_SYS_LINUX)
         const native_handle conn = ::accept4(fd, peer, size, SOCK_CLOEXEC);
         if (conn >= 0) return conn;
+#else
+        const native_handle conn = ::accept(fd, peer, size);
+        if (conn >= 0) {
+            auto adopted = adopt_new(conn, "accept");
+            if (!adopted) return adopted;
+            const int flags = ::fcntl(conn, F_GETFL);
+            if (flags >= 0 && (flags & O_NONBLOCK) != 0 && ::fcntl(conn, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+                const Error error = last_error("accept");
+                ::close(conn);
+                return fail(error);
+            }
+            return conn;
+        }
+#endif
         if (!interrupted()) return fail(io_error(fd, "accept"));
     }
 }
@@ -541,11 +722,12 @@ inline Result<native_handle> accept(native_handle fd, sockaddr* peer, socklen* s
 // --- data transfer
 // ------------------------------------------------------------------------------------------
 
-/// send(2) with MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE.
+/// send(2) without SIGPIPE: a closed peer gives EPIPE.
 inline Result<std::size_t> send(native_handle fd, const void* data, std::size_t size,
                                 int flags = 0) noexcept {
+    [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::send(fd, data, size, flags | MSG_NOSIGNAL);
+        const ssize_t sent = ::send(fd, data, size, flags | no_signal);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "send", flags));
     }
@@ -560,10 +742,11 @@ inline Result<std::size_t> recv(native_handle fd, void* data, std::size_t size, 
     }
 }
 
-/// One send(2) with MSG_NOSIGNAL and no retry: the inline first try of a hot loop. Returns what send
+/// One send(2) without SIGPIPE and no retry: the inline first try of a hot loop. Returns what send
 /// returned; after -1, pass it to send_finish() while errno still holds the reason.
 inline ssize send_once(native_handle fd, const void* data, std::size_t size) noexcept {
-    return ::send(fd, data, size, MSG_NOSIGNAL);
+    [[maybe_unused]] const SendGuard guard{};
+    return ::send(fd, data, size, no_signal);
 }
 /// One recv(2) and no retry: the inline first try of a hot loop (see recv_finish()).
 inline ssize recv_once(native_handle fd, void* data, std::size_t size) noexcept {
@@ -584,20 +767,23 @@ inline Result<std::size_t> recv_finish(native_handle fd, ssize first, void* data
     return recv(fd, data, size);
 }
 
-/// sendto(2) with MSG_NOSIGNAL.
+/// sendto(2) without SIGPIPE.
 inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size_t size, const sockaddr* to,
                                    socklen to_size, int flags = 0) noexcept {
+    [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::sendto(fd, data, size, flags | MSG_NOSIGNAL, to, to_size);
+        const ssize_t sent = ::sendto(fd, data, size, flags | no_signal, to, to_size);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "sendto", flags));
     }
 }
 
 /// recvfrom(2) on a datagram socket. MSG_TRUNC makes Linux report the datagram's real size, so a
-/// datagram larger than the buffer is detected without a second call.
+/// datagram larger than the buffer is detected without a second call. Elsewhere recvmsg(2) says only that
+/// it was cut (MSG_TRUNC in msg_flags): full_size is then one more than what was copied.
 inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
                                   socklen* from_size, int flags = 0) noexcept {
+#if defined(NETLITE_SYS_LINUX)
     for (;;) {
         const ssize_t got = ::recvfrom(fd, data, size, flags | MSG_TRUNC, from, from_size);
         if (got >= 0) {
@@ -606,15 +792,33 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
         }
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
+#else
+    io_buffer buffer = make_io_buffer(data, size);
+    msghdr message{};
+    message.msg_iov = &buffer;
+    message.msg_iovlen = 1;
+    message.msg_name = from;
+    message.msg_namelen = from_size != nullptr ? *from_size : 0;
+    for (;;) {
+        const ssize_t got = ::recvmsg(fd, &message, flags);
+        if (got >= 0) {
+            if (from_size != nullptr) *from_size = message.msg_namelen;
+            const auto copied = static_cast<std::size_t>(got);
+            return Datagram{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+        }
+        if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
+    }
+#endif
 }
 
-/// sendmsg(2) of several buffers at once (writev semantics, but MSG_NOSIGNAL).
+/// sendmsg(2) of several buffers at once (writev semantics, but without SIGPIPE).
 inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     msghdr message{};
     message.msg_iov = buffers;
-    message.msg_iovlen = count;
+    message.msg_iovlen = static_cast<decltype(message.msg_iovlen)>(count);
+    [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        const ssize_t sent = ::sendmsg(fd, &message, no_signal);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "sendmsg"));
     }
@@ -662,8 +866,12 @@ inline bool is_socket_file(const char* path) noexcept {
 /// True when a non-blocking connect to the Unix socket at `address` is refused: nobody accepts there. A
 /// live server with a full accept queue answers EAGAIN at once (alive) instead of blocking the caller.
 inline bool nobody_listens(const sockaddr* address, socklen size) noexcept {
-    const auto fd = open_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+    const auto fd = open_socket(AF_UNIX, SOCK_STREAM);
     if (!fd) return false;
+    if (!set_nonblocking(*fd, true)) {
+        (void)close_fd(*fd);
+        return false;
+    }
     int result;
     while ((result = ::connect(*fd, address, size)) != 0 && interrupted()) {
     }
@@ -744,7 +952,7 @@ inline int resolve(const char* host, const char* service, int family, int sockty
 // ---------------------------------------------------------------------------------------
 
 /// One message of a batch: the msghdr to send or fill and, afterwards, its length (mmsghdr's layout).
-#if defined(__linux__)
+#if defined(NETLITE_SYS_LINUX)
 using MultiMessage = ::mmsghdr;
 #else
 struct MultiMessage {
@@ -781,16 +989,17 @@ inline socklen message_name_size(const MultiMessage& message) noexcept {
 /// Elsewhere a sendmsg(2) loop with the same contract.
 inline Result<std::size_t> send_many(native_handle fd, MultiMessage* messages, std::size_t count,
                                      int flags = 0) noexcept {
-#if defined(__linux__)
+#if defined(NETLITE_SYS_LINUX)
     for (;;) {
-        const int sent = ::sendmmsg(fd, messages, static_cast<unsigned>(count), flags | MSG_NOSIGNAL);
+        const int sent = ::sendmmsg(fd, messages, static_cast<unsigned>(count), flags | no_signal);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "sendmmsg", flags));
     }
 #else
+    [[maybe_unused]] const SendGuard guard{};
     std::size_t done = 0;
     while (done < count) {
-        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, flags | MSG_NOSIGNAL);
+        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, flags | no_signal);
         if (sent < 0) {
             if (interrupted()) continue;
             if (done > 0) break;
@@ -807,7 +1016,7 @@ inline Result<std::size_t> send_many(native_handle fd, MultiMessage* messages, s
 /// marks a message cut short. Elsewhere a recvmsg(2) loop with the same contract.
 inline Result<std::size_t> recv_many(native_handle fd, MultiMessage* messages, std::size_t count,
                                      bool dont_wait = false) noexcept {
-#if defined(__linux__)
+#if defined(NETLITE_SYS_LINUX)
     const int flags = dont_wait ? MSG_DONTWAIT : MSG_WAITFORONE;
     for (;;) {
         const int got = ::recvmmsg(fd, messages, static_cast<unsigned>(count), flags, nullptr);
@@ -836,31 +1045,15 @@ inline Result<std::size_t> recv_many(native_handle fd, MultiMessage* messages, s
 inline Result<std::size_t> send_file(native_handle out_fd, file_handle in_fd, std::uint64_t offset,
                                      std::size_t count) noexcept {
     if (offset > static_cast<std::uint64_t>(INT64_MAX)) return fail(std::errc::invalid_argument, "sendfile");
-#if defined(__linux__)
-    // sendfile has no MSG_NOSIGNAL: block SIGPIPE around it and discard the one a closed peer raises
-    // (unless the thread blocked SIGPIPE itself: then it was never going to be delivered here). Whatever
-    // sendfile returned, not only after EPIPE: a partial send or ECONNRESET may come with one too.
-    sigset_t pipe_only, old_mask;
-    ::sigemptyset(&pipe_only);
-    ::sigaddset(&pipe_only, SIGPIPE);
-    const bool blocked = ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask) == 0;
-    const bool ours = blocked && ::sigismember(&old_mask, SIGPIPE) == 0;
+#if defined(NETLITE_SYS_LINUX)
     ssize_t sent;
-    do {
-        off_t position = static_cast<off_t>(offset);
-        sent = ::sendfile(out_fd, in_fd, &position, count);
-    } while (sent < 0 && interrupted());
-    const int saved = errno;
-    if (ours) {
-        sigset_t pending;
-        if (::sigpending(&pending) == 0 && ::sigismember(&pending, SIGPIPE) == 1) {
-            const timespec zero{};
-            while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && interrupted()) {
-            }
-        }
-        ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    {
+        const SigpipeBlocker blocker;  // sendfile has no MSG_NOSIGNAL
+        do {
+            off_t position = static_cast<off_t>(offset);
+            sent = ::sendfile(out_fd, in_fd, &position, count);
+        } while (sent < 0 && interrupted());
     }
-    errno = saved;
     if (sent >= 0) return static_cast<std::size_t>(sent);
     if (errno != EINVAL && errno != ENOSYS) return fail(io_error(out_fd, "sendfile"));
         // this file cannot be sent from: copy it instead
