@@ -743,7 +743,7 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
 template <netlite::Family F>
 struct std::hash<netlite::Address<F>> {
     std::size_t operator()(const netlite::Address<F>& address) const noexcept {
-        return address.visit_native([](const auto& native, ::detail::sys::socklen size) {
+        return address.visit_native([](const auto& native, netlite::detail::sys::socklen size) {
             return netlite::detail::hash_native(native, size);
         });
     }
