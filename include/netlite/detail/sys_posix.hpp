@@ -442,6 +442,13 @@ inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned inte
 // --- waiting
 // ------------------------------------------------------------------------------------------------
 
+/// Descriptors one WakeFd holds: an eventfd (Linux), or the two ends of a pipe.
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr int wake_descriptors = 1;
+#else
+inline constexpr int wake_descriptors = 2;
+#endif
+
 /// A descriptor another thread can make readable to wake a poll: an eventfd (a pipe elsewhere).
 /// Made per cancellable wait, so cancellation needs no global state.
 class WakeFd {
