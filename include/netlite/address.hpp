@@ -15,8 +15,6 @@
 #include <type_traits>
 #include <vector>
 
-#include <arpa/inet.h>
-
 // A formatter is offered wherever std::format works. <version> (through result.hpp) says so with
 // __cpp_lib_format; libc++ 16 and 17 have a working std::format but define __cpp_lib_format only once
 // it is complete, so there the test is the library's own: <format> enabled (-fexperimental-library, or
@@ -79,18 +77,14 @@ class Address;
 
 /// getaddrinfo's EAI_* codes, in netlite's "resolve" error category.
 enum class resolve_errc {
-    again = EAI_AGAIN,      ///< temporary failure: try again later
-    fail = EAI_FAIL,        ///< permanent failure of the name server
-    no_name = EAI_NONAME,   ///< the name does not exist (or no address of that family)
-    family = EAI_FAMILY,    ///< address family not supported
-    service = EAI_SERVICE,  ///< service/port not supported for the socket type
-    memory = EAI_MEMORY,    ///< out of memory
-#if defined(EAI_NODATA)
-    no_data = EAI_NODATA,  ///< the name exists but has no addresses
-#endif
-#if defined(EAI_ADDRFAMILY)
-    address_family = EAI_ADDRFAMILY,  ///< the host has no address of the requested family
-#endif
+    again = EAI_AGAIN,                       ///< temporary failure: try again later
+    fail = EAI_FAIL,                         ///< permanent failure of the name server
+    no_name = EAI_NONAME,                    ///< the name does not exist (or no address of that family)
+    family = EAI_FAMILY,                     ///< address family not supported
+    service = EAI_SERVICE,                   ///< service/port not supported for the socket type
+    memory = EAI_MEMORY,                     ///< out of memory
+    no_data = detail::sys::resolve_no_data,  ///< the name exists but has no addresses
+    address_family = detail::sys::resolve_address_family,  ///< the host has no address of that family
 };
 
 namespace detail {
@@ -227,7 +221,7 @@ private:
 // optimiser never sees a sockaddr_in6 or sockaddr_un read through a smaller object (g++ -O3 warns).
 
 /// "1.2.3.4:80" into `out` (max_address_text bytes); returns the length.
-inline std::size_t format_native(const sockaddr_in& v4, socklen_t, char* out) noexcept {
+inline std::size_t format_native(const sockaddr_in& v4, detail::sys::socklen, char* out) noexcept {
     AddressText text(out);
     char ip[INET_ADDRSTRLEN];
     ::inet_ntop(AF_INET, &v4.sin_addr, ip, sizeof ip);
@@ -236,7 +230,7 @@ inline std::size_t format_native(const sockaddr_in& v4, socklen_t, char* out) no
     return text.length();
 }
 /// "[::1%lo]:80" into `out`; returns the length.
-inline std::size_t format_native(const sockaddr_in6& v6, socklen_t, char* out) noexcept {
+inline std::size_t format_native(const sockaddr_in6& v6, detail::sys::socklen, char* out) noexcept {
     AddressText text(out);
     char ip[INET6_ADDRSTRLEN];
     ::inet_ntop(AF_INET6, &v6.sin6_addr, ip, sizeof ip);
@@ -257,7 +251,7 @@ inline std::size_t format_native(const sockaddr_in6& v6, socklen_t, char* out) n
     return text.length();
 }
 /// "/path", "@abstract" or "(unnamed)" into `out`; `size` is the address length the OS reported.
-inline std::size_t format_native(const sockaddr_un& un, socklen_t size, char* out) noexcept {
+inline std::size_t format_native(const sockaddr_un& un, detail::sys::socklen size, char* out) noexcept {
     AddressText text(out);
     constexpr std::size_t path_offset = offsetof(sockaddr_un, sun_path);
     const std::size_t path_size = size > path_offset ? at_most(size - path_offset, sizeof un.sun_path) : 0;
@@ -273,27 +267,28 @@ inline std::size_t format_native(const sockaddr_un& un, socklen_t size, char* ou
 }
 
 /// Orders by address bytes, then port.
-inline std::strong_ordering compare_native(const sockaddr_in& x, socklen_t, const sockaddr_in& y,
-                                           socklen_t) noexcept {
+inline std::strong_ordering compare_native(const sockaddr_in& x, detail::sys::socklen, const sockaddr_in& y,
+                                           detail::sys::socklen) noexcept {
     if (const int c = std::memcmp(&x.sin_addr, &y.sin_addr, sizeof x.sin_addr); c != 0) return c <=> 0;
     return ntohs(x.sin_port) <=> ntohs(y.sin_port);
 }
 /// Orders by address bytes, then port, then scope.
-inline std::strong_ordering compare_native(const sockaddr_in6& x, socklen_t, const sockaddr_in6& y,
-                                           socklen_t) noexcept {
+inline std::strong_ordering compare_native(const sockaddr_in6& x, detail::sys::socklen, const sockaddr_in6& y,
+                                           detail::sys::socklen) noexcept {
     if (const int c = std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr); c != 0) return c <=> 0;
     if (x.sin6_port != y.sin6_port) return ntohs(x.sin6_port) <=> ntohs(y.sin6_port);
     return x.sin6_scope_id <=> y.sin6_scope_id;
 }
 /// Orders Unix addresses by length, then bytes.
-inline std::strong_ordering compare_native(const sockaddr_un& x, socklen_t x_size, const sockaddr_un& y,
-                                           socklen_t y_size) noexcept {
+inline std::strong_ordering compare_native(const sockaddr_un& x, detail::sys::socklen x_size,
+                                           const sockaddr_un& y, detail::sys::socklen y_size) noexcept {
     if (x_size != y_size) return x_size <=> y_size;
     return std::memcmp(&x, &y, at_most(x_size, sizeof x)) <=> 0;
 }
 /// An IPv4 and an IPv6 address (inside Address<IP>) order by family.
 template <class X, class Y>
-std::strong_ordering compare_native(const X& x, socklen_t, const Y& y, socklen_t) noexcept {
+std::strong_ordering compare_native(const X& x, detail::sys::socklen, const Y& y,
+                                    detail::sys::socklen) noexcept {
     return reinterpret_cast<const sockaddr&>(x).sa_family <=> reinterpret_cast<const sockaddr&>(y).sa_family;
 }
 
@@ -309,14 +304,14 @@ public:
 private:
     std::uint64_t hash_ = 1469598103934665603ULL;
 };
-inline std::size_t hash_native(const sockaddr_in& v4, socklen_t) noexcept {
+inline std::size_t hash_native(const sockaddr_in& v4, detail::sys::socklen) noexcept {
     AddressHash hash;
     hash.mix(&v4.sin_family, sizeof v4.sin_family);
     hash.mix(&v4.sin_addr, sizeof v4.sin_addr);
     hash.mix(&v4.sin_port, sizeof v4.sin_port);
     return hash.value();
 }
-inline std::size_t hash_native(const sockaddr_in6& v6, socklen_t) noexcept {
+inline std::size_t hash_native(const sockaddr_in6& v6, detail::sys::socklen) noexcept {
     AddressHash hash;
     hash.mix(&v6.sin6_family, sizeof v6.sin6_family);
     hash.mix(&v6.sin6_addr, sizeof v6.sin6_addr);
@@ -324,7 +319,7 @@ inline std::size_t hash_native(const sockaddr_in6& v6, socklen_t) noexcept {
     hash.mix(&v6.sin6_scope_id, sizeof v6.sin6_scope_id);
     return hash.value();
 }
-inline std::size_t hash_native(const sockaddr_un& un, socklen_t size) noexcept {
+inline std::size_t hash_native(const sockaddr_un& un, detail::sys::socklen size) noexcept {
     AddressHash hash;
     hash.mix(&un, at_most(size, sizeof un));
     return hash.value();
@@ -334,7 +329,7 @@ inline std::size_t hash_native(const sockaddr_un& un, socklen_t size) noexcept {
 template <class Address>
 std::size_t format_address(const Address& address, char* out) noexcept {
     return address.visit_native(
-        [out](const auto& native, socklen_t size) { return format_native(native, size, out); });
+        [out](const auto& native, detail::sys::socklen size) { return format_native(native, size, out); });
 }
 
 /// Operations every Address<F> shares, written once over data()/size() (CRTP).
@@ -349,9 +344,10 @@ public:
 
     friend bool operator==(const Derived& a, const Derived& b) noexcept { return (a <=> b) == 0; }
     friend std::strong_ordering operator<=>(const Derived& a, const Derived& b) noexcept {
-        return a.visit_native([&b](const auto& x, socklen_t x_size) {
-            return b.visit_native(
-                [&](const auto& y, socklen_t y_size) { return compare_native(x, x_size, y, y_size); });
+        return a.visit_native([&b](const auto& x, detail::sys::socklen x_size) {
+            return b.visit_native([&](const auto& y, detail::sys::socklen y_size) {
+                return compare_native(x, x_size, y, y_size);
+            });
         });
     }
     /// Writes to_string() to any std::basic_ostream (include <ostream> to use it).
@@ -407,7 +403,7 @@ public:
         return address;
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
-    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
         if (size < sizeof(sockaddr_in) || address->sa_family != AF_INET)
             return fail(errc::family_mismatch, "address");
         sockaddr_in native{};
@@ -435,16 +431,16 @@ public:
     /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
     /// The length of the sockaddr data() points to.
-    socklen_t size() const noexcept { return sizeof native_; }
+    detail::sys::socklen size() const noexcept { return sizeof native_; }
     /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in); }
+    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_in); }
     /// The OS address structure itself.
     const sockaddr_in& native() const noexcept { return native_; }
 
     /// Calls `f(native, size)` with the native address held and its length. Errors: none.
     template <class F>
     decltype(auto) visit_native(F&& f) const {
-        return std::forward<F>(f)(native_, socklen_t(sizeof native_));
+        return std::forward<F>(f)(native_, detail::sys::socklen(sizeof native_));
     }
 
 private:
@@ -505,7 +501,7 @@ public:
         return address;
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
-    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
         if (size < sizeof(sockaddr_in6) || address->sa_family != AF_INET6)
             return fail(errc::family_mismatch, "address");
         sockaddr_in6 native{};
@@ -537,16 +533,16 @@ public:
     /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
     /// The length of the sockaddr data() points to.
-    socklen_t size() const noexcept { return sizeof native_; }
+    detail::sys::socklen size() const noexcept { return sizeof native_; }
     /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
+    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_in6); }
     /// The OS address structure itself.
     const sockaddr_in6& native() const noexcept { return native_; }
 
     /// Calls `f(native, size)` with the native address held and its length. Errors: none.
     template <class F>
     decltype(auto) visit_native(F&& f) const {
-        return std::forward<F>(f)(native_, socklen_t(sizeof native_));
+        return std::forward<F>(f)(native_, detail::sys::socklen(sizeof native_));
     }
 
 private:
@@ -588,7 +584,7 @@ public:
         return address;
     }
     /// Copies a native IPv4 or IPv6 address. Errors: errc::family_mismatch for any other family.
-    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
+    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
         if (auto v4 = Address<IPv4>::from_native(address, size)) return Address(*v4);
         if (auto v6 = Address<IPv6>::from_native(address, size)) return Address(*v6);
         return fail(errc::family_mismatch, "address");
@@ -642,15 +638,17 @@ public:
     /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
     /// The length of the sockaddr data() points to.
-    socklen_t size() const noexcept { return is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6); }
+    detail::sys::socklen size() const noexcept {
+        return is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    }
     /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_in6); }
+    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_in6); }
 
     /// Calls `f(native, size)` with the sockaddr_in or sockaddr_in6 held and its length. Errors: none.
     template <class F>
     decltype(auto) visit_native(F&& f) const {
-        if (is_v4()) return std::forward<F>(f)(storage_.v4, socklen_t(sizeof storage_.v4));
-        return std::forward<F>(f)(storage_.v6, socklen_t(sizeof storage_.v6));
+        if (is_v4()) return std::forward<F>(f)(storage_.v4, detail::sys::socklen(sizeof storage_.v4));
+        return std::forward<F>(f)(storage_.v6, detail::sys::socklen(sizeof storage_.v6));
     }
 
 private:
@@ -682,15 +680,21 @@ public:
         if (path.size() > max_path) return fail(errc::path_too_long, "unix address");
         Address address;
         std::memcpy(address.native_.sun_path, path.data(), path.size());
-        address.size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+        address.size_ = static_cast<detail::sys::socklen>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+        detail::sys::set_unix_length(address.native_, address.size_);
         return address;
     }
-    /// A Linux abstract name (no file; gone when the last socket closes). Errors: errc::path_too_long.
+    /// Whether this platform has abstract names (Linux; not macOS, the BSDs or NETLITE_PORTABLE_POSIX).
+    static constexpr bool has_abstract_names = detail::sys::has_abstract_unix_names;
+
+    /// A Linux abstract name (no file; gone when the last socket closes). Errors: errc::path_too_long,
+    /// std::errc::operation_not_supported where there are none (see has_abstract_names).
     static Result<Address> abstract_name(std::string_view name) noexcept {
+        if (!has_abstract_names) return fail(std::errc::operation_not_supported, "abstract unix name");
         if (name.size() > max_path) return fail(errc::path_too_long, "unix address");
         Address address;
         std::memcpy(address.native_.sun_path + 1, name.data(), name.size());
-        address.size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+        address.size_ = static_cast<detail::sys::socklen>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
         return address;
     }
     /// "@name" is an abstract name, anything else a path. Errors: as path() and abstract_name().
@@ -699,12 +703,15 @@ public:
         return path(text);
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_UNIX.
-    static Result<Address> from_native(const sockaddr* address, socklen_t size) noexcept {
-        if (size < sizeof(sa_family_t) || address->sa_family != AF_UNIX || size > sizeof(sockaddr_un))
+    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
+        if (size < sizeof(sockaddr_un::sun_family) || address->sa_family != AF_UNIX ||
+            size > sizeof(sockaddr_un))
             return fail(errc::family_mismatch, "address");
         Address result;
         std::memcpy(&result.native_, address, size);
-        result.size_ = size < sizeof(sa_family_t) ? static_cast<socklen_t>(sizeof(sa_family_t)) : size;
+        result.size_ = size < sizeof(sockaddr_un::sun_family)
+                           ? static_cast<detail::sys::socklen>(sizeof(sockaddr_un::sun_family))
+                           : size;
         return result;
     }
 
@@ -725,9 +732,9 @@ public:
     /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
     /// The length of the sockaddr data() points to.
-    socklen_t size() const noexcept { return size_; }
+    detail::sys::socklen size() const noexcept { return size_; }
     /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_un); }
+    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_un); }
     /// The OS address structure itself.
     const sockaddr_un& native() const noexcept { return native_; }
 
@@ -739,7 +746,7 @@ public:
 
 private:
     sockaddr_un native_{};
-    socklen_t size_ = sizeof(sa_family_t);
+    detail::sys::socklen size_ = sizeof(sockaddr_un::sun_family);
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -756,12 +763,13 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
     // network.
     const int flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     std::vector<Address<F>> found;
-    const int code = sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain,
-                                  SOCK_STREAM, flags, [&](const sockaddr* address, socklen_t size) {
-                                      if (auto converted = Address<F>::from_native(address, size))
-                                          found.push_back(*converted);
-                                  });
-    if (code == EAI_SYSTEM) return fail(sys::last_error("resolve"));
+    const int code =
+        sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain, SOCK_STREAM, flags,
+                     [&](const sockaddr* address, detail::sys::socklen size) {
+                         if (auto converted = Address<F>::from_native(address, size))
+                             found.push_back(*converted);
+                     });
+    if (code == sys::resolve_system) return fail(sys::last_error("resolve"));
     if (code != 0) return fail(Error(std::error_code(code, resolve_category()), "resolve"));
     if (found.empty()) return fail(errc::no_addresses, "resolve");
     return found;
@@ -801,8 +809,9 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
 template <netlite::Family F>
 struct std::hash<netlite::Address<F>> {
     std::size_t operator()(const netlite::Address<F>& address) const noexcept {
-        return address.visit_native(
-            [](const auto& native, ::socklen_t size) { return netlite::detail::hash_native(native, size); });
+        return address.visit_native([](const auto& native, netlite::detail::sys::socklen size) {
+            return netlite::detail::hash_native(native, size);
+        });
     }
 };
 /// @endcond

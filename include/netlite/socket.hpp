@@ -28,9 +28,14 @@ template <class T>
 concept SocketType = std::is_same_v<T, Stream> || std::is_same_v<T, Datagram>;
 
 /// Which direction shutdown() closes.
-enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
+enum class Shutdown {
+    read = detail::sys::shut_read,
+    write = detail::sys::shut_write,
+    both = detail::sys::shut_both
+};
 
-/// TCP keep-alive probe timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+/// TCP keep-alive probe timing (Linux TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; macOS TCP_KEEPALIVE for
+/// idle).
 struct KeepAliveParams {
     std::chrono::seconds idle{7200};    ///< silence before the first probe
     std::chrono::seconds interval{75};  ///< between probes
@@ -49,8 +54,8 @@ public:
     using type = T;
     /// The address type of this family.
     using address_type = Address<F>;
-    /// The OS descriptor type.
-    using native_handle_type = int;
+    /// A file descriptor on POSIX, a SOCKET on Windows.
+    using native_handle_type = detail::sys::native_handle;
 
     /// An empty socket (no descriptor).
     Socket() noexcept = default;
@@ -58,12 +63,13 @@ public:
     explicit Socket(native_handle_type fd) noexcept : fd_(fd) {}
     /// Takes the descriptor (and timeout) of `other`, which is left empty.
     Socket(Socket&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), timeout_(std::exchange(other.timeout_, {})) {}
+        : fd_(std::exchange(other.fd_, detail::sys::invalid_handle)),
+          timeout_(std::exchange(other.timeout_, {})) {}
     /// Closes this socket's descriptor, then takes `other`'s, leaving `other` empty.
     Socket& operator=(Socket&& other) noexcept {
         if (this != &other) {
             reset();
-            fd_ = std::exchange(other.fd_, -1);
+            fd_ = std::exchange(other.fd_, detail::sys::invalid_handle);
             timeout_ = std::exchange(other.timeout_, {});
         }
         return *this;
@@ -80,16 +86,17 @@ public:
     }
 
     /// True while this Socket owns a descriptor.
-    bool is_open() const noexcept { return fd_ >= 0; }
-    /// The descriptor, -1 when empty. The Socket still owns it.
+    bool is_open() const noexcept { return fd_ != detail::sys::invalid_handle; }
+    /// The descriptor, detail::sys::invalid_handle (-1; INVALID_SOCKET on Windows) when empty. The Socket
+    /// still owns it.
     native_handle_type native_handle() const noexcept { return fd_; }
     /// Gives up ownership: returns the descriptor (the caller closes it) and leaves this Socket empty.
-    native_handle_type release() noexcept { return std::exchange(fd_, -1); }
+    native_handle_type release() noexcept { return std::exchange(fd_, detail::sys::invalid_handle); }
     /// Closes now and reports close(2)'s error; the Socket is empty afterwards either way. Errors: EIO,
     /// EBADF.
     Result<void> close() noexcept {
-        if (fd_ < 0) return fail(std::errc::bad_file_descriptor, "close");
-        return detail::sys::close_fd(std::exchange(fd_, -1));
+        if (!is_open()) return fail(std::errc::bad_file_descriptor, "close");
+        return detail::sys::close_fd(std::exchange(fd_, detail::sys::invalid_handle));
     }
 
     /// The address this socket is bound to. Errors: EBADF, errc::family_mismatch.
@@ -113,117 +120,106 @@ public:
 
     /// SO_REUSEADDR: bind a port that still has connections in TIME_WAIT. Errors: EBADF.
     Result<void> set_reuse_address(bool on) noexcept {
-        return set_flag(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR");
+        return set_flag(detail::sys::option::reuse_address, on);
     }
     /// The SO_REUSEADDR setting. Errors: EBADF.
-    Result<bool> reuse_address() const noexcept { return flag(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"); }
+    Result<bool> reuse_address() const noexcept { return flag(detail::sys::option::reuse_address); }
     /// SO_REUSEPORT: several sockets bound to one port share its load. Errors: EBADF, ENOPROTOOPT.
-    Result<void> set_reuse_port(bool on) noexcept {
-        return set_flag(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT");
-    }
+    Result<void> set_reuse_port(bool on) noexcept { return set_flag(detail::sys::option::reuse_port, on); }
     /// The SO_REUSEPORT setting. Errors: EBADF, ENOPROTOOPT.
-    Result<bool> reuse_port() const noexcept { return flag(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"); }
+    Result<bool> reuse_port() const noexcept { return flag(detail::sys::option::reuse_port); }
 
     /// TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). Errors: EBADF.
     Result<void> set_nodelay(bool on) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
-        return set_flag(IPPROTO_TCP, TCP_NODELAY, on, "TCP_NODELAY");
+        return set_flag(detail::sys::option::nodelay, on);
     }
     /// The TCP_NODELAY setting. Errors: EBADF.
     Result<bool> nodelay() const noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
-        return flag(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
+        return flag(detail::sys::option::nodelay);
     }
 
     /// SO_KEEPALIVE: probe an idle connection so a dead peer is noticed. Errors: EBADF.
     Result<void> set_keepalive(bool on) noexcept requires std::is_same_v<T, Stream> {
-        return set_flag(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE");
+        return set_flag(detail::sys::option::keepalive, on);
     }
     /// The SO_KEEPALIVE setting. Errors: EBADF.
     Result<bool> keepalive() const noexcept requires std::is_same_v<T, Stream> {
-        return flag(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE");
+        return flag(detail::sys::option::keepalive);
     }
     /// Keep-alive timing (takes effect with set_keepalive(true)). Errors: EINVAL (out of range), EBADF.
     Result<void> set_keepalive_params(
         const KeepAliveParams& params) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
-        if (auto r =
-                set_int(IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(params.idle.count()), "TCP_KEEPIDLE");
-            !r)
-            return r;
-        if (auto r = set_int(IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(params.interval.count()),
-                             "TCP_KEEPINTVL");
-            !r)
-            return r;
-        return set_int(IPPROTO_TCP, TCP_KEEPCNT, params.count, "TCP_KEEPCNT");
+        return detail::sys::set_keepalive_timing(
+            fd_,
+            {static_cast<int>(params.idle.count()), static_cast<int>(params.interval.count()), params.count});
     }
     /// The keep-alive probe timing. Errors: EBADF, ENOPROTOOPT.
     Result<KeepAliveParams> keepalive_params() const noexcept requires std::is_same_v<T, Stream> &&
         InternetFamily<F> {
-        auto idle = get_int(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
-        auto interval = get_int(IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
-        auto count = get_int(IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
-        if (!idle) return fail(idle.error());
-        if (!interval) return fail(interval.error());
-        if (!count) return fail(count.error());
-        return KeepAliveParams{std::chrono::seconds(*idle), std::chrono::seconds(*interval), *count};
+        auto timing = detail::sys::keepalive_timing(fd_);
+        if (!timing) return fail(timing.error());
+        return KeepAliveParams{std::chrono::seconds(timing->idle), std::chrono::seconds(timing->interval),
+                               timing->count};
     }
 
     /// SO_LINGER: with a duration, close() waits that long for unsent data (0 resets the connection);
     /// std::nullopt restores the default (close returns at once, data is sent in the background). Errors:
     /// EBADF.
     Result<void> set_linger(std::optional<std::chrono::seconds> timeout) noexcept {
-        const ::linger value{timeout ? 1 : 0, timeout ? static_cast<int>(timeout->count()) : 0};
-        return detail::sys::set_option(fd_, SOL_SOCKET, SO_LINGER, value, "SO_LINGER");
+        return detail::sys::set_linger(
+            fd_, {timeout.has_value(), timeout ? static_cast<int>(timeout->count()) : 0});
     }
     /// The SO_LINGER setting: the linger time, or nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-        auto value = detail::sys::get_option<::linger>(fd_, SOL_SOCKET, SO_LINGER, "SO_LINGER");
+        auto value = detail::sys::linger(fd_);
         if (!value) return fail(value.error());
-        if (!value->l_onoff) return std::optional<std::chrono::seconds>();
-        return std::optional<std::chrono::seconds>(value->l_linger);
+        if (!value->on) return std::optional<std::chrono::seconds>();
+        return std::optional<std::chrono::seconds>(value->seconds);
     }
 
     /// SO_SNDBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
     /// EBADF.
     Result<void> set_send_buffer_size(int bytes) noexcept {
-        return set_int(SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF");
+        return set_int(detail::sys::option::send_buffer, bytes);
     }
     /// The SO_SNDBUF size in bytes (Linux reports double what was set). Errors: EBADF.
-    Result<int> send_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"); }
+    Result<int> send_buffer_size() const noexcept { return get_int(detail::sys::option::send_buffer); }
     /// SO_RCVBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
     /// EBADF.
     Result<void> set_recv_buffer_size(int bytes) noexcept {
-        return set_int(SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
+        return set_int(detail::sys::option::recv_buffer, bytes);
     }
     /// The SO_RCVBUF size in bytes (Linux reports double what was set). Errors: EBADF.
-    Result<int> recv_buffer_size() const noexcept { return get_int(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"); }
+    Result<int> recv_buffer_size() const noexcept { return get_int(detail::sys::option::recv_buffer); }
 
     /// IPV6_V6ONLY: an IPv6 socket refuses IPv4-mapped peers. Set before bind. Errors: ENOPROTOOPT on IPv4.
     Result<void> set_ipv6_only(bool on) noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
-        return set_flag(IPPROTO_IPV6, IPV6_V6ONLY, on, "IPV6_V6ONLY");
+        return set_flag(detail::sys::option::ipv6_only, on);
     }
     /// The IPV6_V6ONLY setting. Errors: EBADF, ENOPROTOOPT (an IPv4 socket).
     Result<bool> ipv6_only() const noexcept requires std::is_same_v<F, IPv6> || std::is_same_v<F, IP> {
-        return flag(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
+        return flag(detail::sys::option::ipv6_only);
     }
 
     /// SO_BROADCAST: allow sending to broadcast addresses. Errors: EBADF.
     Result<void> set_broadcast(bool on) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
-        return set_flag(SOL_SOCKET, SO_BROADCAST, on, "SO_BROADCAST");
+        return set_flag(detail::sys::option::broadcast, on);
     }
     /// The SO_BROADCAST setting. Errors: EBADF.
     Result<bool> broadcast() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
-        return flag(SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST");
+        return flag(detail::sys::option::broadcast);
     }
 
     /// Unicast TTL (IPv4 IP_TTL) or hop limit (IPv6 IPV6_UNICAST_HOPS). Errors: EINVAL (not 1..255), EBADF.
     Result<void> set_ttl(int hops) noexcept requires InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) {
-            return set_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, hops, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
+        return with_ip_level([&](bool v6) {
+            return set_int(v6 ? detail::sys::option::ipv6_hops : detail::sys::option::ipv4_ttl, hops);
         });
     }
     /// The unicast hop limit (IP_TTL / IPV6_UNICAST_HOPS). Errors: EBADF.
     Result<int> ttl() const noexcept requires InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) {
-            return get_int(level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, v6 ? "IPV6_UNICAST_HOPS" : "IP_TTL");
+        return with_ip_level([&](bool v6) {
+            return get_int(v6 ? detail::sys::option::ipv6_hops : detail::sys::option::ipv4_ttl);
         });
     }
 
@@ -241,27 +237,33 @@ public:
     /// Multicast TTL / hop limit (IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS). Errors: EINVAL (not 0..255).
     Result<void> set_multicast_ttl(int hops) noexcept requires std::is_same_v<T, Datagram> &&
         InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) {
-            return set_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, hops, "multicast ttl");
+        return with_ip_level([&](bool v6) {
+            return set_int(
+                v6 ? detail::sys::option::ipv6_multicast_hops : detail::sys::option::ipv4_multicast_ttl,
+                hops);
         });
     }
     /// The multicast hop limit. Errors: EBADF.
     Result<int> multicast_ttl() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) {
-            return get_int(level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, "multicast ttl");
+        return with_ip_level([&](bool v6) {
+            return get_int(v6 ? detail::sys::option::ipv6_multicast_hops
+                              : detail::sys::option::ipv4_multicast_ttl);
         });
     }
     /// Whether this host's own multicast sends loop back to its sockets (IP_MULTICAST_LOOP). Errors: EBADF.
     Result<void> set_multicast_loop(bool on) noexcept requires std::is_same_v<T, Datagram> &&
         InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) {
-            return set_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0, "multicast loop");
+        return with_ip_level([&](bool v6) {
+            return set_int(
+                v6 ? detail::sys::option::ipv6_multicast_loop : detail::sys::option::ipv4_multicast_loop,
+                on ? 1 : 0);
         });
     }
     /// Whether multicast sent here loops back to local listeners. Errors: EBADF.
     Result<bool> multicast_loop() const noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) -> Result<bool> {
-            auto value = get_int(level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, "multicast loop");
+        return with_ip_level([&](bool v6) -> Result<bool> {
+            auto value = get_int(v6 ? detail::sys::option::ipv6_multicast_loop
+                                    : detail::sys::option::ipv4_multicast_loop);
             if (!value) return fail(value.error());
             return *value != 0;
         });
@@ -269,19 +271,17 @@ public:
     /// The interface multicast is sent from, by index (0: the kernel picks). Errors: ENODEV, EBADF.
     Result<void> set_multicast_interface(
         unsigned interface_index) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
-        return with_ip_level([&](int level, bool v6) -> Result<void> {
+        return with_ip_level([&](bool v6) -> Result<void> {
             if (v6)
-                return set_int(level, IPV6_MULTICAST_IF, static_cast<int>(interface_index),
-                               "IPV6_MULTICAST_IF");
-            ip_mreqn request{};
-            request.imr_ifindex = static_cast<int>(interface_index);
-            return detail::sys::set_option(fd_, level, IP_MULTICAST_IF, request, "IP_MULTICAST_IF");
+                return set_int(detail::sys::option::ipv6_multicast_interface,
+                               static_cast<int>(interface_index));
+            return detail::sys::set_ipv4_multicast_interface(fd_, interface_index);
         });
     }
     /// The IPv6 multicast interface index. (Linux does not report an IPv4 one back by index.) Errors: EBADF.
     Result<unsigned> multicast_interface()
         const noexcept requires std::is_same_v<T, Datagram> && std::is_same_v<F, IPv6> {
-        auto index = get_int(IPPROTO_IPV6, IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF");
+        auto index = get_int(detail::sys::option::ipv6_multicast_interface);
         if (!index) return fail(index.error());
         return static_cast<unsigned>(*index);
     }
@@ -290,19 +290,19 @@ public:
     /// forever. The kernel restarts this timer when a signal interrupts the call (netlite retries EINTR),
     /// so for a hard bound use set_timeout() or an Until. Errors: EINVAL (zero or negative timeout), EBADF.
     Result<void> set_read_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
-        return set_timeout(SO_RCVTIMEO, timeout, "SO_RCVTIMEO");
+        return set_io_timeout(true, timeout);
     }
     /// The SO_RCVTIMEO setting, nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::microseconds>> read_timeout() const noexcept {
-        return timeout(SO_RCVTIMEO, "SO_RCVTIMEO");
+        return io_timeout(true);
     }
     /// SO_SNDTIMEO: a blocking write gives up with std::errc::timed_out after `timeout`. Errors: as above.
     Result<void> set_write_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
-        return set_timeout(SO_SNDTIMEO, timeout, "SO_SNDTIMEO");
+        return set_io_timeout(false, timeout);
     }
     /// The SO_SNDTIMEO setting, nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::microseconds>> write_timeout() const noexcept {
-        return timeout(SO_SNDTIMEO, "SO_SNDTIMEO");
+        return io_timeout(false);
     }
 
     /// O_NONBLOCK: calls fail with EAGAIN (std::errc::resource_unavailable_try_again) instead of waiting.
@@ -329,7 +329,7 @@ public:
     /// Reads and clears the pending socket error (SO_ERROR); an empty error_code when there is none.
     /// Errors: EBADF.
     Result<std::error_code> take_error() const noexcept {
-        auto value = get_int(SOL_SOCKET, SO_ERROR, "SO_ERROR");
+        auto value = get_int(detail::sys::option::pending_error);
         if (!value) return fail(value.error());
         if (*value == 0) return std::error_code();
         return std::error_code(*value, std::system_category());
@@ -355,78 +355,64 @@ protected:
 
 private:
     void reset() noexcept {
-        if (fd_ >= 0) (void)detail::sys::close_fd(std::exchange(fd_, -1));
+        if (is_open()) (void)detail::sys::close_fd(std::exchange(fd_, detail::sys::invalid_handle));
     }
 
-    using NameCall = Result<void> (*)(int, sockaddr*, socklen_t*) noexcept;
+    using NameCall = Result<void> (*)(native_handle_type, sockaddr*, detail::sys::socklen*) noexcept;
     Result<Address<F>> name_of(NameCall call) const noexcept {
         sockaddr_storage storage{};
-        socklen_t size = sizeof storage;
+        detail::sys::socklen size = sizeof storage;
         if (auto ok = call(fd_, reinterpret_cast<sockaddr*>(&storage), &size); !ok) return fail(ok.error());
         return Address<F>::from_native(reinterpret_cast<const sockaddr*>(&storage), size);
     }
 
-    Result<void> set_int(int level, int name, int value, const char* what) const noexcept {
-        return detail::sys::set_option(fd_, level, name, value, what);
+    using IntOption = detail::sys::IntOption;
+    Result<void> set_int(const IntOption& option, int value) const noexcept {
+        return detail::sys::set_int_option(fd_, option, value);
     }
-    Result<int> get_int(int level, int name, const char* what) const noexcept {
-        return detail::sys::get_option<int>(fd_, level, name, what);
+    Result<int> get_int(const IntOption& option) const noexcept {
+        return detail::sys::get_int_option(fd_, option);
     }
-    Result<void> set_flag(int level, int name, bool on, const char* what) const noexcept {
-        return set_int(level, name, on ? 1 : 0, what);
+    Result<void> set_flag(const IntOption& option, bool on) const noexcept {
+        return set_int(option, on ? 1 : 0);
     }
-    Result<bool> flag(int level, int name, const char* what) const noexcept {
-        auto value = get_int(level, name, what);
+    Result<bool> flag(const IntOption& option) const noexcept {
+        auto value = get_int(option);
         if (!value) return fail(value.error());
         return *value != 0;
     }
 
-    /// Calls `f(level, is_v6)` with the IP protocol level of this socket; Address<IP> sockets ask SO_DOMAIN.
+    /// Calls `f(is_v6)`: whether this socket speaks IPv6; Address<IP> sockets ask the OS.
     template <class Fn>
-    auto with_ip_level(Fn&& f) const noexcept -> decltype(f(0, false)) {
+    auto with_ip_level(Fn&& f) const noexcept -> decltype(f(false)) {
         bool v6 = std::is_same_v<F, IPv6>;
         if constexpr (std::is_same_v<F, IP>) {
-            auto domain = get_int(SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
+            auto domain = detail::sys::socket_domain(fd_);
             if (!domain) return fail(domain.error());
             v6 = *domain == AF_INET6;
         }
-        return f(v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6);
+        return f(v6);
     }
 
     Result<void> membership(const Address<F>& group, unsigned interface_index, bool join) const noexcept {
-        if (group.domain() == AF_INET) {
-            ip_mreqn request{};
-            request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.data())->sin_addr;
-            request.imr_ifindex = static_cast<int>(interface_index);
-            return detail::sys::set_option(fd_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
-                                           request, join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP");
-        }
-        ipv6_mreq request{};
-        request.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(group.data())->sin6_addr;
-        request.ipv6mr_interface = interface_index;
-        return detail::sys::set_option(fd_, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, request,
-                                       join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP");
+        return detail::sys::multicast_membership(fd_, group.data(), interface_index, join);
     }
 
-    Result<void> set_timeout(int name, std::optional<std::chrono::microseconds> timeout,
-                             const char* what) const noexcept {
+    Result<void> set_io_timeout(bool receive,
+                                std::optional<std::chrono::microseconds> timeout) const noexcept {
+        const char* what = receive ? "SO_RCVTIMEO" : "SO_SNDTIMEO";
         if (timeout && timeout->count() <= 0) return fail(std::errc::invalid_argument, what);
-        timeval value{};
-        if (timeout) {
-            value.tv_sec = static_cast<time_t>(timeout->count() / 1000000);
-            value.tv_usec = static_cast<suseconds_t>(timeout->count() % 1000000);
-        }
-        return detail::sys::set_option(fd_, SOL_SOCKET, name, value, what);
+        return detail::sys::set_io_timeout(fd_, receive,
+                                           timeout ? *timeout : std::chrono::microseconds::zero());
     }
-    Result<std::optional<std::chrono::microseconds>> timeout(int name, const char* what) const noexcept {
-        auto value = detail::sys::get_option<timeval>(fd_, SOL_SOCKET, name, what);
-        if (!value) return fail(value.error());
-        const auto total = std::chrono::seconds(value->tv_sec) + std::chrono::microseconds(value->tv_usec);
-        if (total.count() == 0) return std::optional<std::chrono::microseconds>();
-        return std::optional<std::chrono::microseconds>(total);
+    Result<std::optional<std::chrono::microseconds>> io_timeout(bool receive) const noexcept {
+        auto total = detail::sys::io_timeout(fd_, receive);
+        if (!total) return fail(total.error());
+        if (total->count() == 0) return std::optional<std::chrono::microseconds>();
+        return std::optional<std::chrono::microseconds>(*total);
     }
 
-    int fd_ = -1;
+    native_handle_type fd_ = detail::sys::invalid_handle;
     std::chrono::milliseconds timeout_{};  // set_timeout(); zero = none
 };
 

@@ -23,13 +23,13 @@
 namespace netlite {
 
 namespace detail {
-/// Copies up to `limit` buffers into iovecs for sendmsg/recvmsg (their layout differs from iovec's).
+/// Copies up to `limit` buffers into the OS's vectored-I/O records (their layout differs from Buffer's).
 template <class Buffer>
-std::size_t to_iovecs(std::span<const Buffer> buffers, iovec* out, std::size_t limit) noexcept {
+std::size_t to_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out, std::size_t limit) noexcept {
     std::size_t count = 0;
     for (const Buffer& buffer : buffers) {
         if (count == limit) break;
-        out[count++] = iovec{const_cast<std::byte*>(buffer.data()), buffer.size()};
+        out[count++] = sys::make_io_buffer(buffer.data(), buffer.size());
     }
     return count;
 }
@@ -165,13 +165,14 @@ public:
     }
     /// As read(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
     Result<std::size_t> read(MutableBuffer buffer, const Until& until) {
-        return detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
-            return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), flags);
-        });
+        return detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_in, until, "recv", [&](int flags) {
+                return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), flags);
+            });
     }
     /// As read(), but leaves the bytes queued for the next read. Errors: as read().
     Result<std::size_t> peek(MutableBuffer buffer) noexcept {
-        return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), MSG_PEEK);
+        return detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), detail::sys::peek);
     }
     /// Sends some of `buffer` (maybe not all); returns how much. Errors: EPIPE/ECONNRESET (peer gone, never
     /// SIGPIPE), timed_out.
@@ -185,9 +186,10 @@ public:
     }
     /// As write(), giving up per `until` (timed_out, operation_canceled); the stream stays usable.
     Result<std::size_t> write(ConstBuffer buffer, const Until& until) {
-        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "send", [&](int flags) {
-            return detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), flags);
-        });
+        return detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_out, until, "send", [&](int flags) {
+                return detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), flags);
+            });
     }
 
     /// Sends all of `buffer`. Errors: as write(), with bytes_transferred() telling how much was sent first.
@@ -196,7 +198,7 @@ public:
         if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
             return write_all_timed(buffer);
         const auto sent = detail::sys::send_once(this->native_handle(), buffer.data(), buffer.size());
-        if (sent == static_cast<ssize_t>(buffer.size())) [[likely]]
+        if (sent == static_cast<detail::sys::ssize>(buffer.size())) [[likely]]
             return {};
         return write_all_rest(buffer, sent);
     }
@@ -219,7 +221,7 @@ public:
         if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
             return read_exact_timed(buffer);
         const auto got = detail::sys::recv_once(this->native_handle(), buffer.data(), buffer.size());
-        if (got == static_cast<ssize_t>(buffer.size())) [[likely]]
+        if (got == static_cast<detail::sys::ssize>(buffer.size())) [[likely]]
             return {};
         return read_exact_rest(buffer, got);
     }
@@ -266,7 +268,7 @@ public:
 
     /// Scatter read (recvmsg) into several buffers in order; returns the total. Errors: as read().
     Result<std::size_t> read_vectored(std::span<const MutableBuffer> buffers) noexcept {
-        iovec vectors[detail::max_iovecs];
+        detail::sys::io_buffer vectors[detail::max_iovecs];
         const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
         return detail::sys::recv_vectored(this->native_handle(), vectors, count);
     }
@@ -277,7 +279,7 @@ public:
     /// Gather write (sendmsg, MSG_NOSIGNAL) of several buffers in one call; returns the total sent, which
     /// may be less than their sum. Errors: as write().
     Result<std::size_t> write_vectored(std::span<const ConstBuffer> buffers) noexcept {
-        iovec vectors[detail::max_iovecs];
+        detail::sys::io_buffer vectors[detail::max_iovecs];
         const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
         return detail::sys::send_vectored(this->native_handle(), vectors, count);
     }
@@ -297,7 +299,7 @@ public:
     /// Linux sendfile, so the bytes never pass through user space; elsewhere, or for a descriptor sendfile
     /// cannot read, a pread/send loop. Returns the bytes sent: `count`, or fewer when the file ends first.
     /// Errors: as write(), plus the file's read errors; bytes_transferred() tells how much was sent first.
-    Result<std::size_t, TransferError> send_file(int file_fd, std::uint64_t offset,
+    Result<std::size_t, TransferError> send_file(detail::sys::file_handle file_fd, std::uint64_t offset,
                                                  std::size_t count) noexcept {
         std::size_t done = 0;
         while (done < count) {
@@ -318,13 +320,13 @@ public:
     /// never timed_out.
     Result<std::optional<std::size_t>> try_read(MutableBuffer buffer) noexcept {
         return detail::sys::unless_would_block<std::optional<std::size_t>>(
-            detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT));
+            detail::sys::recv(this->native_handle(), buffer.data(), buffer.size(), detail::sys::dont_wait));
     }
     /// Sends as much of `buffer` as the send buffer takes now; std::nullopt when it takes nothing.
     /// Errors: as write() (EPIPE/ECONNRESET, never SIGPIPE), never timed_out.
     Result<std::optional<std::size_t>> try_write(ConstBuffer buffer) noexcept {
         return detail::sys::unless_would_block<std::optional<std::size_t>>(
-            detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT));
+            detail::sys::send(this->native_handle(), buffer.data(), buffer.size(), detail::sys::dont_wait));
     }
 
 private:
@@ -344,7 +346,8 @@ private:
         return read_exact(buffer, this->default_until());
     }
     /// write_all() after a first send_once() that returned `first` (short, EINTR or an error).
-    NETLITE_NOINLINE Result<void, TransferError> write_all_rest(ConstBuffer buffer, ssize_t first) noexcept {
+    NETLITE_NOINLINE Result<void, TransferError> write_all_rest(ConstBuffer buffer,
+                                                                detail::sys::ssize first) noexcept {
         auto sent = detail::sys::send_finish(this->native_handle(), first, buffer.data(), buffer.size());
         std::size_t done = 0;
         while (sent) {
@@ -356,7 +359,7 @@ private:
     }
     /// read_exact() after a first recv_once() that returned `first` (short, end of stream, EINTR, an error).
     NETLITE_NOINLINE Result<void, TransferError> read_exact_rest(MutableBuffer buffer,
-                                                                 ssize_t first) noexcept {
+                                                                 detail::sys::ssize first) noexcept {
         auto got = detail::sys::recv_finish(this->native_handle(), first, buffer.data(), buffer.size());
         std::size_t done = 0;
         while (got && *got != 0) {
@@ -432,9 +435,9 @@ private:
         TcpStream<F> stream(std::move(*socket));
         if (auto ok = sys::set_nonblocking(stream.native_handle(), true); !ok)
             return record(address, ok.error());
-        if (::connect(stream.native_handle(), address.data(), address.size()) == 0)
-            return finish(std::move(stream));
-        if (errno != EINPROGRESS && errno != EINTR) return record(address, sys::last_error("connect"));
+        auto connected = sys::connect_start(stream.native_handle(), address.data(), address.size());
+        if (!connected) return record(address, connected.error());
+        if (*connected) return finish(std::move(stream));
         pending_.push_back(Pending{std::move(stream), address});
         return std::nullopt;
     }
@@ -443,7 +446,7 @@ private:
     Result<void> wait(Clock::time_point deadline) {
         polled_.clear();
         for (const Pending& attempt : pending_)
-            polled_.push_back(pollfd{attempt.stream.native_handle(), POLLOUT, 0});
+            polled_.push_back(sys::poll_entry{attempt.stream.native_handle(), sys::poll_out, 0});
         auto ready =
             sys::poll_until(polled_.data(), polled_.size(), until_.with_deadline(deadline), "connect");
         if (!ready) return fail(ready.error());
@@ -480,7 +483,7 @@ private:
 
     std::vector<Address<F>> order_;
     std::vector<Pending> pending_;
-    std::vector<pollfd> polled_;
+    std::vector<sys::poll_entry> polled_;
     std::vector<ConnectAttempt<F>> attempts_;
     std::size_t next_ = 0;
     Error last_{errc::no_addresses, "connect"};
@@ -500,7 +503,7 @@ struct Accepted {
 
 /// How TcpListener::bind sets the socket up.
 struct ListenOptions {
-    int backlog = SOMAXCONN;           ///< connections the kernel queues before accept()
+    int backlog = detail::sys::max_backlog;  ///< connections the kernel queues before accept()
     bool reuse_address = true;         ///< SO_REUSEADDR, so a restarted server can bind its port at once
     std::optional<bool> ipv6_only{};   ///< for an IPv6 address: true = IPv6 only, false = dual-stack
     bool remove_stale_socket = false;  ///< Unix paths: unlink a socket file nobody listens on before bind
@@ -561,7 +564,8 @@ public:
     Result<Accepted<F>> accept(const Until& until) {
         if (until.is_forever()) return accept_now();
         for (;;) {
-            if (auto ready = detail::sys::wait(this->native_handle(), POLLIN, until, "accept"); !ready)
+            if (auto ready = detail::sys::wait(this->native_handle(), detail::sys::poll_in, until, "accept");
+                !ready)
                 return fail(ready.error());
             auto accepted = accept_now();
             if (accepted || !detail::sys::would_block(accepted.error())) return accepted;
@@ -595,7 +599,7 @@ public:
     /// still make accept(2) wait): set_nonblocking(true) on the listener avoids both. Errors: as accept().
     Result<std::optional<Accepted<F>>> try_accept() noexcept {
         if (!detail::sys::is_nonblocking(this->native_handle())) {
-            auto ready = detail::sys::ready_now(this->native_handle(), POLLIN, "accept");
+            auto ready = detail::sys::ready_now(this->native_handle(), detail::sys::poll_in, "accept");
             if (!ready) return fail(ready.error());
             if (!*ready) return std::optional<Accepted<F>>();
         }
@@ -627,7 +631,7 @@ public:
 private:
     Result<Accepted<F>> accept_now() noexcept {
         sockaddr_storage storage{};
-        socklen_t size = sizeof storage;
+        detail::sys::socklen size = sizeof storage;
         auto fd = detail::sys::accept(this->native_handle(), reinterpret_cast<sockaddr*>(&storage), &size);
         if (!fd) return fail(fd.error());
         TcpStream<F> stream(*fd);  // owns the descriptor from here on, on every path

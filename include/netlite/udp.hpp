@@ -105,10 +105,11 @@ public:
     }
     /// As send_to(), giving up per `until` when the send buffer stays full (timed_out, operation_canceled).
     Result<std::size_t> send_to(ConstBuffer datagram, const Address<F>& to, const Until& until) {
-        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "sendto", [&](int flags) {
-            return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
-                                        to.size(), flags);
-        });
+        return detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_out, until, "sendto", [&](int flags) {
+                return detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(),
+                                            to.data(), to.size(), flags);
+            });
     }
     /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
     /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
@@ -117,7 +118,7 @@ public:
             return recv_from_timed(buffer);
         // The kernel fills `size` bytes and nothing reads beyond them: no zeroing on the hot path.
         sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init)
-        socklen_t size = sizeof storage;
+        detail::sys::socklen size = sizeof storage;
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size);
         if (!got) return fail(got.error());
@@ -126,12 +127,13 @@ public:
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
         sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
-        socklen_t size = sizeof storage;
-        auto got = detail::sys::when_ready(this->native_handle(), POLLIN, until, "recvfrom", [&](int flags) {
-            size = sizeof storage;
-            return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
-                                          reinterpret_cast<sockaddr*>(&storage), &size, flags);
-        });
+        detail::sys::socklen size = sizeof storage;
+        auto got = detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_in, until, "recvfrom", [&](int flags) {
+                size = sizeof storage;
+                return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                              reinterpret_cast<sockaddr*>(&storage), &size, flags);
+            });
         if (!got) return fail(got.error());
         return received(*got, storage, size);
     }
@@ -148,9 +150,10 @@ public:
     }
     /// As send(), giving up per `until` (timed_out, operation_canceled).
     Result<std::size_t> send(ConstBuffer datagram, const Until& until) {
-        return detail::sys::when_ready(this->native_handle(), POLLOUT, until, "send", [&](int flags) {
-            return detail::sys::send(this->native_handle(), datagram.data(), datagram.size(), flags);
-        });
+        return detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_out, until, "send", [&](int flags) {
+                return detail::sys::send(this->native_handle(), datagram.data(), datagram.size(), flags);
+            });
     }
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
     /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
@@ -162,10 +165,11 @@ public:
     }
     /// As recv(), giving up per `until` (timed_out, operation_canceled).
     Result<std::size_t> recv(MutableBuffer buffer, const Until& until) {
-        return whole(detail::sys::when_ready(this->native_handle(), POLLIN, until, "recv", [&](int flags) {
-            return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr,
-                                          nullptr, flags);
-        }));
+        return whole(detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_in, until, "recv", [&](int flags) {
+                return detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(), nullptr,
+                                              nullptr, flags);
+            }));
     }
 
     /// A second UdpSocket for the same socket. Errors: EMFILE.
@@ -190,30 +194,26 @@ public:
     /// operation_canceled).
     Result<std::size_t> send_batch(std::span<const DatagramOut<F>> datagrams, const Until& until) {
         detail::sys::MultiMessage messages[max_batch];
-        iovec vectors[max_batch];
+        detail::sys::io_buffer vectors[max_batch];
         std::size_t total = 0;
         while (total < datagrams.size()) {
             const std::size_t count =
                 datagrams.size() - total < max_batch ? datagrams.size() - total : max_batch;
             for (std::size_t i = 0; i < count; ++i) {
                 const DatagramOut<F>& out = datagrams[total + i];
-                vectors[i] = iovec{const_cast<std::byte*>(out.data.data()), out.data.size()};
-                messages[i] = {};
-                messages[i].msg_hdr.msg_iov = &vectors[i];
-                messages[i].msg_hdr.msg_iovlen = 1;
+                vectors[i] = detail::sys::make_io_buffer(out.data.data(), out.data.size());
                 bool named = true;
                 if constexpr (std::is_same_v<F, Unix>) named = !out.to.is_unnamed();
-                if (named) {
-                    messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(out.to.data());
-                    messages[i].msg_hdr.msg_namelen = out.to.size();
-                }
+                detail::sys::prepare_message(messages[i], &vectors[i], named ? out.to.data() : nullptr,
+                                             out.to.size());
             }
-            auto sent = total > 0 ? detail::sys::send_many(this->native_handle(), messages, count)
-                                  : detail::sys::when_ready(
-                                        this->native_handle(), POLLOUT, until, "sendmmsg", [&](int flags) {
-                                            return detail::sys::send_many(this->native_handle(), messages,
-                                                                          count, flags);
-                                        });
+            auto sent =
+                total > 0
+                    ? detail::sys::send_many(this->native_handle(), messages, count)
+                    : detail::sys::when_ready(
+                          this->native_handle(), detail::sys::poll_out, until, "sendmmsg", [&](int flags) {
+                              return detail::sys::send_many(this->native_handle(), messages, count, flags);
+                          });
             if (!sent) {
                 if (total > 0) break;
                 return fail(sent.error());
@@ -231,36 +231,35 @@ public:
     /// As recv_batch(), waiting for the first datagram within `until` (timed_out, operation_canceled).
     Result<std::size_t> recv_batch(std::span<DatagramIn<F>> slots, const Until& until) {
         detail::sys::MultiMessage messages[max_batch];
-        iovec vectors[max_batch];
+        detail::sys::io_buffer vectors[max_batch];
         sockaddr_storage names[max_batch];
         std::size_t total = 0;
         while (total < slots.size()) {
             const std::size_t count = slots.size() - total < max_batch ? slots.size() - total : max_batch;
             for (std::size_t i = 0; i < count; ++i) {
-                vectors[i] = iovec{slots[total + i].buffer.data(), slots[total + i].buffer.size()};
-                messages[i] = {};
-                messages[i].msg_hdr.msg_iov = &vectors[i];
-                messages[i].msg_hdr.msg_iovlen = 1;
-                messages[i].msg_hdr.msg_name = &names[i];
-                messages[i].msg_hdr.msg_namelen = sizeof names[i];
+                vectors[i] = detail::sys::make_io_buffer(slots[total + i].buffer.data(),
+                                                         slots[total + i].buffer.size());
+                detail::sys::prepare_message(messages[i], &vectors[i], reinterpret_cast<sockaddr*>(&names[i]),
+                                             sizeof names[i]);
             }
             auto got = total > 0 ? detail::sys::recv_many(this->native_handle(), messages, count, true)
-                                 : detail::sys::when_ready(
-                                       this->native_handle(), POLLIN, until, "recvmmsg", [&](int flags) {
-                                           return detail::sys::recv_many(this->native_handle(), messages,
-                                                                         count, flags != 0);
-                                       });
+                                 : detail::sys::when_ready(this->native_handle(), detail::sys::poll_in, until,
+                                                           "recvmmsg", [&](int flags) {
+                                                               return detail::sys::recv_many(
+                                                                   this->native_handle(), messages, count,
+                                                                   flags != 0);
+                                                           });
             if (!got) {
                 if (total > 0) break;  // nothing more queued
                 return fail(got.error());
             }
             for (std::size_t i = 0; i < *got; ++i) {
                 DatagramIn<F>& slot = slots[total + i];
-                const msghdr& header = messages[i].msg_hdr;
-                slot.size =
-                    messages[i].msg_len < vectors[i].iov_len ? messages[i].msg_len : vectors[i].iov_len;
-                slot.truncated = (header.msg_flags & MSG_TRUNC) != 0;
-                auto sender = sender_address(names[i], header.msg_namelen);
+                const std::size_t length = detail::sys::message_length(messages[i]);
+                const std::size_t room = detail::sys::io_buffer_size(vectors[i]);
+                slot.size = length < room ? length : room;
+                slot.truncated = detail::sys::message_truncated(messages[i]);
+                auto sender = sender_address(names[i], detail::sys::message_name_size(messages[i]));
                 if (!sender) return fail(sender.error());
                 slot.sender = *sender;
             }
@@ -278,9 +277,10 @@ public:
     /// Errors: as recv_from(), never timed_out.
     Result<std::optional<Received<F>>> try_recv_from(MutableBuffer buffer) noexcept {
         sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
-        socklen_t size = sizeof storage;
-        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
-                                          reinterpret_cast<sockaddr*>(&storage), &size, MSG_DONTWAIT);
+        detail::sys::socklen size = sizeof storage;
+        auto got =
+            detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                   reinterpret_cast<sockaddr*>(&storage), &size, detail::sys::dont_wait);
         if (!got) {
             if (detail::sys::would_block(got.error())) return std::optional<Received<F>>();
             return fail(got.error());
@@ -292,8 +292,9 @@ public:
     /// Sends one datagram to `to` if the send buffer has room now; std::nullopt when it has not.
     /// Errors: as send_to(), never timed_out.
     Result<std::optional<std::size_t>> try_send_to(ConstBuffer datagram, const Address<F>& to) noexcept {
-        return detail::sys::unless_would_block<std::optional<std::size_t>>(detail::sys::send_to(
-            this->native_handle(), datagram.data(), datagram.size(), to.data(), to.size(), MSG_DONTWAIT));
+        return detail::sys::unless_would_block<std::optional<std::size_t>>(
+            detail::sys::send_to(this->native_handle(), datagram.data(), datagram.size(), to.data(),
+                                 to.size(), detail::sys::dont_wait));
     }
 
 private:
@@ -316,12 +317,13 @@ private:
         return recv_from(buffer, this->default_until());
     }
     static Result<Received<F>> received(detail::sys::Datagram got, const sockaddr_storage& storage,
-                                        socklen_t size) noexcept {
+                                        detail::sys::socklen size) noexcept {
         auto sender = sender_address(storage, size);
         if (!sender) return fail(sender.error());
         return Received<F>{got.copied, *sender, got.full_size > got.copied};
     }
-    static Result<Address<F>> sender_address(const sockaddr_storage& storage, socklen_t size) noexcept {
+    static Result<Address<F>> sender_address(const sockaddr_storage& storage,
+                                             detail::sys::socklen size) noexcept {
         if constexpr (std::is_same_v<F, Unix>) {
             if (size == 0) return Address<Unix>();  // an unbound sender has no name
         }

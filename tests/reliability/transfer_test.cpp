@@ -425,7 +425,14 @@ TEST_CASE("nasty Unix address texts: sun_path exactly, one over, NUL, and 4 KiB"
     for (const std::size_t size : {sun_path_size, sun_path_size + 1, std::size_t{4096}}) {
         INFO(size << " bytes");
         CHECK(Address<Unix>::parse(std::string(size, 'p')).error() == errc::path_too_long);
-        CHECK(Address<Unix>::parse("@" + std::string(size, 'n')).error() == errc::path_too_long);
+        if (Address<Unix>::has_abstract_names)
+            CHECK(Address<Unix>::parse("@" + std::string(size, 'n')).error() == errc::path_too_long);
+    }
+    CHECK(Address<Unix>::parse(std::string_view("/tmp/a\0b", 8)).error() == errc::invalid_address);
+    CHECK(Address<Unix>::parse("").error() == errc::invalid_address);
+    if (!Address<Unix>::has_abstract_names) {
+        WARN("skipped: abstract Unix names exist only on Linux (NETLITE_PORTABLE_POSIX build)");
+        return;
     }
     // An abstract name of exactly sun_path less one byte round-trips; NUL inside is allowed there only.
     const std::string name = "@" + std::string(sun_path_size - 1, 'n');
@@ -437,6 +444,4 @@ TEST_CASE("nasty Unix address texts: sun_path exactly, one over, NUL, and 4 KiB"
     REQUIRE_OK(nul_name);
     CHECK(nul_name->to_string() == with_nul);
     CHECK(*Address<Unix>::parse(nul_name->to_string()) == *nul_name);
-    CHECK(Address<Unix>::parse(std::string_view("/tmp/a\0b", 8)).error() == errc::invalid_address);
-    CHECK(Address<Unix>::parse("").error() == errc::invalid_address);
 }

@@ -1,0 +1,73 @@
+// netlite/detail/sys_common.hpp - what every platform's sys file shares and that calls no OS function:
+// the clock, timeout arithmetic, the "would block" test. Included by sys.hpp before the platform file.
+#pragma once
+
+#include <netlite/deadline.hpp>
+#include <netlite/result.hpp>
+
+#include <cstddef>
+#include <netlite/detail/chrono.hpp>
+#include <system_error>
+
+// Keeps a slow path out of the caller so the inline fast path stays as small as the raw call.
+#if defined(__GNUC__) || defined(__clang__)
+#define NETLITE_NOINLINE [[gnu::noinline]]
+#else
+#define NETLITE_NOINLINE
+#endif
+
+namespace netlite::detail::sys {
+
+using Clock = std::chrono::steady_clock;
+
+inline Clock::time_point earlier(Clock::time_point a, Clock::time_point b) noexcept {
+    return b < a ? b : a;
+}
+
+/// Milliseconds left until `deadline`, rounded up so poll never wakes early; 0 once it has passed.
+inline int remaining_ms(Clock::time_point deadline) noexcept {
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+/// poll's timeout argument for `deadline`; Clock::time_point::max() means none (-1).
+inline int timeout_ms(Clock::time_point deadline) noexcept {
+    return deadline == Clock::time_point::max() ? -1 : remaining_ms(deadline);
+}
+
+/// True for the errors a non-blocking call gives when it would have to wait.
+inline bool would_block(const Error& error) noexcept {
+    return error == std::errc::resource_unavailable_try_again || error == std::errc::operation_would_block;
+}
+
+/// A try_* call's outcome from a plain call's: the value, an empty `Optional` (std::optional<T>) when the
+/// call would have had to wait (EAGAIN/EWOULDBLOCK), or any other error as it was.
+template <class Optional, class T>
+inline Result<Optional> unless_would_block(Result<T>&& result) noexcept {
+    if (result) return Optional(std::move(*result));
+    if (would_block(result.error())) return Optional();
+    return fail(result.error());
+}
+
+/// A datagram received: bytes copied and the datagram's full size (larger when it was truncated).
+struct Datagram {
+    std::size_t copied;
+    std::size_t full_size;
+};
+
+/// TCP keep-alive timing in whole seconds, as the platform's options take it.
+struct KeepAliveTiming {
+    int idle;
+    int interval;
+    int count;
+};
+
+/// SO_LINGER as netlite reads and writes it: whether close waits, and for how many seconds.
+struct Linger {
+    bool on;
+    int seconds;
+};
+
+}  // namespace netlite::detail::sys
