@@ -21,7 +21,13 @@
 #include <thread>
 #include <vector>
 
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#else
 #include <signal.h>
+#endif
 
 namespace cli {
 
@@ -136,6 +142,20 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
     return options;
 }
 
+#if defined(_WIN32)
+/// A netlite::StopToken that is stopped by the first Ctrl-C, Ctrl-Break or console close. Windows runs
+/// console control handlers in a thread of their own, where anything may be called.
+inline netlite::StopToken stop_on_signals() {
+    static netlite::StopSource source;
+    ::SetConsoleCtrlHandler(
+        [](DWORD) -> BOOL {
+            source.request_stop();
+            return TRUE;
+        },
+        TRUE);
+    return source.get_token();
+}
+#else
 /// A netlite::StopToken that is stopped by the first SIGINT (Ctrl-C) or SIGTERM. Call it in main before any
 /// other thread starts: it blocks both signals in the calling thread, so every thread started later
 /// inherits the mask and the signal is left to one watcher thread, which sigwait()s for it and requests
@@ -155,9 +175,14 @@ inline netlite::StopToken stop_on_signals() {
     }).detach();
     return source.get_token();
 }
+#endif
 
 /// Writes bytes to stdout exactly as they are (no text conversion, embedded NULs kept) and flushes.
 inline void print_verbatim(std::string_view bytes) {
+#if defined(_WIN32)
+    static const int binary = ::_setmode(::_fileno(stdout), _O_BINARY);  // no "\n" -> "\r\n"
+    (void)binary;
+#endif
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     std::fflush(stdout);
 }
