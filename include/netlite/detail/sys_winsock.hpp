@@ -6,7 +6,7 @@
 //     never from a global object, and WSACleanup is left to process exit.
 //   - WSAE* codes travel in winsock_category(), which maps them to std::errc, so
 //     `error == std::errc::connection_refused` holds here as on POSIX.
-//   - Sockets are created non-inheritable (WSA_FLAG_NO_HANDLE_INHERIT); there is no SIGPIPE to avoid.
+//   - Sockets are created non-inheritable and overlapped (SO_RCVTIMEO needs it); no SIGPIPE exists.
 //   - ioctlsocket(FIONBIO) cannot be read back, so netlite records which sockets it made non-blocking;
 //     accept() clears the mode that accepted sockets inherit from their listener.
 //   - A receive after shutdown(SD_RECEIVE) fails with WSAESHUTDOWN: reported as end of stream (0).
@@ -318,10 +318,14 @@ inline void stop_udp_connreset(native_handle fd) noexcept {
     (void)::WSAIoctl(fd, SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
 }
 
+/// WSASocket's flags for every socket: not inheritable by child processes, and overlapped, as socket()
+/// makes them: without WSA_FLAG_OVERLAPPED, SO_RCVTIMEO and SO_SNDTIMEO do not work.
+inline constexpr DWORD socket_flags = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT;
+
 /// WSASocket, not inheritable by child processes. Errors: WSAEAFNOSUPPORT, WSAEMFILE, WSAENOBUFS, ...
 inline Result<native_handle> open_socket(int domain, int type, int protocol = 0) noexcept {
     if (const int started = start_winsock(); started != 0) return fail(error_from(started, "WSAStartup"));
-    const native_handle fd = ::WSASocketW(domain, type, protocol, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    const native_handle fd = ::WSASocketW(domain, type, protocol, nullptr, 0, socket_flags);
     if (fd == INVALID_SOCKET) return fail(last_error("socket"));
     if (type == SOCK_DGRAM && domain != AF_UNIX) stop_udp_connreset(fd);
     return fd;
@@ -343,8 +347,8 @@ inline Result<std::array<native_handle, 2>> socket_pair(int) noexcept {
 inline Result<native_handle> duplicate(native_handle fd) noexcept {
     WSAPROTOCOL_INFOW info{};
     if (::WSADuplicateSocketW(fd, ::GetCurrentProcessId(), &info) != 0) return fail(last_error("dup"));
-    const native_handle copy = ::WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info,
-                                            0, WSA_FLAG_NO_HANDLE_INHERIT);
+    const native_handle copy =
+        ::WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, socket_flags);
     if (copy == INVALID_SOCKET) return fail(last_error("dup"));
     if (is_nonblocking(fd) && !NonBlockingSockets::instance().set(copy, true)) {
         ::closesocket(copy);
@@ -581,8 +585,7 @@ public:
 
 private:
     static native_handle loopback_udp() noexcept {
-        const native_handle fd =
-            ::WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+        const native_handle fd = ::WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0, socket_flags);
         if (fd == INVALID_SOCKET) return fd;
         stop_udp_connreset(fd);
         sockaddr_in any_port{};
