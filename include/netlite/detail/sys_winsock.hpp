@@ -905,9 +905,23 @@ inline Result<void> shutdown(native_handle fd, int how) noexcept {
 // --- addresses
 // ----------------------------------------------------------------------------------------------
 
+/// getsockname. An unbound socket, where POSIX gives the unspecified address and port 0, is WSAEINVAL
+/// on Windows: it is given the same answer.
 inline Result<void> local_name(native_handle fd, sockaddr* address, socklen* size) noexcept {
-    if (::getsockname(fd, address, size) != 0) return fail(last_error("getsockname"));
-    return {};
+    if (::getsockname(fd, address, size) == 0) return {};
+    if (::WSAGetLastError() != WSAEINVAL) return fail(last_error("getsockname"));
+    const auto unbound = [&](auto unspecified) -> Result<void> {
+        if (*size < static_cast<socklen>(sizeof unspecified))
+            return fail(std::errc::invalid_argument, "getsockname");
+        std::memcpy(address, &unspecified, sizeof unspecified);
+        *size = sizeof unspecified;
+        return {};
+    };
+    auto domain = socket_domain(fd);
+    if (domain && *domain == AF_INET) return unbound(sockaddr_in{AF_INET, 0, {}, {}});
+    if (domain && *domain == AF_INET6) return unbound(sockaddr_in6{AF_INET6, 0, 0, {}, {}});
+    ::WSASetLastError(WSAEINVAL);
+    return fail(last_error("getsockname"));
 }
 
 inline Result<void> peer_name(native_handle fd, sockaddr* address, socklen* size) noexcept {
