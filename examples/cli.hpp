@@ -24,6 +24,9 @@
 #if defined(_WIN32)
 #include <fcntl.h>
 #include <io.h>
+// winsock2.h before windows.h, whose older winsock.h would clash with netlite's winsock2.h
+#include <winsock2.h>
+//
 #include <windows.h>
 #else
 #include <signal.h>

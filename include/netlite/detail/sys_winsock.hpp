@@ -95,6 +95,10 @@ inline constexpr int peek = MSG_PEEK;
 inline constexpr int shut_read = SD_RECEIVE;
 inline constexpr int shut_write = SD_SEND;
 inline constexpr int shut_both = SD_BOTH;
+/// Whether "@name" abstract Unix-domain names exist: not on Windows.
+inline constexpr bool has_abstract_unix_names = false;
+/// Records a Unix-domain address's length inside it where the system wants that: Windows does not.
+inline void set_unix_length(sockaddr_un&, socklen) noexcept {}
 /// listen's largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
 
