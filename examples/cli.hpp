@@ -87,6 +87,9 @@ inline bool parse_number(std::string_view text, long low, long high, long& out) 
 
 /// Parses argv against `accepts`, starting from `defaults`. Exits on --help (0) and on mistakes (2).
 inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, const char* usage) {
+#if defined(_WIN32)
+    ::_setmode(::_fileno(stdout), _O_BINARY);  // "\n" stays "\n": output reads the same as on POSIX
+#endif
     if (argc > 0) {
         const std::string_view self = argv[0];
         program_name() = std::string(self.substr(self.find_last_of('/') + 1));
@@ -182,10 +185,6 @@ inline netlite::StopToken stop_on_signals() {
 
 /// Writes bytes to stdout exactly as they are (no text conversion, embedded NULs kept) and flushes.
 inline void print_verbatim(std::string_view bytes) {
-#if defined(_WIN32)
-    static const int binary = ::_setmode(::_fileno(stdout), _O_BINARY);  // no "\n" -> "\r\n"
-    (void)binary;
-#endif
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     std::fflush(stdout);
 }
