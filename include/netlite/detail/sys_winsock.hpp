@@ -716,6 +716,21 @@ inline Result<void> wait(native_handle fd, short events, const Until& until, con
     return {};
 }
 
+// --- process limits
+// -----------------------------------------------------------------------------------------------------
+
+/// Windows has no per-process limit on open sockets like RLIMIT_NOFILE (handles run out far later):
+/// both limits read as unlimited, the largest value.
+inline Result<std::array<std::uint64_t, 2>> descriptor_limits() noexcept {
+    constexpr auto unlimited = ~std::uint64_t{0};
+    return std::array<std::uint64_t, 2>{unlimited, unlimited};
+}
+
+/// Nothing to raise on Windows.
+inline Result<void> raise_descriptor_limit() noexcept {
+    return {};
+}
+
 /// Runs `call()` (a Winsock call returning SOCKET_ERROR on failure) as one non-blocking attempt: on a
 /// socket netlite has not made non-blocking, the mode is switched on around the call (Winsock has no
 /// MSG_DONTWAIT). Another thread's blocking call on the same socket during the switch sees
