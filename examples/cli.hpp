@@ -21,7 +21,16 @@
 #include <thread>
 #include <vector>
 
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+// winsock2.h before windows.h, whose older winsock.h would clash with netlite's winsock2.h
+#include <winsock2.h>
+//
+#include <windows.h>
+#else
 #include <signal.h>
+#endif
 
 namespace cli {
 
@@ -78,6 +87,9 @@ inline bool parse_number(std::string_view text, long low, long high, long& out) 
 
 /// Parses argv against `accepts`, starting from `defaults`. Exits on --help (0) and on mistakes (2).
 inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, const char* usage) {
+#if defined(_WIN32)
+    ::_setmode(::_fileno(stdout), _O_BINARY);  // "\n" stays "\n": output reads the same as on POSIX
+#endif
     if (argc > 0) {
         const std::string_view self = argv[0];
         program_name() = std::string(self.substr(self.find_last_of('/') + 1));
@@ -136,6 +148,20 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
     return options;
 }
 
+#if defined(_WIN32)
+/// A netlite::StopToken that is stopped by the first Ctrl-C, Ctrl-Break or console close. Windows runs
+/// console control handlers in a thread of their own, where anything may be called.
+inline netlite::StopToken stop_on_signals() {
+    static netlite::StopSource source;
+    ::SetConsoleCtrlHandler(
+        [](DWORD) -> BOOL {
+            source.request_stop();
+            return TRUE;
+        },
+        TRUE);
+    return source.get_token();
+}
+#else
 /// A netlite::StopToken that is stopped by the first SIGINT (Ctrl-C) or SIGTERM. Call it in main before any
 /// other thread starts: it blocks both signals in the calling thread, so every thread started later
 /// inherits the mask and the signal is left to one watcher thread, which sigwait()s for it and requests
@@ -155,6 +181,7 @@ inline netlite::StopToken stop_on_signals() {
     }).detach();
     return source.get_token();
 }
+#endif
 
 /// Writes bytes to stdout exactly as they are (no text conversion, embedded NULs kept) and flushes.
 inline void print_verbatim(std::string_view bytes) {

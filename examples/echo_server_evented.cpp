@@ -190,11 +190,8 @@ int serve(Result<TcpListener<F>> listener) {
         return cli::fail(ok.error().message());
 
     stop_waker = poller->waker();
-    struct sigaction action {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
+    std::signal(SIGINT, on_stop_signal);  // std::signal, not sigaction: Windows has only this one
+    std::signal(SIGTERM, on_stop_signal);
 
     std::printf("listening on %s\n", where->to_string().c_str());
     std::fflush(stdout);

@@ -14,9 +14,8 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_set>
+#include <utility>
 #include <vector>
-
-#include <net/if.h>
 
 using netlite::Address;
 using netlite::errc;
@@ -29,13 +28,13 @@ namespace {
 
 // The interface index of "lo" (0 if this machine has no such interface).
 unsigned loopback_interface() {
-    return ::if_nametoindex("lo");
+    return netlite::detail::sys::interface_index("lo");
 }
 
 // The name of interface `index`, or nothing.
 std::optional<std::string> interface_name(unsigned index) {
-    char name[IF_NAMESIZE] = {};
-    if (::if_indextoname(index, name) == nullptr) return std::nullopt;
+    char name[256] = {};  // IF_NAMESIZE: 16 on Linux, 256 on Windows
+    if (!netlite::detail::sys::interface_name(index, name)) return std::nullopt;
     return std::string(name);
 }
 
@@ -621,7 +620,7 @@ TEST_CASE("parse refuses malformed address text", "[address][parse]") {
         CHECK(ip.error() == errc::invalid_address);
     }
     SECTION("bad scope ids") {
-        REQUIRE(::if_nametoindex("nosuchif0") == 0);
+        REQUIRE(netlite::detail::sys::interface_index("nosuchif0") == 0);
         check_parse_fails<IPv6>("[fe80::1%]:80", errc::invalid_address);
         check_parse_fails<IPv6>("[fe80::1%nosuchif0]:80", errc::invalid_address);
         check_parse_fails<IPv6>("[fe80::1%0]:80", errc::invalid_address);
@@ -666,7 +665,7 @@ TEST_CASE("Address<Unix> paths", "[address][unix]") {
         REQUIRE(b);
         CHECK(b->path() == longest);
         CHECK(b->to_string() == longest);
-        CHECK(b->size() <= sizeof(sockaddr_un));
+        CHECK(std::cmp_less_equal(b->size(), sizeof(sockaddr_un)));
         auto c = Address<Unix>::parse(longest);
         REQUIRE(c);
         CHECK(*c == *b);
@@ -748,7 +747,7 @@ TEST_CASE("Address<Unix> unnamed", "[address][unix]") {
     CHECK_FALSE(unnamed.is_abstract());
     CHECK(unnamed.path().empty());
     CHECK(unnamed.to_string() == "(unnamed)");
-    CHECK(unnamed.size() == sizeof(sa_family_t));
+    CHECK(std::cmp_equal(unnamed.size(), sizeof(sockaddr_un::sun_family)));
     CHECK(unnamed.data()->sa_family == AF_UNIX);
     CHECK(unnamed == Address<Unix>());
     CHECK(std::hash<Address<Unix>>{}(unnamed) == std::hash<Address<Unix>>{}(Address<Unix>()));
@@ -758,7 +757,8 @@ TEST_CASE("Address<Unix> unnamed", "[address][unix]") {
     // The kernel reports an unbound socket's address as the family alone.
     sockaddr_un native{};
     native.sun_family = AF_UNIX;
-    auto copy = Address<Unix>::from_native(reinterpret_cast<const sockaddr*>(&native), sizeof(sa_family_t));
+    auto copy =
+        Address<Unix>::from_native(reinterpret_cast<const sockaddr*>(&native), sizeof native.sun_family);
     REQUIRE(copy);
     CHECK(copy->is_unnamed());
     CHECK(*copy == unnamed);

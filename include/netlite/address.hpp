@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 // A formatter is offered wherever std::format works. <version> (through result.hpp) says so with
@@ -254,7 +255,10 @@ inline std::size_t format_native(const sockaddr_in6& v6, detail::sys::socklen, c
 inline std::size_t format_native(const sockaddr_un& un, detail::sys::socklen size, char* out) noexcept {
     AddressText text(out);
     constexpr std::size_t path_offset = offsetof(sockaddr_un, sun_path);
-    const std::size_t path_size = size > path_offset ? at_most(size - path_offset, sizeof un.sun_path) : 0;
+    const std::size_t path_size =
+        std::cmp_greater(size, path_offset)
+            ? at_most(static_cast<std::size_t>(size) - path_offset, sizeof un.sun_path)
+            : 0;
     if (path_size == 0) {
         text.append("(unnamed)", 9);
     } else if (un.sun_path[0] == '\0') {
@@ -404,7 +408,7 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
     static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
-        if (size < sizeof(sockaddr_in) || address->sa_family != AF_INET)
+        if (std::cmp_less(size, sizeof(sockaddr_in)) || address->sa_family != AF_INET)
             return fail(errc::family_mismatch, "address");
         sockaddr_in native{};
         std::memcpy(&native, address, sizeof native);
@@ -502,7 +506,7 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
     static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
-        if (size < sizeof(sockaddr_in6) || address->sa_family != AF_INET6)
+        if (std::cmp_less(size, sizeof(sockaddr_in6)) || address->sa_family != AF_INET6)
             return fail(errc::family_mismatch, "address");
         sockaddr_in6 native{};
         std::memcpy(&native, address, sizeof native);
@@ -704,19 +708,19 @@ public:
     }
     /// Copies a native address. Errors: errc::family_mismatch when it is not AF_UNIX.
     static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
-        if (size < sizeof(sockaddr_un::sun_family) || address->sa_family != AF_UNIX ||
-            size > sizeof(sockaddr_un))
+        if (std::cmp_less(size, sizeof(sockaddr_un::sun_family)) || address->sa_family != AF_UNIX ||
+            std::cmp_greater(size, sizeof(sockaddr_un)))
             return fail(errc::family_mismatch, "address");
         Address result;
         std::memcpy(&result.native_, address, size);
-        result.size_ = size < sizeof(sockaddr_un::sun_family)
+        result.size_ = std::cmp_less(size, sizeof(sockaddr_un::sun_family))
                            ? static_cast<detail::sys::socklen>(sizeof(sockaddr_un::sun_family))
                            : size;
         return result;
     }
 
     /// True for an unnamed address (an unbound socket, or a socketpair peer).
-    bool is_unnamed() const noexcept { return size_ <= offsetof(sockaddr_un, sun_path); }
+    bool is_unnamed() const noexcept { return std::cmp_less_equal(size_, offsetof(sockaddr_un, sun_path)); }
     /// True for a Linux abstract name (no file in the filesystem).
     bool is_abstract() const noexcept { return !is_unnamed() && native_.sun_path[0] == '\0'; }
     /// The filesystem path, or "" for abstract and unnamed addresses.

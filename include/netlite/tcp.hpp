@@ -504,7 +504,9 @@ struct Accepted {
 /// How TcpListener::bind sets the socket up.
 struct ListenOptions {
     int backlog = detail::sys::max_backlog;  ///< connections the kernel queues before accept()
-    bool reuse_address = true;         ///< SO_REUSEADDR, so a restarted server can bind its port at once
+    /// A restarted server can bind its port at once (POSIX: SO_REUSEADDR; Windows always binds
+    /// exclusively, SO_EXCLUSIVEADDRUSE, and rebinds at once anyway).
+    bool reuse_address = true;
     std::optional<bool> ipv6_only{};   ///< for an IPv6 address: true = IPv6 only, false = dual-stack
     bool remove_stale_socket = false;  ///< Unix paths: unlink a socket file nobody listens on before bind
     bool reuse_port = false;  ///< SO_REUSEPORT (TCP): one listener per thread on one port, load shared
@@ -644,8 +646,9 @@ private:
         if constexpr (std::is_same_v<F, Unix>) {
             if (options.remove_stale_socket) return remove_stale(address);
         } else {
-            if (options.reuse_address)
-                if (auto ok = this->set_reuse_address(true); !ok) return ok;
+            if (auto ok = detail::sys::claim_listen_address(this->native_handle(), options.reuse_address);
+                !ok)
+                return ok;
             if (options.reuse_port)
                 if (auto ok = this->set_reuse_port(true); !ok) return ok;
             if constexpr (!std::is_same_v<F, IPv4>)

@@ -110,7 +110,8 @@ public:
     Result<void> add(sys::native_handle fd, Interest interest, Token token, Trigger trigger) {
         if (trigger == Trigger::edge) return fail(std::errc::operation_not_supported, "poll");
         const auto id = sys::identity(fd);
-        if (fd < 0 || !id.valid) return fail(std::errc::bad_file_descriptor, "poll");
+        if (static_cast<std::intptr_t>(fd) < 0 || !id.valid)
+            return fail(std::errc::bad_file_descriptor, "poll");
         if (const std::size_t at = slot_of(fd); at != none) {
             if (slots_[at].id == id) return fail(std::errc::file_exists, "poll");
             erase(at);  // the old socket was closed and its number reused: forget it, as epoll does
@@ -187,7 +188,7 @@ private:
         return events;
     }
     std::size_t slot_of(sys::native_handle fd) const noexcept {
-        if (fd < 0 || static_cast<std::size_t>(fd) >= index_.size()) return none;
+        if (static_cast<std::intptr_t>(fd) < 0 || static_cast<std::size_t>(fd) >= index_.size()) return none;
         return index_[static_cast<std::size_t>(fd)];
     }
     /// The slot of `fd` if it still names the socket that was added; a stale slot is dropped.

@@ -327,6 +327,13 @@ inline Result<int> get_int_option(native_handle fd, const IntOption& option) noe
     return get_option<int>(fd, option.level, option.name, option.text);
 }
 
+/// Sets up a listener's address use before bind: SO_REUSEADDR when `quick_rebind`, so a restarted server
+/// can bind its port while old connections linger in TIME_WAIT.
+inline Result<void> claim_listen_address(native_handle fd, bool quick_rebind) noexcept {
+    if (!quick_rebind) return {};
+    return set_int_option(fd, option::reuse_address, 1);
+}
+
 // The idle time before the first keep-alive probe: TCP_KEEPIDLE (Linux, FreeBSD), TCP_KEEPALIVE (macOS).
 #if defined(TCP_KEEPIDLE)
 inline constexpr IntOption keepalive_idle{IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"};
