@@ -71,9 +71,11 @@ class Task;
 // this header (as poll.hpp's backends).
 template <class Unused = void>
 class BasicLoop;
+/// The event loop (BasicLoop); run(task) is the entry point.
 using Loop = BasicLoop<>;
 template <class Unused = void>
 class BasicScope;
+/// A set of tasks with one join() and one cancel() (BasicScope).
 using Scope = BasicScope<>;
 
 namespace detail::coro {
@@ -84,9 +86,15 @@ struct PromiseBase;
 /// A suspended coroutine and what it waits for: an intrusive node of the loop's parked or ready list.
 struct Waiter {
     Waiter() noexcept = default;
-    // Copies make a fresh, unlinked node (awaiters are returned by value before they are awaited).
+    explicit Waiter(const char* name, int descriptor = -1, Interest wanted = Interest::none) noexcept
+        : operation(name), fd(descriptor), interest(wanted) {}
+    // Copies and moves make a fresh, unlinked node: awaiters are returned by value before they are
+    // awaited, and g++ moves one into the frame (`co_await std::move(op)`). A linked node never moves.
     Waiter(const Waiter& other) noexcept : operation(other.operation) {}
+    Waiter(Waiter&& other) noexcept : operation(other.operation) {}
     Waiter& operator=(const Waiter&) = delete;
+    Waiter& operator=(Waiter&&) = delete;
+    ~Waiter() = default;
 
     enum class State : std::uint8_t { idle, parked, ready };
 
@@ -119,6 +127,7 @@ struct WaiterList {
     WaiterList() noexcept { head.prev = head.next = &head; }
     WaiterList(const WaiterList&) = delete;
     WaiterList& operator=(const WaiterList&) = delete;
+    ~WaiterList() = default;
     bool empty() const noexcept { return head.next == &head; }
     void push_back(Waiter* w) noexcept {
         w->prev = head.prev;
@@ -247,12 +256,18 @@ struct TaskAwaiter {
 template <class T>
 class [[nodiscard]] Task {
 public:
+    /// The coroutine's promise (what the compiler needs to make a function returning Task a coroutine).
     using promise_type = detail::coro::Promise<T>;
+    /// What `co_await task` gives.
     using value_type = T;
 
+    /// An empty task (as a moved-from one): not runnable.
     Task() noexcept = default;
+    /// Takes ownership of the coroutine `h` (the promise makes tasks this way).
     explicit Task(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
+    /// Takes `other`'s coroutine; `other` becomes empty.
     Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    /// Destroys this task's coroutine (if any) and takes `other`'s; `other` becomes empty.
     Task& operator=(Task&& other) noexcept {
         if (this != &other) {
             reset();
@@ -266,6 +281,7 @@ public:
 
     /// False for an empty (moved-from) task.
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+    /// True when the coroutine has finished (its value is ready); false for an empty task.
     bool done() const noexcept { return handle_ && handle_.done(); }
 
     /// Runs the task inside the awaiting one; the awaiting task's cancellation covers it.
@@ -273,6 +289,7 @@ public:
 
     /// Gives up ownership of the coroutine (for Scope and Loop).
     std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }
+    /// The coroutine, still owned by the task (empty for an empty task).
     std::coroutine_handle<promise_type> handle() const noexcept { return handle_; }
 
 private:
@@ -301,14 +318,18 @@ TaskNode* root_of(std::coroutine_handle<P> h) noexcept {
 
 /// One suspended operation, as Loop::for_each_parked reports it.
 struct ParkedInfo {
-    const char* operation;                           // "read", "accept", "sleep", "join", "when_any", ...
-    int fd;                                          // -1 when it waits for no descriptor
-    std::chrono::steady_clock::time_point deadline;  // time_point::max() when none
+    /// What it is: "read", "accept", "sleep", "join", "when_any", ...
+    const char* operation = "";
+    /// The descriptor it waits for; -1 when it waits for none.
+    int fd = -1;
+    /// When it times out; time_point::max() when it has no deadline.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 /// Wakes a task of a Loop from another thread or a signal handler (`notify()` is async-signal-safe).
 template <class Unused = void>
 class BasicWakeSignal;
+/// Wakes a task of a Loop from another thread or a signal handler (BasicWakeSignal).
 using WakeSignal = BasicWakeSignal<>;
 
 /// A single-threaded event loop over a Poller: resumes parked tasks when their socket is ready, their
@@ -317,6 +338,7 @@ using WakeSignal = BasicWakeSignal<>;
 template <class Unused>
 class BasicLoop {
 public:
+    /// The clock of every deadline the loop keeps.
     using Clock = std::chrono::steady_clock;
 
     /// A loop with its own poller. Errors: as Poller::open (EMFILE, ENFILE, ENOMEM).
@@ -326,7 +348,9 @@ public:
         return Result<Loop>(std::in_place, Private{}, std::move(*poller));
     }
 
+    /// Makes the constructor usable by open() only (through Result's in-place construction).
     struct Private {};
+    /// Use open(): the loop over `poller` (takes it).
     BasicLoop(Private, Poller poller) : poller_(std::move(poller)), waker_(poller_.waker()) {
         slots_.resize(256);
         timers_.timer_prev = timers_.timer_next = &timers_;
@@ -461,8 +485,10 @@ public:
         if (!attached) return fail(attached.error());
         return AsyncStream(*attached ? &loop : nullptr, std::move(stream));
     }
+    /// Takes `other`'s stream and registration; `other` is left with neither.
     AsyncStream(AsyncStream&& other) noexcept
         : loop_(std::exchange(other.loop_, nullptr)), stream_(std::move(other.stream_)) {}
+    /// Ends this registration (closing this stream) and takes `other`'s stream and registration.
     AsyncStream& operator=(AsyncStream&& other) noexcept {
         if (this != &other) {
             detach();
@@ -477,6 +503,7 @@ public:
 
     /// The stream, for its options and addresses. Do not close it or move it out: use release().
     TcpStream<F>& stream() noexcept { return stream_; }
+    /// The stream, read-only.
     const TcpStream<F>& stream() const noexcept { return stream_; }
     /// Ends the registration and gives the stream back.
     TcpStream<F> release() noexcept {
@@ -502,15 +529,14 @@ template <class Derived>
 class Operation : public Waiter {
 public:
     Operation(const char* name, int descriptor, Interest wanted, const Until& until) noexcept
-        : until_(until) {
-        operation = name;
-        fd = descriptor;
-        interest = wanted;
-    }
-    Operation(const Operation& other) noexcept : Waiter(other), until_(other.until_) {
-        fd = other.fd;
-        interest = other.interest;
-    }
+        : Waiter(name, descriptor, wanted), until_(until) {}
+    // A fresh, unlinked, unguarded operation (see Waiter): only before it is awaited.
+    Operation(const Operation& other) noexcept
+        : Waiter(other.operation, other.fd, other.interest), until_(other.until_) {}
+    Operation(Operation&& other) noexcept
+        : Waiter(other.operation, other.fd, other.interest), until_(other.until_) {}
+    Operation& operator=(const Operation&) = delete;
+    Operation& operator=(Operation&&) = delete;
     ~Operation() {
         if (state != State::idle) loop->forget(this);
         release_guard();
@@ -699,7 +725,7 @@ public:
           out_(&out),
           start_(out.size()) {}
     bool attempt() noexcept {
-        constexpr std::size_t chunk = 16 * 1024;
+        constexpr std::size_t chunk = std::size_t{16} * 1024;
         for (;;) {
             const std::size_t used = out_->size();
             out_->resize(used + (used - start_ < chunk ? chunk : used - start_));
@@ -949,9 +975,11 @@ struct ConnectRace {
 template <class Unused>
 class BasicWakeSignal {
 public:
+    /// A signal that wakes tasks of `loop` (it must outlive the signal).
     explicit BasicWakeSignal(Loop& loop) noexcept : loop_(&loop) {}
     BasicWakeSignal(const BasicWakeSignal&) = delete;
     BasicWakeSignal& operator=(const BasicWakeSignal&) = delete;
+    ~BasicWakeSignal() = default;
 
     /// Wakes the task waiting in wait() (or the next one to wait). Any thread; async-signal-safe.
     void notify() noexcept {
@@ -959,19 +987,25 @@ public:
         loop_->remote_event();
     }
 
+    /// What wait() returns: `co_await` it.
     class WaitOp : public detail::coro::Operation<WaitOp> {
     public:
+        /// Use wait().
         WaitOp(BasicWakeSignal& signal, const Until& until) noexcept
             : detail::coro::Operation<WaitOp>("wait", -1, Interest::none, until), signal_(&signal) {}
-        WaitOp(const WaitOp& other) noexcept
-            : detail::coro::Operation<WaitOp>(other), signal_(other.signal_) {}
+        /// Consumes a pending notify(); true when there was one.
         bool attempt() noexcept {
             if (!signal_->notified_.exchange(false, std::memory_order_acq_rel)) return false;
             result_.emplace();
             return true;
         }
+        /// Ends the wait with `error`.
         void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
-        Result<void> await_resume() noexcept { return std::move(*result_); }
+        /// Empty once notified. Errors: timed_out, operation_canceled (as `until` says).
+        Result<void> await_resume() noexcept {
+            return std::move(*result_);  // NOLINT(bugprone-unchecked-optional-access): set before resuming
+        }
+        /// The loop's check after an event from another thread: a stop or a notify() ends the wait.
         static bool remote_check(detail::coro::Waiter* w) noexcept {
             auto* self = static_cast<WaitOp*>(w);
             if (self->until().stop_possible() && self->stop_fired.load(std::memory_order_acquire)) {
@@ -1002,6 +1036,7 @@ private:
 template <class Unused>
 class BasicScope {
 public:
+    /// An empty scope whose tasks run in `loop` (it must outlive the scope).
     explicit BasicScope(Loop& loop) noexcept : loop_(&loop) { head_.prev = head_.next = &head_; }
     BasicScope(const BasicScope&) = delete;
     BasicScope& operator=(const BasicScope&) = delete;
@@ -1038,19 +1073,29 @@ public:
             child = next;
         }
     }
+    /// True once cancel() was called (or a join() of a cancelled task cancelled it).
     bool cancelled() const noexcept { return cancelled_; }
     /// Tasks still running.
     std::size_t size() const noexcept { return size_; }
 
+    /// What join() returns: `co_await` it.
     class JoinOp : public detail::coro::Waiter {
     public:
-        explicit JoinOp(BasicScope& scope) noexcept : scope_(&scope) { operation = "join"; }
-        JoinOp(const JoinOp& other) noexcept : Waiter(other), scope_(other.scope_) {}
+        /// Use join().
+        explicit JoinOp(BasicScope& scope) noexcept : Waiter("join"), scope_(&scope) {}
+        /// A fresh, unparked copy, for before it is awaited (g++ moves an awaiter into the frame).
+        JoinOp(const JoinOp&) noexcept = default;
+        /// As the copy: a fresh, unparked awaiter.
+        JoinOp(JoinOp&&) noexcept = default;
+        JoinOp& operator=(const JoinOp&) = delete;
+        JoinOp& operator=(JoinOp&&) = delete;
         ~JoinOp() {
             if (state != State::idle) loop->forget(this);
             if (scope_->joiner_ == this) scope_->joiner_ = nullptr;
         }
+        /// True (no suspension) when the scope has no task left.
         bool await_ready() const noexcept { return scope_->size_ == 0; }
+        /// Parks the awaiting task until the last task of the scope ends; false when none is left.
         template <class P>
         bool await_suspend(std::coroutine_handle<P> h) noexcept {
             root = detail::coro::root_of(h);
@@ -1064,6 +1109,7 @@ public:
             scope_->joiner_ = this;
             return true;
         }
+        /// Nothing: every task of the scope has ended.
         void await_resume() const noexcept {}
 
     private:
@@ -1110,10 +1156,13 @@ namespace detail::coro {
 template <bool Any, class... T>
 class WhenOp : public Waiter {
 public:
-    explicit WhenOp(Task<T>&&... tasks) noexcept : tasks_(std::move(tasks)...) {
-        operation = Any ? "when_any" : "when_all";
-    }
+    explicit WhenOp(Task<T>&&... tasks) noexcept
+        : Waiter(Any ? "when_any" : "when_all"), tasks_(std::move(tasks)...) {}
+    // Before it is awaited (see Waiter); the tasks are move-only.
     WhenOp(WhenOp&& other) noexcept : Waiter(other), tasks_(std::move(other.tasks_)) {}
+    WhenOp(const WhenOp&) = delete;
+    WhenOp& operator=(const WhenOp&) = delete;
+    WhenOp& operator=(WhenOp&&) = delete;
     ~WhenOp() {
         if (state != State::idle) loop->forget(this);
     }

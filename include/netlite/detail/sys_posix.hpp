@@ -170,8 +170,8 @@ public:
     SigpipeBlocker& operator=(const SigpipeBlocker&) = delete;
 
 private:
-    sigset_t pipe_only_;
-    sigset_t old_mask_;
+    sigset_t pipe_only_{};
+    sigset_t old_mask_{};
     bool ours_ = false;
 };
 #endif
