@@ -943,19 +943,6 @@ struct CurrentLoop {
     Loop& await_resume() const noexcept { return *loop; }
 };
 
-/// RFC 8305 order: alternate address families, starting with the family of the first address.
-template <Family F>
-std::vector<Address<F>> interleave_families(const std::vector<Address<F>>& addresses) {
-    std::vector<Address<F>> first, second, order;
-    for (const Address<F>& address : addresses)
-        (address.domain() == addresses.front().domain() ? first : second).push_back(address);
-    for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
-        if (i < first.size()) order.push_back(first[i]);
-        if (i < second.size()) order.push_back(second[i]);
-    }
-    return order;
-}
-
 template <Family F>
 struct ConnectRace {
     Scope* attempts = nullptr;
@@ -1313,7 +1300,7 @@ Task<Result<TcpStream<F>, ConnectError<F>>> async_connect_any(
     detail::coro::ConnectRace<F> race;
     Scope attempts(loop);
     race.attempts = &attempts;
-    const auto order = detail::coro::interleave_families(addresses);
+    const auto order = detail::interleave_families<F>(addresses);
     const auto first = detail::coro::Clock::now();
     for (std::size_t i = 0; i < order.size(); ++i)
         attempts.spawn(detail::coro::connect_attempt<F>(order[i], first + attempt_delay * static_cast<int>(i),

@@ -373,6 +373,19 @@ private:
 };
 
 namespace detail {
+/// RFC 8305 section 4: alternate address families, starting with the family of the first address.
+template <Family F>
+std::vector<Address<F>> interleave_families(std::span<const Address<F>> addresses) {
+    std::vector<Address<F>> first, second, order;
+    for (const Address<F>& address : addresses)
+        (address.domain() == addresses.front().domain() ? first : second).push_back(address);
+    for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < second.size()) order.push_back(second[i]);
+    }
+    return order;
+}
+
 /// Connection racing for TcpStream::connect_any (RFC 8305): attempts start one `attempt_delay` apart,
 /// alternating address families, or at once when the previous one fails; the first to connect wins and
 /// the rest are closed with their streams.
@@ -383,7 +396,7 @@ public:
 
     HappyEyeballs(std::span<const Address<F>> addresses, const Until& until,
                   std::chrono::milliseconds attempt_delay)
-        : order_(interleave(addresses)), until_(until), delay_(attempt_delay) {}
+        : order_(interleave_families(addresses)), until_(until), delay_(attempt_delay) {}
 
     Result<TcpStream<F>, ConnectError<F>> run() {
         if (order_.empty()) return fail(errc::no_addresses, "connect");
@@ -415,18 +428,6 @@ private:
         Address<F> address;
     };
     static constexpr std::size_t max_pending = 32;
-
-    /// RFC 8305 section 4: alternate families, starting with the family of the first address.
-    static std::vector<Address<F>> interleave(std::span<const Address<F>> addresses) {
-        std::vector<Address<F>> first, second, order;
-        for (const Address<F>& address : addresses)
-            (address.domain() == addresses.front().domain() ? first : second).push_back(address);
-        for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
-            if (i < first.size()) order.push_back(first[i]);
-            if (i < second.size()) order.push_back(second[i]);
-        }
-        return order;
-    }
 
     /// Starts a non-blocking connect; returns the stream if it connected at once.
     std::optional<TcpStream<F>> start(const Address<F>& address) {
