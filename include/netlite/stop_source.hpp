@@ -191,7 +191,15 @@ public:
     StopToken get_token() const noexcept { return StopToken(state_); }
     /// Requests the stop (thread-safe; not async-signal-safe: call it from a thread, e.g. one that waits
     /// for signals). True the first time. Errors: none.
-    bool request_stop() noexcept { return state_->request(); }
+    bool request_stop() noexcept {
+        // The stop may let another thread destroy this source and every token (main() returning while a
+        // signal-watching thread stops it) before request() is done: hold the state until then.
+        detail::StopState* state = state_;
+        state->add_token();
+        const bool first = state->request();
+        detail::StopState::release(state);
+        return first;
+    }
     /// True once request_stop() was called.
     bool stop_requested() const noexcept { return state_->requested(); }
 
