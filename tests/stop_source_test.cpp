@@ -162,6 +162,8 @@ TEST_CASE("request_stop survives the source and its tokens being destroyed as so
     for (int round = 0; round < 2000; ++round) {
         auto* source = new netlite::StopSource;
         auto token = source->get_token();
+        // Make the wake-up descriptor (as a first cancellable wait would), so the stop writes to it.
+        REQUIRE(netlite::Until(token).shared_wake().handle >= 0);
         std::thread stopper([source] { source->request_stop(); });
         while (!token.stop_requested()) std::this_thread::yield();
         delete source;
