@@ -395,7 +395,7 @@ private:
     }
 
     Result<void> membership(const Address<F>& group, unsigned interface_index, bool join) const noexcept {
-        return detail::sys::multicast_membership(fd_, group.data(), interface_index, join);
+        return detail::sys::multicast_membership(fd_, group.data(), group.size(), interface_index, join);
     }
 
     Result<void> set_io_timeout(bool receive,

@@ -508,8 +508,14 @@ inline Result<int> socket_domain(native_handle fd) noexcept {
 }
 
 /// Joins (or leaves) the multicast `group` (a sockaddr_in or sockaddr_in6) on interface `interface_index`.
-inline Result<void> multicast_membership(native_handle fd, const sockaddr* group, unsigned interface_index,
-                                         bool join) noexcept {
+/// `size` is the group's length: the address is copied into a sockaddr_storage first, so that no read
+/// goes past the caller's object (g++ -O3 checks what each branch would read through a smaller Address).
+inline Result<void> multicast_membership(native_handle fd, const sockaddr* group_address, socklen size,
+                                         unsigned interface_index, bool join) noexcept {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, group_address,
+                static_cast<std::size_t>(size) < sizeof storage ? size : sizeof storage);
+    const sockaddr* group = reinterpret_cast<const sockaddr*>(&storage);
     if (group->sa_family == AF_INET) {
         ip_mreq request{};
         request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group)->sin_addr;
