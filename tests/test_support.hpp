@@ -3,13 +3,13 @@
 #pragma once
 
 #include "catch.hpp"
+#include "test_platform.hpp"
 
 #include <netlite/result.hpp>
 #include <netlite/testing.hpp>
 
 #include <string>
 
-#include <dirent.h>
 #include <type_traits>
 
 namespace Catch {
@@ -35,15 +35,10 @@ struct StringMaker<netlite::Result<T>> {
 };
 }  // namespace Catch
 
-/// Open descriptors of this process, counted from /proc/self/fd (-1 when it cannot be read).
+/// Open descriptors of this process (see netlite_test::open_descriptor_count); -1 when they cannot be
+/// counted.
 inline int open_fd_count() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return -1;
-    int count = 0;
-    while (const dirent* entry = ::readdir(dir))
-        if (entry->d_name[0] != '.') ++count;
-    ::closedir(dir);
-    return count - 1;  // the directory stream's own descriptor
+    return netlite_test::open_descriptor_count();
 }
 
 namespace netlite_test {

@@ -1,0 +1,126 @@
+// Portable helpers for netlite's tests: what a test asks of the operating system about a descriptor or a
+// path, answered on POSIX and on Windows. Tests include this instead of <fcntl.h>, <unistd.h> or
+// /proc/self/fd, so the same test source runs natively and under wine. The platform #if lives here, once.
+#pragma once
+
+#include <netlite/socket.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#if defined(_WIN32)
+// netlite's detail/sys.hpp has included <winsock2.h> and <windows.h> by now.
+#else
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#endif
+
+namespace netlite_test {
+
+/// The platform's descriptor type: int on POSIX, SOCKET on Windows.
+using handle = netlite::Socket<netlite::IPv4, netlite::Stream>::native_handle_type;
+
+/// Whether the platform offers what POSIX-only tests need (fork, pipes, fcntl, /proc).
+inline constexpr bool is_windows =
+#if defined(_WIN32)
+    true;
+#else
+    false;
+#endif
+
+/// True when `fd` is an open descriptor of this process (on Windows: an open socket).
+inline bool handle_is_open(handle fd) {
+#if defined(_WIN32)
+    int type = 0;
+    int size = sizeof type;
+    return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &size) == 0;
+#else
+    return ::fcntl(fd, F_GETFD) != -1;
+#endif
+}
+
+/// True when `fd` is not open: POSIX says EBADF, Windows says it is no socket.
+inline bool handle_is_closed(handle fd) {
+#if defined(_WIN32)
+    return !handle_is_open(fd);
+#else
+    errno = 0;
+    return ::fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+#endif
+}
+
+/// True when a child process would not inherit `fd` (FD_CLOEXEC; on Windows no HANDLE_FLAG_INHERIT).
+inline bool handle_is_private(handle fd) {
+#if defined(_WIN32)
+    DWORD flags = 0;
+    return ::GetHandleInformation(reinterpret_cast<HANDLE>(fd), &flags) != 0 &&
+           (flags & HANDLE_FLAG_INHERIT) == 0;
+#else
+    const int flags = ::fcntl(fd, F_GETFD);
+    return flags >= 0 && (flags & FD_CLOEXEC) != 0;
+#endif
+}
+
+/// An int-valued SOL_SOCKET option of `fd`, or -1 when getsockopt fails.
+inline int socket_option(handle fd, int name) {
+    int value = -1;
+#if defined(_WIN32)
+    int size = sizeof value;
+    if (::getsockopt(fd, SOL_SOCKET, name, reinterpret_cast<char*>(&value), &size) != 0) return -1;
+#else
+    socklen_t size = sizeof value;
+    if (::getsockopt(fd, SOL_SOCKET, name, &value, &size) != 0) return -1;
+#endif
+    return value;
+}
+
+/// Closes a descriptor the test took from netlite (release()); true on success.
+inline bool close_handle(handle fd) {
+#if defined(_WIN32)
+    return ::closesocket(fd) == 0;
+#else
+    return ::close(fd) == 0;
+#endif
+}
+
+/// Open descriptors of this process, or -1 when they cannot be counted. POSIX: the entries of
+/// /proc/self/fd. Windows: the open sockets, found by asking each small handle value for SO_TYPE (socket
+/// handles are multiples of 4, and a test process holds few), since wine does not implement
+/// GetProcessHandleCount. Leak checks compare two counts, so each platform only needs to be consistent.
+inline int open_descriptor_count() {
+#if defined(_WIN32)
+    int count = 0;
+    for (UINT_PTR value = 4; value <= 65536; value += 4)
+        if (handle_is_open(static_cast<handle>(value))) ++count;
+    return count;
+#else
+    std::error_code error;
+    std::filesystem::directory_iterator entries("/proc/self/fd", error);
+    if (error) return -1;
+    int count = 0;
+    for (const auto& entry : entries) {
+        (void)entry;
+        ++count;
+    }
+    return count - 1;  // the iterator's own descriptor
+#endif
+}
+
+/// True when `path` names a socket file (lstat: a symlink to one does not count).
+inline bool is_socket_file(const std::string& path) {
+    std::error_code error;
+    return std::filesystem::symlink_status(path, error).type() == std::filesystem::file_type::socket;
+}
+
+/// True when anything (file, directory, socket, dangling symlink) exists at `path`.
+inline bool path_exists(const std::string& path) {
+    std::error_code error;
+    return std::filesystem::exists(std::filesystem::symlink_status(path, error));
+}
+
+}  // namespace netlite_test
