@@ -82,11 +82,15 @@ namespace detail::coro {
 
 using Clock = std::chrono::steady_clock;
 struct PromiseBase;
+/// A socket's handle as the loop keys it (int; SOCKET on Windows), and the value for "no socket".
+using Handle = sys::native_handle;
+inline constexpr Handle no_handle = sys::invalid_handle;
 
 /// A suspended coroutine and what it waits for: an intrusive node of the loop's parked or ready list.
 struct Waiter {
     Waiter() noexcept = default;
-    explicit Waiter(const char* name, int descriptor = -1, Interest wanted = Interest::none) noexcept
+    explicit Waiter(const char* name, Handle descriptor = no_handle,
+                    Interest wanted = Interest::none) noexcept
         : operation(name), fd(descriptor), interest(wanted) {}
     // Copies and moves make a fresh, unlinked node: awaiters are returned by value before they are
     // awaited, and g++ moves one into the frame (`co_await std::move(op)`). A linked node never moves.
@@ -99,7 +103,7 @@ struct Waiter {
     enum class State : std::uint8_t { idle, parked, ready };
 
     const char* operation = "";
-    int fd = -1;
+    Handle fd = no_handle;
     Interest interest = Interest::none;
     State state = State::idle;
     bool timed = false;  // linked in the timer list
@@ -320,8 +324,9 @@ TaskNode* root_of(std::coroutine_handle<P> h) noexcept {
 struct ParkedInfo {
     /// What it is: "read", "accept", "sleep", "join", "when_any", ...
     const char* operation = "";
-    /// The descriptor it waits for; -1 when it waits for none.
-    int fd = -1;
+    /// The socket it waits for (as Socket::native_handle()); detail::sys::invalid_handle (-1;
+    /// INVALID_SOCKET on Windows) when it waits for none.
+    detail::sys::native_handle fd = detail::sys::invalid_handle;
     /// When it times out; time_point::max() when it has no deadline.
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
@@ -340,6 +345,8 @@ class BasicLoop {
 public:
     /// The clock of every deadline the loop keeps.
     using Clock = std::chrono::steady_clock;
+    /// A socket's handle, as Socket::native_handle_type (int; SOCKET on Windows).
+    using native_handle_type = detail::sys::native_handle;
 
     /// A loop with its own poller. Errors: as Poller::open (EMFILE, ENFILE, ENOMEM).
     static Result<Loop> open() {
@@ -407,13 +414,13 @@ public:
     /// Registers `fd` for as long as an AsyncStream owns it: edge-triggered, readable and writable, with
     /// readiness cached in its slot, so waiting costs no epoll_ctl. False (nothing registered: the
     /// one-shot path goes on) when the poller has no edge trigger. Errors: as Poller::add.
-    Result<bool> attach(int fd) noexcept;
+    Result<bool> attach(native_handle_type fd) noexcept;
     /// Ends attach(fd)'s registration, before the descriptor is closed (so a reused number starts clean).
-    void detach(int fd) noexcept;
+    void detach(native_handle_type fd) noexcept;
     /// False only when `fd` is attached and the loop knows it would block for `interest` (a would-block or
     /// a short read since its last readiness event): the attempt is skipped, the operation parks.
-    bool worth_trying(int fd, Interest interest) const noexcept {
-        if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return true;
+    bool worth_trying(native_handle_type fd, Interest interest) const noexcept {
+        if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return true;
         const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
         if (!slot.attached) return true;
         return includes(interest, Interest::readable) ? slot.readable : slot.writable;
@@ -422,8 +429,8 @@ public:
     /// registration reports whatever arrives after. No effect on a descriptor that is not attached.
     /// Not after an event that said the peer shut down or failed: a short read may have consumed the end of
     /// stream's marker (or left an error behind) that no new event will report.
-    void note_drained(int fd) noexcept {
-        if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+    void note_drained(native_handle_type fd) noexcept {
+        if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
         FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
         if (!slot.closing) slot.readable = false;
     }
@@ -447,7 +454,7 @@ private:
     void step(bool block);
     void resume_ready() noexcept;
     void unpark(detail::coro::Waiter* w) noexcept;
-    Result<void> arm(int fd) noexcept;
+    Result<void> arm(native_handle_type fd) noexcept;
     void dispatch(const Event& event) noexcept;
     void fire_timers() noexcept;
     void scan_remote() noexcept;
@@ -528,7 +535,7 @@ namespace detail::coro {
 template <class Derived>
 class Operation : public Waiter {
 public:
-    Operation(const char* name, int descriptor, Interest wanted, const Until& until) noexcept
+    Operation(const char* name, Handle descriptor, Interest wanted, const Until& until) noexcept
         : Waiter(name, descriptor, wanted), until_(until) {}
     // A fresh, unlinked, unguarded operation (see Waiter): only before it is awaited.
     Operation(const Operation& other) noexcept
@@ -644,7 +651,7 @@ template <class Value, class Try>
 class OnceOp : public Operation<OnceOp<Value, Try>> {
 public:
     // `asked`: a stream read's buffer size; a shorter read means the socket was drained (0: no such hint).
-    OnceOp(const char* name, int fd, Interest interest, const Until& until, Try call,
+    OnceOp(const char* name, Handle fd, Interest interest, const Until& until, Try call,
            std::size_t asked = 0) noexcept
         : Operation<OnceOp>(name, fd, interest, until), call_(call), asked_(asked) {}
     bool attempt() noexcept {
@@ -759,7 +766,7 @@ template <Family F>
 class ConnectOp : public Operation<ConnectOp<F>> {
 public:
     ConnectOp(const Address<F>& address, const Until& until) noexcept
-        : Operation<ConnectOp>("connect", -1, Interest::writable, until), address_(address) {}
+        : Operation<ConnectOp>("connect", no_handle, Interest::writable, until), address_(address) {}
     bool attempt() noexcept {
         if (!stream_.is_open()) {
             auto socket = Socket<F, Stream>::open_for(address_);
@@ -799,7 +806,7 @@ template <class Unused = void>
 class SleepOpT : public Operation<SleepOpT<Unused>> {
 public:
     explicit SleepOpT(const Until& until) noexcept
-        : Operation<SleepOpT>("sleep", -1, Interest::none, until) {}
+        : Operation<SleepOpT>("sleep", no_handle, Interest::none, until) {}
     bool attempt() noexcept {
         if (!this->until().has_deadline() || Clock::now() < this->until().deadline()) return false;
         result_.emplace();
@@ -979,7 +986,8 @@ public:
     public:
         /// Use wait().
         WaitOp(BasicWakeSignal& signal, const Until& until) noexcept
-            : detail::coro::Operation<WaitOp>("wait", -1, Interest::none, until), signal_(&signal) {}
+            : detail::coro::Operation<WaitOp>("wait", detail::coro::no_handle, Interest::none, until),
+              signal_(&signal) {}
         /// Consumes a pending notify(); true when there was one.
         bool attempt() noexcept {
             if (!signal_->notified_.exchange(false, std::memory_order_acq_rel)) return false;
@@ -1355,7 +1363,7 @@ void BasicLoop<Unused>::spawn_detached(Task<T> task) {
 template <class Unused>
 Result<void> BasicLoop<Unused>::park(detail::coro::Waiter* w) noexcept {
     using detail::coro::Waiter;
-    if (w->fd >= 0 && w->interest != Interest::none) {
+    if (w->fd != detail::sys::invalid_handle && w->interest != Interest::none) {
         const auto index = static_cast<std::size_t>(w->fd);
         if (index >= slots_.size()) slots_.resize(index * 2 + 1);
         Waiter*& slot =
@@ -1390,7 +1398,8 @@ void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
     if (w->state != Waiter::State::parked) return;
     detail::coro::WaiterList::unlink(w);
     w->state = Waiter::State::idle;
-    if (w->fd >= 0 && w->interest != Interest::none && static_cast<std::size_t>(w->fd) < slots_.size()) {
+    if (w->fd != detail::sys::invalid_handle && w->interest != Interest::none &&
+        static_cast<std::size_t>(w->fd) < slots_.size()) {
         FdSlot& slot = slots_[static_cast<std::size_t>(w->fd)];
         if (slot.reader == w) slot.reader = nullptr;
         if (slot.writer == w) slot.writer = nullptr;
@@ -1407,7 +1416,7 @@ void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
 }
 
 template <class Unused>
-Result<void> BasicLoop<Unused>::arm(int fd) noexcept {
+Result<void> BasicLoop<Unused>::arm(native_handle_type fd) noexcept {
     const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     const Interest wanted = (slot.reader ? Interest::readable : Interest::none) |
                             (slot.writer ? Interest::writable : Interest::none);
@@ -1418,11 +1427,11 @@ Result<void> BasicLoop<Unused>::arm(int fd) noexcept {
 }
 
 template <class Unused>
-Result<bool> BasicLoop<Unused>::attach(int fd) noexcept {
+Result<bool> BasicLoop<Unused>::attach(native_handle_type fd) noexcept {
     if constexpr (!Poller::supports_edge) {
         return false;
     } else {
-        if (fd < 0) return fail(std::errc::bad_file_descriptor, "attach");
+        if (fd == detail::sys::invalid_handle) return fail(std::errc::bad_file_descriptor, "attach");
         const auto index = static_cast<std::size_t>(fd);
         if (index >= slots_.size()) slots_.resize(index * 2 + 1);
         const Interest both = Interest::readable | Interest::writable;
@@ -1438,8 +1447,8 @@ Result<bool> BasicLoop<Unused>::attach(int fd) noexcept {
 }
 
 template <class Unused>
-void BasicLoop<Unused>::detach(int fd) noexcept {
-    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+void BasicLoop<Unused>::detach(native_handle_type fd) noexcept {
+    if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     if (!slot.attached) return;
     (void)poller_.remove(fd);  // fails only if the descriptor was closed under us: the kernel dropped it
@@ -1449,8 +1458,8 @@ void BasicLoop<Unused>::detach(int fd) noexcept {
 
 template <class Unused>
 void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
-    const auto fd = static_cast<int>(event.token.value());
-    if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return;
+    const auto fd = static_cast<native_handle_type>(event.token.value());
+    if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
     FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
     const bool failed = event.hangup || event.error;
     if (slot.attached) {
