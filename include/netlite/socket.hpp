@@ -326,13 +326,14 @@ public:
     /// Whether O_NONBLOCK is set. Errors: EBADF.
     Result<bool> nonblocking() const noexcept { return detail::sys::nonblocking(fd_); }
 
-    /// Reads and clears the pending socket error (SO_ERROR); an empty error_code when there is none.
+    /// Reads and clears the pending socket error (SO_ERROR); an empty error_code when there is none (a
+    /// code compares equal to its std::errc on every platform, WSAE* codes included).
     /// Errors: EBADF.
     Result<std::error_code> take_error() const noexcept {
         auto value = get_int(detail::sys::option::pending_error);
         if (!value) return fail(value.error());
         if (*value == 0) return std::error_code();
-        return std::error_code(*value, std::system_category());
+        return detail::sys::error_code_from(*value);
     }
 
 protected:

@@ -113,6 +113,11 @@ inline Error last_error(const char* operation) noexcept {
     return Error(std::error_code(errno, std::system_category()), operation);
 }
 
+/// `code` (an errno value, e.g. from SO_ERROR) as an error code that compares equal to its std::errc.
+inline std::error_code error_code_from(int code) noexcept {
+    return std::error_code(code, std::system_category());
+}
+
 inline bool interrupted() noexcept {
     return errno == EINTR;
 }

@@ -224,9 +224,15 @@ inline Error last_error(const char* operation) noexcept {
     return Error(std::error_code(::WSAGetLastError(), winsock_category()), operation);
 }
 
+/// `code` (a WSAE* value, e.g. from SO_ERROR) as an error code that compares equal to its std::errc
+/// (mingw's std::system_category does not map WSAE* codes).
+inline std::error_code error_code_from(int code) noexcept {
+    return std::error_code(code, winsock_category());
+}
+
 /// `code` (a WSAE* value, e.g. from SO_ERROR) as an Error for `operation`.
 inline Error error_from(int code, const char* operation) noexcept {
-    return Error(std::error_code(code, winsock_category()), operation);
+    return Error(error_code_from(code), operation);
 }
 
 /// Winsock calls are not interrupted by signals; WSAEINTR only follows WSACancelBlockingCall.
