@@ -1190,7 +1190,11 @@ inline Result<int> poll_for(poll_entry* entries, std::size_t count, Clock::time_
         sleep_until(deadline);
         return 0;
     }
-    std::vector<poll_entry> packed;  // only when some entries are skipped
+    // Only when some entries are skipped (a one-shot entry that fired stays in the set, skipped, until it
+    // is armed again: common in a coroutine Loop). Kept per thread, so a wait allocates only when the set
+    // outgrows every earlier one: netlite's Loop promises no allocation per I/O operation.
+    thread_local std::vector<poll_entry> packed;
+    packed.clear();
     if (live != count) {
 #if defined(__cpp_exceptions)
         try {
