@@ -73,10 +73,14 @@ extern "C" const char* __asan_default_options() {
 
 namespace {
 
-using Stream = netlite::TcpStream<netlite::Unix>;
+// The family of the connected pairs: Unix (socketpair) on POSIX; on Windows IPv4 over loopback, since
+// wine has no AF_UNIX and Windows' AF_UNIX has no socketpair.
+using PairFamily = std::conditional_t<netlite_test::is_windows, netlite::IPv4, netlite::Unix>;
+using Stream = netlite::TcpStream<PairFamily>;
+using AsyncPairStream = netlite::AsyncStream<PairFamily>;
 
 std::pair<Stream, Stream> stream_pair() {
-    auto pair = Stream::pair();
+    auto pair = netlite::testing::loopback_pair<PairFamily>();
     REQUIRE(pair.has_value());
     return std::move(*pair);
 }
@@ -316,7 +320,7 @@ TEST_CASE("a socket closed while awaited: the operation ends at its deadline, th
     REQUIRE(opened.has_value());
     Loop& loop = *opened;
     auto [a, b] = stream_pair();
-    const int number = a.native_handle();
+    const auto number = a.native_handle();
     auto body = [&]() -> Task<void> {
         Scope scope(loop);
         netlite::Result<std::size_t> outcome = 0;
@@ -544,8 +548,8 @@ TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[
     CHECK(allocations.load() - before_when == 1 + 2 + 2);
 
     // AsyncStream: the registration is made once, then nothing per operation either.
-    auto async_a = netlite::AsyncStream<netlite::Unix>::attach(loop, std::move(a));
-    auto async_b = netlite::AsyncStream<netlite::Unix>::attach(loop, std::move(b));
+    auto async_a = AsyncPairStream::attach(loop, std::move(a));
+    auto async_b = AsyncPairStream::attach(loop, std::move(b));
     REQUIRE((async_a.has_value() && async_b.has_value()));
     loop.run(ping_pong(loop, *async_a, *async_b, 10));
     const std::size_t before_attached = allocations.load();
@@ -664,15 +668,14 @@ TEST_CASE("cancelling a scope reaches tasks nested in when_all, when_any and inn
 // --- AsyncStream: one registration per socket, readiness cached by the loop ------------------------------
 
 namespace {
-using AsyncUnix = netlite::AsyncStream<netlite::Unix>;
 
-AsyncUnix attach(Loop& loop, Stream stream) {
-    auto attached = AsyncUnix::attach(loop, std::move(stream));
+AsyncPairStream attach(Loop& loop, Stream stream) {
+    auto attached = AsyncPairStream::attach(loop, std::move(stream));
     REQUIRE(attached.has_value());
     return std::move(*attached);
 }
 
-Task<netlite::Result<std::size_t>> read_some_async(AsyncUnix& stream, netlite::Until until) {
+Task<netlite::Result<std::size_t>> read_some_async(AsyncPairStream& stream, netlite::Until until) {
     char buffer[64];
     co_return co_await netlite::async_read(stream, netlite::MutableBuffer(buffer, sizeof buffer), until);
 }
@@ -686,7 +689,7 @@ TEST_CASE(
     REQUIRE(opened.has_value());
     Loop& loop = *opened;
     auto [a, b] = stream_pair();
-    AsyncUnix stream = attach(loop, std::move(a));
+    AsyncPairStream stream = attach(loop, std::move(a));
     REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
     auto first = loop.run(read_some_async(stream, 1s));  // short: 5 of 64
     REQUIRE(first.has_value());
@@ -731,9 +734,9 @@ TEST_CASE("AsyncStream: a closed and reused descriptor number starts clean, atta
     REQUIRE(opened.has_value());
     Loop& loop = *opened;
     auto [a, b] = stream_pair();
-    const int number = a.native_handle();
+    const auto number = a.native_handle();
     {
-        AsyncUnix stream = attach(loop, std::move(a));
+        AsyncPairStream stream = attach(loop, std::move(a));
         // Leave the loop's record at "would block" (a read that found nothing), then close the socket.
         auto nothing = loop.run(read_some_async(stream, 20ms));
         REQUIRE_FALSE(nothing.has_value());
@@ -749,7 +752,7 @@ TEST_CASE("AsyncStream: a closed and reused descriptor number starts clean, atta
         auto [c, d] = stream_pair();
         auto [reused, other] = pick(c, d);
         REQUIRE(other->write_all(netlite::ConstBuffer("ab", 2)).has_value());
-        AsyncUnix stream = attach(loop, std::move(*reused));
+        AsyncPairStream stream = attach(loop, std::move(*reused));
         const auto before = loop.iterations();
         auto got = loop.run(read_some_async(stream, 1s));
         REQUIRE(got.has_value());
@@ -789,9 +792,9 @@ TEST_CASE("AsyncStream: release() gives the stream back unregistered; a moved As
     REQUIRE(opened.has_value());
     Loop& loop = *opened;
     auto [a, b] = stream_pair();
-    AsyncUnix first = attach(loop, std::move(a));
-    AsyncUnix moved = std::move(first);
-    auto body = [&](AsyncUnix& stream) -> Task<netlite::Result<std::size_t>> {
+    AsyncPairStream first = attach(loop, std::move(a));
+    AsyncPairStream moved = std::move(first);
+    auto body = [&](AsyncPairStream& stream) -> Task<netlite::Result<std::size_t>> {
         Scope scope(loop);
         scope.spawn(write_text(b, "moved"));
         auto got = co_await read_some_async(stream, 5s);
@@ -823,7 +826,7 @@ TEST_CASE("AsyncStream: data and end of stream in one event, the read after the 
     REQUIRE(opened.has_value());
     Loop& loop = *opened;
     auto [a, b] = stream_pair();
-    AsyncUnix stream = attach(loop, std::move(a));
+    AsyncPairStream stream = attach(loop, std::move(a));
     std::string outcome;
     auto reader = [&]() -> Task<void> {
         auto first = co_await read_some_async(stream, 5s);  // parks: nothing there yet
