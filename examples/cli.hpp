@@ -89,6 +89,7 @@ inline bool parse_number(std::string_view text, long low, long high, long& out) 
 inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, const char* usage) {
 #if defined(_WIN32)
     ::_setmode(::_fileno(stdout), _O_BINARY);  // "\n" stays "\n": output reads the same as on POSIX
+    ::_setmode(::_fileno(stdin), _O_BINARY);   // `--message -` reads bytes: no CRLF folding, no ^Z end
 #endif
     if (argc > 0) {
         const std::string_view self = argv[0];
