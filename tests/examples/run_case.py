@@ -966,13 +966,14 @@ def main():
     random.seed()
     with tempfile.TemporaryDirectory(prefix="netlite-examples-") as tmp:
         TMP = tmp
-        if EMULATOR is not None:
-            # Start wine's server now, with no pipe of ours: the first Windows program would start it
-            # otherwise, and it keeps that program's stderr open while it lingers (3 s after the last
-            # program), so every run() would wait for it. It ends by itself.
-            subprocess.run([EMULATOR, "wineboot"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=TIMEOUT)
         try:
+            if EMULATOR is not None:
+                # Start wine's server now, with no pipe of ours: the first Windows program would start it
+                # otherwise, and it keeps that program's stderr open while it lingers (3 s after the last
+                # program), so every run() would wait for it. It ends by itself. (A new wine prefix is
+                # created here too, which takes longer.)
+                subprocess.run([EMULATOR, "wineboot"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=4 * TIMEOUT)
             CASES[args.case]()
             status = 0
         except Skip as why:
