@@ -136,6 +136,17 @@ inline Result<std::uint16_t> parse_port(std::string_view text) noexcept {
     return static_cast<std::uint16_t>(value);
 }
 
+/// A numeric scope id, "1".."4294967295"; 0 when it is out of range. (Not strtoul: its unsigned long is 32
+/// bits on Windows, where an overflow would saturate to a valid-looking 4294967295.)
+inline std::uint32_t parse_scope_number(const char* digits) noexcept {
+    std::uint64_t value = 0;
+    for (; *digits != '\0'; ++digits) {
+        value = value * 10 + static_cast<std::uint64_t>(*digits - '0');
+        if (value > 0xffffffffu) return 0;
+    }
+    return static_cast<std::uint32_t>(value);
+}
+
 /// An IP literal ("1.2.3.4", "::1", "[::1]", "fe80::1%eth0", "fe80::1%2") with `port` into `out`.
 /// `domain` is AF_INET, AF_INET6 or AF_UNSPEC (either). Errors: invalid_address.
 inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain, sockaddr_in6& v6,
@@ -163,9 +174,9 @@ inline Result<void> parse_ip(std::string_view ip, std::uint16_t port, int domain
     if (scope != nullptr) {
         if (*scope == '\0') return fail(invalid);
         const bool numeric = std::strspn(scope, "0123456789") == std::strlen(scope);
-        unsigned long index = numeric ? std::strtoul(scope, nullptr, 10) : sys::interface_index(scope);
-        if (index == 0 || index > 0xffffffffUL) return fail(invalid);
-        v6.sin6_scope_id = static_cast<std::uint32_t>(index);
+        const std::uint32_t index = numeric ? parse_scope_number(scope) : sys::interface_index(scope);
+        if (index == 0) return fail(invalid);
+        v6.sin6_scope_id = index;
     }
     parsed_domain = AF_INET6;
     return {};

@@ -836,7 +836,23 @@ inline int clamp_int(std::size_t size) noexcept {
     return size < static_cast<std::size_t>(INT_MAX) ? static_cast<int>(size) : INT_MAX;
 }
 
-/// send (Windows has no SIGPIPE). `flags` may hold dont_wait.
+/// The error of a failed send on `fd`. A datagram socket with no peer is EDESTADDRREQ, as on POSIX:
+/// Windows says WSAENOTCONN there and wine WSAEINVAL, codes that mean other things elsewhere.
+inline Error send_error(native_handle fd, const char* operation) noexcept {
+    const int code = ::WSAGetLastError();
+    if (code == WSAENOTCONN || code == WSAEINVAL) {
+        int type = 0;
+        int type_size = sizeof type;
+        sockaddr_storage peer{};
+        int peer_size = sizeof peer;
+        if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &type_size) == 0 &&
+            type == SOCK_DGRAM && ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0)
+            return error_from(WSAEDESTADDRREQ, operation);
+    }
+    return error_from(code, operation);
+}
+
+/// send (Windows has no SIGPIPE). `flags` may hold dont_wait. Errors: as POSIX's, EDESTADDRREQ included.
 inline Result<std::size_t> send(native_handle fd, const void* data, std::size_t size,
                                 int flags = 0) noexcept {
     const auto call = [&] {
@@ -844,7 +860,7 @@ inline Result<std::size_t> send(native_handle fd, const void* data, std::size_t 
     };
     const int sent = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
     if (sent >= 0) return static_cast<std::size_t>(sent);
-    return fail(last_error("send"));
+    return fail(send_error(fd, "send"));
 }
 
 /// recv; 0 means the peer closed its sending side (end of stream), and so does WSAESHUTDOWN after our
@@ -869,9 +885,9 @@ inline ssize recv_once(native_handle fd, void* data, std::size_t size) noexcept 
     return ::recv(fd, static_cast<char*>(data), clamp_int(size), 0);
 }
 /// What send() would have returned, given send_once()'s `first` result.
-inline Result<std::size_t> send_finish(native_handle, ssize first, const void*, std::size_t) noexcept {
+inline Result<std::size_t> send_finish(native_handle fd, ssize first, const void*, std::size_t) noexcept {
     if (first >= 0) return static_cast<std::size_t>(first);
-    return fail(last_error("send"));
+    return fail(send_error(fd, "send"));
 }
 /// What recv() would have returned, given recv_once()'s `first` result.
 inline Result<std::size_t> recv_finish(native_handle, ssize first, void*, std::size_t) noexcept {
@@ -912,7 +928,7 @@ inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, s
     DWORD sent = 0;
     const DWORD buffer_count = static_cast<DWORD>(count < 0xffffffffu ? count : 0xffffffffu);
     if (::WSASend(fd, buffers, buffer_count, &sent, 0, nullptr, nullptr) != 0)
-        return fail(last_error("WSASend"));
+        return fail(send_error(fd, "WSASend"));
     return static_cast<std::size_t>(sent);
 }
 
