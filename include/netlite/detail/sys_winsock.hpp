@@ -203,6 +203,7 @@ private:
             case std::errc::broken_pipe: return "Broken pipe";
             case std::errc::message_size: return "Message too long";
             case std::errc::invalid_argument: return "Invalid argument";
+            case std::errc::bad_file_descriptor: return "Bad file descriptor";
             case std::errc::not_a_socket: return "Socket operation on non-socket";
             case std::errc::no_protocol_option: return "Protocol not available";
             case std::errc::too_many_files_open: return "Too many open files";
@@ -228,6 +229,13 @@ inline Error last_error(const char* operation) noexcept {
 /// (mingw's std::system_category does not map WSAE* codes).
 inline std::error_code error_code_from(int code) noexcept {
     return std::error_code(code, winsock_category());
+}
+
+/// The calling thread's WSAGetLastError() after a call on `fd`. INVALID_SOCKET (an empty Socket) is EBADF,
+/// as POSIX reports for -1, where Winsock says WSAENOTSOCK.
+inline Error last_error(native_handle fd, const char* operation) noexcept {
+    if (fd == INVALID_SOCKET) return Error(std::error_code(WSAEBADF, winsock_category()), operation);
+    return last_error(operation);
 }
 
 /// `code` (a WSAE* value, e.g. from SO_ERROR) as an Error for `operation`.
@@ -295,7 +303,7 @@ inline bool is_nonblocking(native_handle fd) noexcept {
 
 inline Result<void> set_mode(native_handle fd, bool nonblocking, const char* operation) noexcept {
     u_long on = nonblocking ? 1 : 0;
-    if (::ioctlsocket(fd, FIONBIO, &on) != 0) return fail(last_error(operation));
+    if (::ioctlsocket(fd, FIONBIO, &on) != 0) return fail(last_error(fd, operation));
     return {};
 }
 
@@ -311,13 +319,14 @@ inline Result<void> set_nonblocking(native_handle fd, bool on) noexcept {
 
 /// The recorded non-blocking mode (Winsock cannot be asked).
 inline Result<bool> nonblocking(native_handle fd) noexcept {
+    if (fd == INVALID_SOCKET) return fail(error_from(WSAEBADF, "ioctlsocket"));
     return is_nonblocking(fd);
 }
 
 /// Error for a failed I/O call. A timeout set with SO_RCVTIMEO/SO_SNDTIMEO is WSAETIMEDOUT already,
 /// so unlike POSIX, "would block" needs no translating.
-inline Error io_error(native_handle, const char* operation, int = 0) noexcept {
-    return last_error(operation);
+inline Error io_error(native_handle fd, const char* operation, int = 0) noexcept {
+    return last_error(fd, operation);
 }
 
 /// Turns off the report of an ICMP port-unreachable as WSAECONNRESET on the next recvfrom: on POSIX an
@@ -344,7 +353,7 @@ inline Result<native_handle> open_socket(int domain, int type, int protocol = 0)
 /// closesocket.
 inline Result<void> close_fd(native_handle fd) noexcept {
     NonBlockingSockets::instance().set(fd, false);
-    if (::closesocket(fd) != 0) return fail(last_error("close"));
+    if (::closesocket(fd) != 0) return fail(last_error(fd, "close"));
     return {};
 }
 
@@ -356,7 +365,7 @@ inline Result<std::array<native_handle, 2>> socket_pair(int) noexcept {
 /// WSADuplicateSocket for this process: a second handle for the same socket, also not inheritable.
 inline Result<native_handle> duplicate(native_handle fd) noexcept {
     WSAPROTOCOL_INFOW info{};
-    if (::WSADuplicateSocketW(fd, ::GetCurrentProcessId(), &info) != 0) return fail(last_error("dup"));
+    if (::WSADuplicateSocketW(fd, ::GetCurrentProcessId(), &info) != 0) return fail(last_error(fd, "dup"));
     const native_handle copy =
         ::WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0, socket_flags);
     if (copy == INVALID_SOCKET) return fail(last_error("dup"));
@@ -374,7 +383,7 @@ template <class T>
 inline Result<void> set_option(native_handle fd, int level, int name, const T& value,
                                const char* operation) noexcept {
     if (::setsockopt(fd, level, name, reinterpret_cast<const char*>(&value), sizeof value) != 0)
-        return fail(last_error(operation));
+        return fail(last_error(fd, operation));
     return {};
 }
 
@@ -383,7 +392,7 @@ inline Result<T> get_option(native_handle fd, int level, int name, const char* o
     T value{};
     socklen size = sizeof value;
     if (::getsockopt(fd, level, name, reinterpret_cast<char*>(&value), &size) != 0)
-        return fail(last_error(operation));
+        return fail(last_error(fd, operation));
     return value;
 }
 
@@ -446,11 +455,14 @@ inline constexpr int default_keepalive_count = 10;
 /// TCP keep-alive timing. The options of Windows 10 1709 when they exist; otherwise SIO_KEEPALIVE_VALS
 /// (idle and interval in ms), which also turns keep-alive on and cannot change the count from 10.
 inline Result<void> set_keepalive_timing(native_handle fd, const KeepAliveTiming& timing) noexcept {
+    // What Linux refuses with EINVAL is refused here too, on either path (Windows' options or
+    // SIO_KEEPALIVE_VALS).
+    if (timing.idle <= 0) return fail(std::errc::invalid_argument, "TCP_KEEPIDLE");
+    if (timing.interval <= 0) return fail(std::errc::invalid_argument, "TCP_KEEPINTVL");
+    if (timing.count <= 0) return fail(std::errc::invalid_argument, "TCP_KEEPCNT");
     if (set_option(fd, IPPROTO_TCP, tcp_keepidle, timing.idle, "TCP_KEEPIDLE") &&
         set_option(fd, IPPROTO_TCP, tcp_keepintvl, timing.interval, "TCP_KEEPINTVL"))
         return set_option(fd, IPPROTO_TCP, tcp_keepcnt, timing.count, "TCP_KEEPCNT");
-    if (timing.idle < 0 || timing.interval < 0)
-        return fail(std::errc::invalid_argument, "SIO_KEEPALIVE_VALS");
     tcp_keepalive values{};
     values.onoff = 1;
     values.keepalivetime = static_cast<u_long>(timing.idle) * 1000u;
@@ -458,7 +470,7 @@ inline Result<void> set_keepalive_timing(native_handle fd, const KeepAliveTiming
     DWORD returned = 0;
     if (::WSAIoctl(fd, SIO_KEEPALIVE_VALS, &values, sizeof values, nullptr, 0, &returned, nullptr, nullptr) !=
         0)
-        return fail(last_error("SIO_KEEPALIVE_VALS"));
+        return fail(last_error(fd, "SIO_KEEPALIVE_VALS"));
     if (timing.count != default_keepalive_count) return fail(std::errc::no_protocol_option, "TCP_KEEPCNT");
     return {};
 }
@@ -762,12 +774,12 @@ inline auto dont_wait_call(native_handle fd, Call&& call) noexcept -> decltype(c
 // ---------------------------------------------------------------------------------------
 
 inline Result<void> bind(native_handle fd, const sockaddr* address, socklen size) noexcept {
-    if (::bind(fd, address, size) != 0) return fail(last_error("bind"));
+    if (::bind(fd, address, size) != 0) return fail(last_error(fd, "bind"));
     return {};
 }
 
 inline Result<void> listen(native_handle fd, int backlog) noexcept {
-    if (::listen(fd, backlog) != 0) return fail(last_error("listen"));
+    if (::listen(fd, backlog) != 0) return fail(last_error(fd, "listen"));
     return {};
 }
 
@@ -783,7 +795,7 @@ inline Result<void> connect_result(native_handle fd) noexcept {
 /// retried before the refusal is believed.)
 inline Result<void> connect(native_handle fd, const sockaddr* address, socklen size) noexcept {
     if (::connect(fd, address, size) == 0) return {};
-    return fail(last_error("connect"));
+    return fail(last_error(fd, "connect"));
 }
 
 /// connect within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
@@ -799,7 +811,7 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
             outcome = wait(fd, POLLOUT, until, "connect");  // select: a failure shows in the except set
             if (outcome) outcome = connect_result(fd);
         } else {
-            outcome = fail(last_error("connect"));
+            outcome = fail(last_error(fd, "connect"));
         }
     }
     if (!was_nonblocking)
@@ -812,14 +824,14 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
 inline Result<bool> connect_start(native_handle fd, const sockaddr* address, socklen size) noexcept {
     if (::connect(fd, address, size) == 0) return true;
     if (::WSAGetLastError() == WSAEWOULDBLOCK) return false;
-    return fail(last_error("connect"));
+    return fail(last_error(fd, "connect"));
 }
 
 /// accept. The new socket is made non-inheritable and blocking: Winsock gives it the listener's
 /// non-blocking mode, which netlite's accept (like accept4 without SOCK_NONBLOCK) does not pass on.
 inline Result<native_handle> accept(native_handle fd, sockaddr* peer, socklen* size) noexcept {
     const native_handle conn = ::accept(fd, peer, size);
-    if (conn == INVALID_SOCKET) return fail(last_error("accept"));
+    if (conn == INVALID_SOCKET) return fail(last_error(fd, "accept"));
     ::SetHandleInformation(reinterpret_cast<HANDLE>(conn), HANDLE_FLAG_INHERIT, 0);
     if (is_nonblocking(fd))
         if (auto cleared = set_mode(conn, false, "accept"); !cleared) {
@@ -849,6 +861,7 @@ inline Error send_error(native_handle fd, const char* operation) noexcept {
             type == SOCK_DGRAM && ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0)
             return error_from(WSAEDESTADDRREQ, operation);
     }
+    if (fd == INVALID_SOCKET) return error_from(WSAEBADF, operation);
     return error_from(code, operation);
 }
 
@@ -872,7 +885,7 @@ inline Result<std::size_t> recv(native_handle fd, void* data, std::size_t size, 
     const int got = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
     if (got >= 0) return static_cast<std::size_t>(got);
     if (::WSAGetLastError() == WSAESHUTDOWN) return std::size_t{0};
-    return fail(last_error("recv"));
+    return fail(last_error(fd, "recv"));
 }
 
 /// One send and no retry: the inline first try of a hot loop. After SOCKET_ERROR, pass the result to
@@ -890,10 +903,10 @@ inline Result<std::size_t> send_finish(native_handle fd, ssize first, const void
     return fail(send_error(fd, "send"));
 }
 /// What recv() would have returned, given recv_once()'s `first` result.
-inline Result<std::size_t> recv_finish(native_handle, ssize first, void*, std::size_t) noexcept {
+inline Result<std::size_t> recv_finish(native_handle fd, ssize first, void*, std::size_t) noexcept {
     if (first >= 0) return static_cast<std::size_t>(first);
     if (::WSAGetLastError() == WSAESHUTDOWN) return std::size_t{0};
-    return fail(last_error("recv"));
+    return fail(last_error(fd, "recv"));
 }
 
 /// sendto. `flags` may hold dont_wait.
@@ -904,7 +917,7 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
     };
     const int sent = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
     if (sent >= 0) return static_cast<std::size_t>(sent);
-    return fail(last_error("sendto"));
+    return fail(last_error(fd, "sendto"));
 }
 
 /// recvfrom on a datagram socket. Winsock fails a datagram larger than the buffer with WSAEMSGSIZE after
@@ -920,7 +933,7 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
     if (got >= 0) return Datagram{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
     if (::WSAGetLastError() == WSAEMSGSIZE)
         return Datagram{static_cast<std::size_t>(length), static_cast<std::size_t>(length) + 1};
-    return fail(last_error("recvfrom"));
+    return fail(last_error(fd, "recvfrom"));
 }
 
 /// WSASend of several buffers at once (writev semantics).
@@ -939,13 +952,13 @@ inline Result<std::size_t> recv_vectored(native_handle fd, io_buffer* buffers, s
     const DWORD buffer_count = static_cast<DWORD>(count < 0xffffffffu ? count : 0xffffffffu);
     if (::WSARecv(fd, buffers, buffer_count, &got, &flags, nullptr, nullptr) != 0) {
         if (::WSAGetLastError() == WSAESHUTDOWN) return std::size_t{0};
-        return fail(last_error("WSARecv"));
+        return fail(last_error(fd, "WSARecv"));
     }
     return static_cast<std::size_t>(got);
 }
 
 inline Result<void> shutdown(native_handle fd, int how) noexcept {
-    if (::shutdown(fd, how) != 0) return fail(last_error("shutdown"));
+    if (::shutdown(fd, how) != 0) return fail(last_error(fd, "shutdown"));
     return {};
 }
 
@@ -956,7 +969,7 @@ inline Result<void> shutdown(native_handle fd, int how) noexcept {
 /// on Windows: it is given the same answer.
 inline Result<void> local_name(native_handle fd, sockaddr* address, socklen* size) noexcept {
     if (::getsockname(fd, address, size) == 0) return {};
-    if (::WSAGetLastError() != WSAEINVAL) return fail(last_error("getsockname"));
+    if (::WSAGetLastError() != WSAEINVAL) return fail(last_error(fd, "getsockname"));
     const auto unbound = [&](auto unspecified) -> Result<void> {
         if (*size < static_cast<socklen>(sizeof unspecified))
             return fail(std::errc::invalid_argument, "getsockname");
@@ -968,11 +981,11 @@ inline Result<void> local_name(native_handle fd, sockaddr* address, socklen* siz
     if (domain && *domain == AF_INET) return unbound(sockaddr_in{AF_INET, 0, {}, {}});
     if (domain && *domain == AF_INET6) return unbound(sockaddr_in6{AF_INET6, 0, 0, {}, {}});
     ::WSASetLastError(WSAEINVAL);
-    return fail(last_error("getsockname"));
+    return fail(last_error(fd, "getsockname"));
 }
 
 inline Result<void> peer_name(native_handle fd, sockaddr* address, socklen* size) noexcept {
-    if (::getpeername(fd, address, size) != 0) return fail(last_error("getpeername"));
+    if (::getpeername(fd, address, size) != 0) return fail(last_error(fd, "getpeername"));
     return {};
 }
 
