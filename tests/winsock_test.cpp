@@ -55,6 +55,9 @@ TEST_CASE("WSAE* codes compare equal to the std::errc POSIX gives", "[winsock][e
     CHECK(winsock(WSAECONNREFUSED) == std::errc::connection_refused);
     CHECK(winsock(WSAETIMEDOUT) == std::errc::timed_out);
     CHECK(winsock(WSAEWOULDBLOCK) == std::errc::operation_would_block);
+    // Regression: POSIX's EAGAIN is EWOULDBLOCK, mingw's are two values; a would-block matched only one.
+    CHECK(winsock(WSAEWOULDBLOCK) == std::errc::resource_unavailable_try_again);
+    CHECK_FALSE(winsock(WSAECONNRESET) == std::errc::resource_unavailable_try_again);
     CHECK(winsock(WSAECONNRESET) == std::errc::connection_reset);
     CHECK(winsock(WSAECONNABORTED) == std::errc::connection_aborted);
     CHECK(winsock(WSAEADDRINUSE) == std::errc::address_in_use);

@@ -137,6 +137,13 @@ public:
         return std::error_condition(code, *this);
     }
 
+    /// Where POSIX has two names for one errno value (Linux, macOS and the BSDs: EAGAIN == EWOULDBLOCK),
+    /// a WSAE* code matches both; mingw's <cerrno> gives them different values.
+    bool equivalent(int code, const std::error_condition& condition) const noexcept override {
+        if (code == WSAEWOULDBLOCK && condition == std::errc::resource_unavailable_try_again) return true;
+        return default_error_condition(code) == condition;
+    }
+
     /// The std::errc a WSAE* code stands for; std::errc{} when there is none.
     static std::errc portable(int code) noexcept {
         switch (code) {
