@@ -22,8 +22,10 @@
 #include <type_traits>
 #include <vector>
 
+#if !defined(_WIN32)
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -57,10 +59,47 @@ P open_poller() {
     return std::move(*poller);
 }
 
-std::pair<UnixStream, UnixStream> unix_pair() {
-    auto pair = UnixStream::pair();
+// The pollers' tests use connected Unix stream pairs (socketpair) on POSIX. Windows' WSAPoll takes sockets
+// of any family and wine has no AF_UNIX, so there they use loopback TCP pairs.
+using LocalFamily = std::conditional_t<netlite_test::is_windows, IPv4, Unix>;
+using LocalStream = netlite::TcpStream<LocalFamily>;
+
+std::pair<LocalStream, LocalStream> local_pair() {
+    auto pair = netlite::testing::loopback_pair<LocalFamily>();
     REQUIRE_OK(pair);
     return std::move(*pair);
+}
+
+// Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
+// AF_UNIX missing (wine has none).
+#define SKIP_UNAVAILABLE(F)                                                                   \
+    SKIP_WITHOUT_IPV6(F)                                                                      \
+    if constexpr (std::is_same_v<F, Unix>) {                                                  \
+        if (!netlite::testing::available<Unix>())                                             \
+            NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
+    }
+
+// wine 8 ends a connection closed with SO_LINGER 0 by an orderly FIN: the peer reads end of stream where
+// Windows and POSIX report a reset. True when this Windows is wine (ntdll exports wine_get_version).
+bool under_wine() {
+#if defined(_WIN32)
+    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+    return false;
+#endif
+}
+
+// Makes `number` refer to the socket `from` (close-on-exec, as netlite's own are): true on success.
+// Windows cannot put a socket on a chosen handle value, so there it always fails.
+bool place_on(netlite_test::handle from, netlite_test::handle number) {
+#if defined(_WIN32)
+    (void)from;
+    (void)number;
+    return false;
+#else
+    return ::dup3(from, number, O_CLOEXEC) == number;
+#endif
 }
 
 /// One wait() with room for 64 events; the events it returned.
@@ -78,7 +117,7 @@ bool has_token(const std::vector<Event>& events, std::uint64_t token) {
                        [&](const Event& e) { return e.token.value() == token; });
 }
 
-void send_text(UnixStream& stream, std::string_view text) {
+void send_text(LocalStream& stream, std::string_view text) {
     REQUIRE(stream.write_all(netlite::ConstBuffer(text.data(), text.size())).has_value());
 }
 
@@ -87,8 +126,8 @@ void send_text(UnixStream& stream, std::string_view text) {
 TEMPLATE_LIST_TEST_CASE("A readable socket is reported with its token, an idle one is not", "[poll]",
                         Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
-    auto [c, d] = unix_pair();
+    auto [a, b] = local_pair();
+    auto [c, d] = local_pair();
     int marker = 0;
     REQUIRE_OK(poller.add(a, Interest::readable, Token(7)));
     REQUIRE_OK(poller.add(c, Interest::readable, Token(&marker)));
@@ -114,7 +153,7 @@ TEMPLATE_LIST_TEST_CASE("A readable socket is reported with its token, an idle o
 
 TEMPLATE_LIST_TEST_CASE("Interest: writable, both, none, and modify switches it", "[poll]", Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
+    auto [a, b] = local_pair();
     REQUIRE_OK(poller.add(a, Interest::writable, Token(1)));
     auto events = wait_events(poller, 5000ms);
     REQUIRE(events.size() == 1);
@@ -139,7 +178,7 @@ TEMPLATE_LIST_TEST_CASE("Interest: writable, both, none, and modify switches it"
 TEMPLATE_LIST_TEST_CASE("Registration errors: twice, unknown, removed, reserved token, empty span", "[poll]",
                         Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
+    auto [a, b] = local_pair();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
     CHECK_FAILS_WITH(poller.add(a, Interest::readable, Token(1)), std::errc::file_exists);
     CHECK_FAILS_WITH(poller.modify(b, Interest::readable, Token(2)), std::errc::no_such_file_or_directory);
@@ -162,8 +201,8 @@ TEMPLATE_LIST_TEST_CASE(
     "A socket closed or destroyed while registered is forgotten; its number can be reused", "[poll]",
     Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
-    const int number = a.native_handle();
+    auto [a, b] = local_pair();
+    const netlite_test::handle number = a.native_handle();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
     send_text(b, "pending");
     REQUIRE(wait_events(poller, 5000ms).size() == 1);
@@ -174,36 +213,42 @@ TEMPLATE_LIST_TEST_CASE(
     CHECK_FALSE(removed.has_value());  // EBADF (epoll) or ENOENT (poll): nothing to remove, nothing changes
 
     // A new socket on the very same descriptor number registers as new and reports its own token.
-    auto [c, d] = unix_pair();
-    UnixStream reused;
+    auto [c, d] = local_pair();
+    LocalStream reused;
     if (c.native_handle() == number) {
         reused = std::move(c);  // the kernel handed out the lowest free number: the same one
+    } else if (netlite_test::is_windows) {
+        WARN(
+            "skipped: the reuse of the number: Windows gave the new socket another handle value and cannot "
+            "place one on a chosen value (no dup3)");
     } else {
-        REQUIRE(::dup3(c.native_handle(), number, O_CLOEXEC) == number);
-        reused = UnixStream(number);
+        REQUIRE(place_on(c.native_handle(), number));
+        reused = LocalStream(number);
     }
-    REQUIRE_OK(poller.add(reused, Interest::readable, Token(2)));
-    CHECK(wait_events(poller, 20ms).empty());
-    send_text(d, "new");
-    auto events = wait_events(poller, 5000ms);
-    REQUIRE(events.size() == 1);
-    CHECK(events[0].token.value() == 2);
+    if (reused.is_open()) {
+        REQUIRE_OK(poller.add(reused, Interest::readable, Token(2)));
+        CHECK(wait_events(poller, 20ms).empty());
+        send_text(d, "new");
+        auto events = wait_events(poller, 5000ms);
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].token.value() == 2);
+    }
 
     {  // destroyed while registered (the stream's destructor closes it)
-        auto [e, f] = unix_pair();
+        auto [e, f] = local_pair();
         REQUIRE_OK(poller.add(e, Interest::readable, Token(3)));
         send_text(f, "gone");
         REQUIRE(has_token(wait_events(poller, 5000ms), 3));
     }
     CHECK_FALSE(has_token(wait_events(poller, 20ms), 3));
-    CHECK(has_token(wait_events(poller, 5000ms), 2));  // the others are untouched
+    if (reused.is_open()) CHECK(has_token(wait_events(poller, 5000ms), 2));  // the others are untouched
 }
 
 TEMPLATE_LIST_TEST_CASE("Level-triggered repeats, one-shot fires once until modify re-arms it", "[poll]",
                         Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
-    auto [c, d] = unix_pair();
+    auto [a, b] = local_pair();
+    auto [c, d] = local_pair();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
     REQUIRE_OK(poller.add(c, Interest::readable, Token(2), Trigger::oneshot));
     send_text(b, "x");
@@ -225,7 +270,7 @@ TEMPLATE_LIST_TEST_CASE("Level-triggered repeats, one-shot fires once until modi
 TEMPLATE_LIST_TEST_CASE("Edge-triggered: once per arrival (epoll); refused by the poll backend", "[poll]",
                         Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
+    auto [a, b] = local_pair();
     if constexpr (!TestType::supports_edge) {
         CHECK_FAILS_WITH(poller.add(a, Interest::readable, Token(1), Trigger::edge),
                          std::errc::operation_not_supported);
@@ -244,7 +289,7 @@ TEMPLATE_LIST_TEST_CASE("Edge-triggered: once per arrival (epoll); refused by th
 
 TEMPLATE_LIST_TEST_CASE("End of stream and reset are reported and try_read says which", "[poll]", Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
+    auto [a, b] = local_pair();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
     REQUIRE_OK(b.shutdown(netlite::Shutdown::write));
     auto events = wait_events(poller, 5000ms);
@@ -266,6 +311,11 @@ TEMPLATE_LIST_TEST_CASE("End of stream and reset are reported and try_read says 
     events = wait_events(poller, 5000ms);
     REQUIRE(has_token(events, 2));
     auto reset = server.try_read(buffer);
+    if (under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
+        REQUIRE_OK(reset);
+        CHECK(*reset == std::optional<std::size_t>(0));
+        return;
+    }
     REQUIRE_FALSE(reset.has_value());
     CHECK(reset.error() == std::errc::connection_reset);
 }
@@ -273,7 +323,7 @@ TEMPLATE_LIST_TEST_CASE("End of stream and reset are reported and try_read says 
 TEMPLATE_LIST_TEST_CASE("wake() ends a wait from another thread; a Waker survives moving the poller",
                         "[poll]", Pollers) {
     auto poller = open_poller<TestType>();
-    auto [a, b] = unix_pair();
+    auto [a, b] = local_pair();
     REQUIRE_OK(poller.add(a, Interest::readable, Token(1)));
 
     std::promise<void> waiting;
@@ -309,9 +359,9 @@ TEMPLATE_LIST_TEST_CASE("More ready sockets than room: every one is reported ove
                         Pollers) {
     auto poller = open_poller<TestType>();
     constexpr int count = 40;
-    std::vector<std::pair<UnixStream, UnixStream>> pairs;
+    std::vector<std::pair<LocalStream, LocalStream>> pairs;
     for (int i = 0; i < count; ++i) {
-        pairs.push_back(unix_pair());
+        pairs.push_back(local_pair());
         REQUIRE_OK(poller.add(pairs.back().first, Interest::readable, Token(i)));
     }
     for (auto& pair : pairs) send_text(pair.second, "!");
@@ -337,7 +387,7 @@ TEMPLATE_LIST_TEST_CASE("More ready sockets than room: every one is reported ove
 
 TEMPLATE_TEST_CASE("try_read and try_write say 'would block' with an empty optional", "[try]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_IPV6(TestType);
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -381,7 +431,7 @@ TEMPLATE_TEST_CASE("try_read and try_write say 'would block' with an empty optio
 
 TEMPLATE_TEST_CASE("try_accept and try_accept_batch drain the backlog without waiting", "[try]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_IPV6(TestType);
+    SKIP_UNAVAILABLE(TestType)
     auto path = netlite::testing::TempPath::create("listener");
     REQUIRE_OK(path);
     auto listener = [&] {
@@ -439,7 +489,7 @@ TEMPLATE_TEST_CASE("try_accept and try_accept_batch drain the backlog without wa
 }
 
 TEMPLATE_TEST_CASE("try_recv_from and try_send_to on datagram sockets", "[try]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType);
+    SKIP_UNAVAILABLE(TestType)
     auto path_a = netlite::testing::TempPath::create("a");
     auto path_b = netlite::testing::TempPath::create("b");
     REQUIRE_OK(path_a);

@@ -7,15 +7,12 @@
 #include <netlite/netlite.hpp>
 #include <netlite/testing.hpp>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -39,6 +36,26 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using netlite_test::describe;
+
+// wine 8 ends a connection closed with SO_LINGER 0 by an orderly FIN: the peer reads end of stream where
+// Windows and POSIX report a reset. True when this Windows is wine (ntdll exports wine_get_version).
+bool under_wine() {
+#if defined(_WIN32)
+    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+    return false;
+#endif
+}
+
+// Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
+// AF_UNIX missing (wine has none).
+#define SKIP_UNAVAILABLE(F)                                                                   \
+    SKIP_WITHOUT_IPV6(F)                                                                      \
+    if constexpr (std::is_same_v<F, Unix>) {                                                  \
+        if (!netlite::testing::available<Unix>())                                             \
+            NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
+    }
 
 bool starts_with(const std::string& text, std::string_view prefix) {
     return text.rfind(prefix, 0) == 0;
@@ -115,7 +132,7 @@ netlite::Result<std::uint16_t> closed_port() {
 
 TEMPLATE_TEST_CASE("connect to an address; accept reports the client's local address", "[tcp][connect]", IPv4,
                    IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
 
@@ -249,7 +266,7 @@ TEST_CASE("connect with a timeout gives up against a full accept queue", "[tcp][
 
 TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways", "[tcp][io]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -290,7 +307,7 @@ TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways",
 
 TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arrived", "[tcp][io][eof]", IPv4,
                    IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -333,7 +350,7 @@ TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arriv
 
 // write_all and read_exact try one inline send/recv and finish out of line: these pin down both halves.
 TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -351,7 +368,7 @@ TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp
 }
 
 TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -365,7 +382,7 @@ TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp]
 }
 
 TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][bulk]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -392,7 +409,7 @@ TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][b
 
 TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -410,7 +427,7 @@ TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRE
 
 TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -420,13 +437,18 @@ TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNR
 
     std::array<char, 16> buffer{};
     auto got = client.read(buffer);
+    if (under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
+        REQUIRE_OK(got);
+        CHECK(*got == 0u);
+        return;
+    }
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error() == std::errc::connection_reset);
     CHECK(std::string(got.error().operation()) == "recv");
 }
 
 TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -457,7 +479,7 @@ TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp]
 }
 
 TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -480,7 +502,7 @@ TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, 
 
 TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order", "[tcp][io][vectored]",
                    IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -539,7 +561,7 @@ TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order
 
 TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it expires", "[tcp][io][timeout]",
                    IPv4, IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -574,7 +596,7 @@ TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it exp
 
 TEMPLATE_TEST_CASE("try_clone gives a second handle on the same connection", "[tcp][clone]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto pair = netlite::testing::loopback_pair<TestType>();
     REQUIRE_OK(pair);
     auto& [client, server] = *pair;
@@ -606,7 +628,9 @@ TEST_CASE("TcpListener::bind by address, by host and port, and on any address", 
         REQUIRE_OK(where);
         CHECK(where->ip() == "127.0.0.1");
         CHECK(where->port() != 0);
-        CHECK(listener->reuse_address() == true);  // the default ListenOptions
+        // The default ListenOptions. Windows never sets SO_REUSEADDR on a listener, which would let another
+        // socket take the live port; it binds exclusively instead (winsock_test checks that).
+        CHECK(listener->reuse_address() == !netlite_test::is_windows);
     }
     SECTION("host and port") {
         for (const char* host : {"127.0.0.1", "localhost"}) {
@@ -647,7 +671,7 @@ TEST_CASE("TcpListener::bind by address, by host and port, and on any address", 
 
 TEMPLATE_TEST_CASE("Binding a port or path that is in use fails with EADDRINUSE", "[tcp][listen]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto first = make_server<TestType>(ListenOptions{.reuse_address = false});
     REQUIRE_OK(first);
     auto again = TcpListener<TestType>::bind(first->address, ListenOptions{.reuse_address = false});
@@ -690,7 +714,7 @@ TEST_CASE("A dual-stack listener on [::] accepts an IPv4 client", "[tcp][listen]
 
 TEMPLATE_TEST_CASE("incoming() yields queued connections with their peers", "[tcp][listen][incoming]", IPv4,
                    IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
 
@@ -726,7 +750,7 @@ TEMPLATE_TEST_CASE("incoming() yields queued connections with their peers", "[tc
 
 TEMPLATE_TEST_CASE("incoming() ends with the error that stopped accept", "[tcp][listen][incoming]", IPv4,
                    IPv6, Unix) {
-    SKIP_WITHOUT_IPV6(TestType)
+    SKIP_UNAVAILABLE(TestType)
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
     std::vector<TcpStream<TestType>> clients;
@@ -750,6 +774,15 @@ TEMPLATE_TEST_CASE("incoming() ends with the error that stopped accept", "[tcp][
         CHECK(std::string(incoming.error().operation()) == "accept");
     }
     SECTION("shutting the listener down from another thread ends a blocked range") {
+        if (netlite_test::is_windows) {
+            // Documented: Winsock's shutdown is for connected sockets only (WSAENOTCONN on a listener),
+            // so it cannot end a blocked accept there; a stop token (Until) can.
+            CHECK_FAILS_WITH(server->listener.shutdown(netlite::Shutdown::both), std::errc::not_connected);
+            WARN(
+                "skipped: ending a blocked accept by shutdown (Windows cannot; the stop token way is in "
+                "deadline_test)");
+            return;
+        }
         REQUIRE_OK(server->listener.set_read_timeout(10s));  // bounds a blocked accept if shutdown failed
         auto incoming = server->listener.incoming();
         int accepted = 0;
@@ -781,14 +814,14 @@ TEMPLATE_TEST_CASE("incoming() ends with the error that stopped accept", "[tcp][
 // Unix domain
 
 TEST_CASE("Unix streams by path, by abstract name, and as a pair", "[tcp][unix]") {
+    if (!netlite::testing::available<Unix>())
+        NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)");
     SECTION("path") {
         auto temp = netlite::testing::TempPath::create("server.sock");
         REQUIRE_OK(temp);
         auto listener = netlite::UnixListener::bind(temp->path());
         REQUIRE_OK(listener);
-        struct stat info {};
-        REQUIRE(::lstat(temp->path().c_str(), &info) == 0);
-        CHECK(S_ISSOCK(info.st_mode));
+        CHECK(netlite_test::is_socket_file(temp->path()));
         CHECK(listener->local_address()->path() == temp->path());
 
         auto client = netlite::UnixStream::connect(temp->path());
@@ -852,6 +885,8 @@ TEST_CASE("Unix streams by path, by abstract name, and as a pair", "[tcp][unix]"
 }
 
 TEST_CASE("remove_stale_socket replaces a dead socket file and nothing else", "[tcp][unix][stale]") {
+    if (!netlite::testing::available<Unix>())
+        NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)");
     auto temp = netlite::testing::TempPath::create();
     REQUIRE_OK(temp);
     const ListenOptions remove_stale{.remove_stale_socket = true};
@@ -861,7 +896,7 @@ TEST_CASE("remove_stale_socket replaces a dead socket file and nothing else", "[
             auto crashed = netlite::UnixListener::bind(temp->path());
             REQUIRE_OK(crashed);
         }  // closed; the file stays behind
-        REQUIRE(::access(temp->path().c_str(), F_OK) == 0);
+        REQUIRE(netlite_test::path_exists(temp->path()));
 
         CHECK_FAILS_WITH(netlite::UnixListener::bind(temp->path()), std::errc::address_in_use);
         auto fresh = netlite::UnixListener::bind(temp->path(), remove_stale);
@@ -904,15 +939,15 @@ TEST_CASE("remove_stale_socket replaces a dead socket file and nothing else", "[
         REQUIRE(result.wait_for(10s) == std::future_status::ready);
         const netlite::Error error = result.get();
         CHECK(error == std::errc::address_in_use);
-        CHECK(::access(temp->path().c_str(), F_OK) == 0);
+        CHECK(netlite_test::path_exists(temp->path()));
     }
     SECTION("a regular file is not removed") {
         { std::ofstream(temp->path()) << "not a socket"; }
         CHECK_FAILS_WITH(netlite::UnixListener::bind(temp->path(), remove_stale), std::errc::address_in_use);
-        struct stat info {};
-        REQUIRE(::lstat(temp->path().c_str(), &info) == 0);
-        CHECK(S_ISREG(info.st_mode));
-        ::unlink(temp->path().c_str());
+        std::error_code error;
+        CHECK(std::filesystem::symlink_status(temp->path(), error).type() ==
+              std::filesystem::file_type::regular);
+        CHECK(std::filesystem::remove(temp->path(), error));
     }
     SECTION("no file at all") {
         auto listener = netlite::UnixListener::bind(temp->path(), remove_stale);
@@ -929,14 +964,22 @@ TEST_CASE("No descriptor leaks on success or failure paths", "[tcp][leak]") {
     auto temp = netlite::testing::TempPath::create();
     REQUIRE_OK(temp);
 
+    // Without AF_UNIX (wine) the Unix paths are left out and the IPv4 paths still checked.
+    const bool with_unix = netlite::testing::available<Unix>();
+    if (!with_unix) WARN("skipped: the Unix-domain paths (wine has no AF_UNIX); the IPv4 paths run");
+
     const int before = open_fd_count();
-    REQUIRE(before > 0);
+    REQUIRE(before >= (netlite_test::is_windows ? 0 : 1));  // Windows counts sockets only: none yet
     {
         auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
         REQUIRE_OK(listener);
         const auto where = *listener->local_address();
-        auto unix_listener = netlite::UnixListener::bind(temp->path());
-        REQUIRE_OK(unix_listener);
+        std::optional<netlite::UnixListener> unix_listener;
+        if (with_unix) {
+            auto bound = netlite::UnixListener::bind(temp->path());
+            REQUIRE_OK(bound);
+            unix_listener.emplace(std::move(*bound));
+        }
 
         for (int i = 0; i < 200; ++i) {
             auto client = i % 2 == 0 ? TcpStream<IPv4>::connect(where) : TcpStream<IPv4>::connect(where, 2s);
@@ -944,6 +987,7 @@ TEST_CASE("No descriptor leaks on success or failure paths", "[tcp][leak]") {
             auto accepted = listener->accept();
             REQUIRE(accepted.has_value());
             if (i % 3 == 0) REQUIRE(client->close().has_value());
+            if (!with_unix) continue;
             auto unix_client = netlite::UnixStream::connect(temp->path());
             REQUIRE(unix_client.has_value());
             REQUIRE(unix_listener->accept().has_value());
@@ -957,18 +1001,19 @@ TEST_CASE("No descriptor leaks on success or failure paths", "[tcp][leak]") {
             REQUIRE_FALSE(TcpStream<IPv4>::connect("127.0.0.1", *port, 1000ms).has_value());
             REQUIRE_FALSE(TcpListener<IPv4>::bind(where).has_value());                      // EADDRINUSE
             REQUIRE_FALSE(TcpListener<IPv4>::bind("127.0.0.1", where.port()).has_value());  // EADDRINUSE
-            REQUIRE_FALSE(netlite::UnixListener::bind(temp->path()).has_value());           // EADDRINUSE
+            auto pair = netlite::testing::loopback_pair<IPv4>();
+            REQUIRE(pair.has_value());
+            REQUIRE(pair->second.close().has_value());
+            std::array<char, 4> buffer{};
+            REQUIRE_FALSE(pair->first.read_exact(buffer).has_value());  // unexpected_eof
+            if (!with_unix) continue;
+            REQUIRE_FALSE(netlite::UnixListener::bind(temp->path()).has_value());  // EADDRINUSE
             REQUIRE_FALSE(
                 netlite::UnixListener::bind(temp->path(), ListenOptions{.remove_stale_socket = true})
                     .has_value());
             REQUIRE_FALSE(
                 netlite::UnixListener::bind("/nonexistent-netlite-dir/socket").has_value());  // ENOENT
             REQUIRE_FALSE(netlite::UnixStream::connect("/nonexistent-netlite-dir/socket").has_value());
-            auto pair = netlite::testing::loopback_pair<IPv4>();
-            REQUIRE(pair.has_value());
-            REQUIRE(pair->second.close().has_value());
-            std::array<char, 4> buffer{};
-            REQUIRE_FALSE(pair->first.read_exact(buffer).has_value());  // unexpected_eof
         }
     }
     CHECK(open_fd_count() == before);
