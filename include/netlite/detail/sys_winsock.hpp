@@ -565,6 +565,9 @@ inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned inte
 // --- waiting
 // ------------------------------------------------------------------------------------------------
 
+/// Descriptors one WakeFd holds: the two sockets of its connected loopback UDP pair.
+inline constexpr int wake_descriptors = 2;
+
 /// A socket another thread can make readable to wake a wait: Winsock waits on sockets only, so a
 /// loopback UDP socket connected to a second one, which signal() sends a byte from. Made per
 /// cancellable wait, so cancellation needs no global state.
@@ -729,15 +732,23 @@ inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Unti
         if (*ready == 0) return fail(std::errc::timed_out, operation);
         return *ready;
     }
+    // Cancellable: select one more socket, which becomes readable when the stop is requested: the stop
+    // source's shared one (netlite::StopToken), or one of this wait's own, signalled by a stop callback.
+    const auto select_or_wake = [&](native_handle wake_fd) -> Result<int> {
+        auto ready = select_until(entries, count, wake_fd, until.deadline(), woken);
+        if (!ready) return fail(Error(ready.error().code(), operation));
+        if (woken || until.stop_requested()) return fail(std::errc::operation_canceled, operation);
+        if (*ready == 0) return fail(std::errc::timed_out, operation);
+        return *ready;
+    };
+    const SharedWake shared = until.shared_wake();
+    if (shared.error) return fail(Error(shared.error, operation));
+    if (shared.handle >= 0) return select_or_wake(static_cast<native_handle>(shared.handle));
     WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
     if (!wake.ok()) return fail(wake.error());
     const StopGuard on_stop(until,
                             StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
-    auto ready = select_until(entries, count, wake.fd(), until.deadline(), woken);
-    if (!ready) return fail(Error(ready.error().code(), operation));
-    if (woken || until.stop_requested()) return fail(std::errc::operation_canceled, operation);
-    if (*ready == 0) return fail(std::errc::timed_out, operation);
-    return *ready;
+    return select_or_wake(wake.fd());
 }
 
 /// Waits until `fd` is ready for `events`, within `until`. Errors: timed_out, operation_canceled.
