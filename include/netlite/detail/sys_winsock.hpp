@@ -1179,21 +1179,33 @@ inline Result<std::size_t> recv_many(native_handle fd, MultiMessage* messages, s
 
 /// Sends up to `count` bytes of the file `in_fd` (a C runtime descriptor) from `offset` to the socket
 /// `out_fd`; returns how many went, 0 at end of file. A positioned ReadFile into a buffer, then send.
+/// As POSIX's pread: a pipe or console (no offsets) fails with invalid_seek, and the file's own
+/// position does not move (a positioned ReadFile on a synchronous handle moves it: it is put back).
 inline Result<std::size_t> send_file(native_handle out_fd, file_handle in_fd, std::uint64_t offset,
                                      std::size_t count) noexcept {
     if (offset > static_cast<std::uint64_t>(INT64_MAX)) return fail(std::errc::invalid_argument, "sendfile");
     const HANDLE file = reinterpret_cast<HANDLE>(::_get_osfhandle(in_fd));
     if (file == INVALID_HANDLE_VALUE) return fail(std::errc::bad_file_descriptor, "sendfile");
+    if (::GetFileType(file) != FILE_TYPE_DISK) return fail(std::errc::invalid_seek, "sendfile");
+    const auto system_error = [](const char* operation) {
+        return Error(std::error_code(static_cast<int>(::GetLastError()), std::system_category()), operation);
+    };
+    LARGE_INTEGER position{};
+    if (!::SetFilePointerEx(file, LARGE_INTEGER{}, &position, FILE_CURRENT))
+        return fail(system_error("SetFilePointerEx"));
     std::byte chunk[16 * 1024];
     OVERLAPPED at{};
     at.Offset = static_cast<DWORD>(offset & 0xffffffffu);
     at.OffsetHigh = static_cast<DWORD>(offset >> 32);
     DWORD got = 0;
     const DWORD wanted = static_cast<DWORD>(count < sizeof chunk ? count : sizeof chunk);
-    if (!::ReadFile(file, chunk, wanted, &got, &at)) {
-        if (::GetLastError() == ERROR_HANDLE_EOF) return std::size_t{0};
-        return fail(
-            Error(std::error_code(static_cast<int>(::GetLastError()), std::system_category()), "ReadFile"));
+    const bool read = ::ReadFile(file, chunk, wanted, &got, &at) != 0;
+    const DWORD read_error = read ? 0 : ::GetLastError();
+    (void)::SetFilePointerEx(file, position, nullptr, FILE_BEGIN);
+    if (!read) {
+        if (read_error == ERROR_HANDLE_EOF) return std::size_t{0};
+        ::SetLastError(read_error);
+        return fail(system_error("ReadFile"));
     }
     std::size_t done = 0;
     while (done < got) {
