@@ -16,11 +16,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <future>
-#include <latch>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -193,6 +194,29 @@ DeadListener<F> dead_listener(const Address<F>& at) {
     return dead;
 }
 
+/// A one-shot latch: count_down() once, wait() until it was. Not std::latch: under mingw-w64 (libstdc++ 12,
+/// no futex, so atomic waits go through its condvar-based waiter pool) a wait() hung under wine after the
+/// only other thread had counted down and exited (seen in release_after_stop, intermittently).
+class OneShotLatch {
+public:
+    void count_down() {
+        {
+            const std::lock_guard lock(mutex_);
+            open_ = true;
+        }
+        opened_.notify_all();
+    }
+    void wait() {
+        std::unique_lock lock(mutex_);
+        opened_.wait(lock, [this] { return open_; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable opened_;
+    bool open_ = false;
+};
+
 /// What a cancelled call returned and how long after request_stop() it did.
 struct Release {
     Error error;
@@ -207,7 +231,7 @@ Release release_after_stop(Call call, const std::string& what) {
     Release last{Error(), Clock::duration::max()};
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::stop_source source;
-        std::latch calling(1);
+        OneShotLatch calling;
         Error error;
         Clock::time_point returned{};
         std::thread worker([&] {
@@ -672,7 +696,7 @@ TEMPLATE_TEST_CASE("incoming(stop_token) yields connections and ends when stop i
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::stop_source source;
         std::promise<void> accepted_one;
-        std::latch calling(1);
+        OneShotLatch calling;
         int count = 0;
         Error ended;
         Clock::time_point returned{};
@@ -774,7 +798,7 @@ TEMPLATE_TEST_CASE("set_timeout makes the plain calls time out; nullopt restores
     // nullopt: the plain read blocks again, past the old timeout, until data comes.
     REQUIRE_OK(a.set_timeout(std::nullopt));
     CHECK(a.timeout() == std::nullopt);
-    std::latch calling(1);
+    OneShotLatch calling;
     auto reader = std::async(std::launch::async, [&a = a, &calling] {
         char got[16];
         calling.count_down();
@@ -1010,7 +1034,7 @@ TEST_CASE("100 timed-out and cancelled calls of each kind leave no descriptor be
     // the poll: every path must clean up).
     const auto cancel = [](auto call) {
         std::stop_source source;
-        std::latch go(1);
+        OneShotLatch go;
         std::thread stopper([&] {
             go.wait();
             source.request_stop();
