@@ -15,6 +15,7 @@
 #include <netlite/detail/sys.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <new>
 #include <optional>
 
@@ -54,7 +55,7 @@ public:
     /// Sets the flag, makes the wake-up descriptor readable and runs the callbacks, once; true the first
     /// time. A callback runs in this thread, with the state locked (a detach waits for it).
     bool request() noexcept {
-        Locked locked(*this);
+        Locked locked(lock_);
         if (requested_.exchange(true, std::memory_order_acq_rel)) return false;
         if (wake_) wake_->signal();
         for (Callback* callback = callbacks_; callback != nullptr; callback = callback->next)
@@ -65,7 +66,7 @@ public:
     /// The wake-up descriptor, made now if no wait has needed it yet (already readable if the stop was
     /// requested before). Errors: EMFILE/ENFILE when no descriptor can be made.
     SharedWake wake_handle() noexcept {
-        Locked locked(*this);
+        Locked locked(lock_);
         if (!wake_) {
             wake_.emplace();
             if (!wake_->ok()) {
@@ -80,7 +81,7 @@ public:
 
     /// Registers `callback`; runs it at once (in this thread) if the stop was already requested.
     void attach(Callback* callback) noexcept {
-        Locked locked(*this);
+        Locked locked(lock_);
         if (requested()) {
             callback->wake();
             return;
@@ -91,7 +92,7 @@ public:
     }
     /// Unregisters `callback`, waiting for it to finish if it is running in another thread.
     void detach(Callback* callback) noexcept {
-        Locked locked(*this);
+        Locked locked(lock_);
         if (callback->previous != nullptr) {
             callback->previous->next = callback->next;
         } else if (callbacks_ == callback) {
@@ -101,27 +102,15 @@ public:
     }
 
 private:
-    // A small lock: held only to make the descriptor, link a callback or run the callbacks once.
-    class Locked {
-    public:
-        explicit Locked(StopState& state) noexcept : state_(state) {
-            while (state_.lock_.test_and_set(std::memory_order_acquire)) state_.lock_.wait(true);
-        }
-        Locked(const Locked&) = delete;
-        Locked& operator=(const Locked&) = delete;
-        ~Locked() {
-            state_.lock_.clear(std::memory_order_release);
-            state_.lock_.notify_one();
-        }
-
-    private:
-        StopState& state_;
-    };
+    // A small lock: held only to make the descriptor, link a callback or run the callbacks once. A mutex,
+    // not an atomic_flag wait: libstdc++ 12's atomic wait, where it has no futex (mingw-w64), can miss a
+    // notify and block forever.
+    using Locked = std::lock_guard<std::mutex>;
 
     std::atomic<unsigned> references_{1};
     std::atomic<unsigned> sources_{1};
     std::atomic<bool> requested_{false};
-    std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+    std::mutex lock_;
     std::optional<sys::WakeFd> wake_;
     Callback* callbacks_ = nullptr;
 };
