@@ -79,17 +79,6 @@ std::pair<LocalStream, LocalStream> local_pair() {
             NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
     }
 
-// wine 8 ends a connection closed with SO_LINGER 0 by an orderly FIN: the peer reads end of stream where
-// Windows and POSIX report a reset. True when this Windows is wine (ntdll exports wine_get_version).
-bool under_wine() {
-#if defined(_WIN32)
-    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
-    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
-#else
-    return false;
-#endif
-}
-
 // Makes `number` refer to the socket `from` (close-on-exec, as netlite's own are): true on success.
 // Windows cannot put a socket on a chosen handle value, so there it always fails.
 bool place_on(netlite_test::handle from, netlite_test::handle number) {
@@ -311,7 +300,7 @@ TEMPLATE_LIST_TEST_CASE("End of stream and reset are reported and try_read says 
     events = wait_events(poller, 5000ms);
     REQUIRE(has_token(events, 2));
     auto reset = server.try_read(buffer);
-    if (under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
+    if (netlite_test::under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
         REQUIRE_OK(reset);
         CHECK(*reset == std::optional<std::size_t>(0));
         return;

@@ -37,17 +37,6 @@ namespace {
 
 using netlite_test::describe;
 
-// wine 8 ends a connection closed with SO_LINGER 0 by an orderly FIN: the peer reads end of stream where
-// Windows and POSIX report a reset. True when this Windows is wine (ntdll exports wine_get_version).
-bool under_wine() {
-#if defined(_WIN32)
-    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
-    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
-#else
-    return false;
-#endif
-}
-
 // Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
 // AF_UNIX missing (wine has none).
 #define SKIP_UNAVAILABLE(F)                                                                   \
@@ -437,7 +426,7 @@ TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNR
 
     std::array<char, 16> buffer{};
     auto got = client.read(buffer);
-    if (under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
+    if (netlite_test::under_wine()) {  // documented: wine sends FIN, not RST, so the peer sees end of stream
         REQUIRE_OK(got);
         CHECK(*got == 0u);
         return;

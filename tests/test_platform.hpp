@@ -33,6 +33,17 @@ inline constexpr bool is_windows =
     false;
 #endif
 
+/// True when this Windows is wine (its ntdll exports wine_get_version), whose behaviour differs from
+/// Windows' in places the tests check (e.g. a close with SO_LINGER 0 reaches the peer as a FIN, not a reset).
+inline bool under_wine() {
+#if defined(_WIN32)
+    const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+    return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+#else
+    return false;
+#endif
+}
+
 /// True when `fd` is an open descriptor of this process (on Windows: an open socket).
 inline bool handle_is_open(handle fd) {
 #if defined(_WIN32)
