@@ -412,15 +412,11 @@ inline Result<int> socket_domain(native_handle fd) noexcept {
 #endif
 }
 
-/// Joins (or leaves) the multicast `group` (a sockaddr_in or sockaddr_in6) on interface `interface_index`.
-/// (Linux: ip_mreqn / ipv6_mreq; elsewhere the protocol-independent MCAST_JOIN_GROUP with group_req.)
-/// `size` is the group's length: the address is copied into a sockaddr_storage first, so that no read
-/// goes past the caller's object (g++ -O3 checks what each branch would read through a smaller Address).
-inline Result<void> multicast_membership(native_handle fd, const sockaddr* group_address, socklen size,
-                                         unsigned interface_index, bool join) noexcept {
-    sockaddr_storage storage{};
-    std::memcpy(&storage, group_address,
-                static_cast<std::size_t>(size) < sizeof storage ? size : sizeof storage);
+/// Joins (or leaves) the multicast group in `storage` (a sockaddr_in or sockaddr_in6) on interface
+/// `interface_index`; use sys.hpp's multicast_membership. (Linux: ip_mreqn / ipv6_mreq; elsewhere the
+/// protocol-independent MCAST_JOIN_GROUP with group_req.)
+inline Result<void> multicast_group_option(native_handle fd, const sockaddr_storage& storage,
+                                           unsigned interface_index, bool join) noexcept {
     const sockaddr* group = reinterpret_cast<const sockaddr*>(&storage);
 #if !defined(NETLITE_SYS_LINUX)
     group_req request{};
