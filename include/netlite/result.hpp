@@ -107,6 +107,42 @@ struct std::is_error_code_enum<netlite::errc> : std::true_type {};
 
 namespace netlite {
 
+namespace detail {
+/// POSIX's (glibc's) text for the std::errc values netlite reports; nullptr for others. Where a C runtime
+/// has no text for them (Windows: "Unknown error"), netlite's messages use these.
+inline const char* posix_wording(std::errc e) noexcept {
+    switch (e) {
+        case std::errc::operation_canceled: return "Operation canceled";
+        case std::errc::timed_out: return "Connection timed out";
+        case std::errc::no_protocol_option: return "Protocol not available";
+        case std::errc::operation_not_supported: return "Operation not supported";
+        case std::errc::destination_address_required: return "Destination address required";
+        case std::errc::message_size: return "Message too long";
+        case std::errc::address_family_not_supported: return "Address family not supported by protocol";
+        case std::errc::not_connected: return "Transport endpoint is not connected";
+        case std::errc::already_connected: return "Transport endpoint is already connected";
+        case std::errc::connection_refused: return "Connection refused";
+        case std::errc::connection_reset: return "Connection reset by peer";
+        case std::errc::connection_aborted: return "Software caused connection abort";
+        case std::errc::operation_would_block: return "Resource temporarily unavailable";
+        case std::errc::operation_in_progress: return "Operation now in progress";
+        case std::errc::address_in_use: return "Address already in use";
+        case std::errc::address_not_available: return "Cannot assign requested address";
+        case std::errc::network_unreachable: return "Network is unreachable";
+        case std::errc::host_unreachable: return "No route to host";
+        case std::errc::not_a_socket: return "Socket operation on non-socket";
+        case std::errc::no_buffer_space: return "No buffer space available";
+        case std::errc::value_too_large: return "Value too large for defined data type";
+        case std::errc::broken_pipe: return "Broken pipe";
+        case std::errc::invalid_argument: return "Invalid argument";
+        case std::errc::bad_file_descriptor: return "Bad file descriptor";
+        case std::errc::too_many_files_open: return "Too many open files";
+        case std::errc::interrupted: return "Interrupted system call";
+        default: return nullptr;
+    }
+}
+}  // namespace detail
+
 // ---------------------------------------------------------------------------------------------------------
 /// What went wrong: an error code plus the name of the operation that failed ("connect", "bind", ...).
 /// Compares equal to std::errc and netlite::errc values and to std::error_code. 24 bytes, trivially copyable.
@@ -132,7 +168,8 @@ public:
         std::string reason = code_.message();
         // Windows' C runtime has no text for most POSIX networking codes ("Unknown error"): use POSIX's.
         if (code_.category() == std::generic_category() && reason.starts_with("Unknown error"))
-            if (const char* posix = posix_wording(static_cast<std::errc>(code_.value()))) reason = posix;
+            if (const char* posix = detail::posix_wording(static_cast<std::errc>(code_.value())))
+                reason = posix;
         return text + reason;
     }
     /// The error number (errno value for system errors).
@@ -153,34 +190,6 @@ public:
     friend bool operator==(const Error& a, errc b) noexcept { return a.code_ == make_error_code(b); }
 
 private:
-    // POSIX's text for the std::errc values netlite reports that a C runtime may not know.
-    static const char* posix_wording(std::errc e) noexcept {
-        switch (e) {
-            case std::errc::operation_canceled: return "Operation canceled";
-            case std::errc::timed_out: return "Connection timed out";
-            case std::errc::no_protocol_option: return "Protocol not available";
-            case std::errc::operation_not_supported: return "Operation not supported";
-            case std::errc::destination_address_required: return "Destination address required";
-            case std::errc::message_size: return "Message too long";
-            case std::errc::address_family_not_supported: return "Address family not supported by protocol";
-            case std::errc::not_connected: return "Transport endpoint is not connected";
-            case std::errc::already_connected: return "Transport endpoint is already connected";
-            case std::errc::connection_refused: return "Connection refused";
-            case std::errc::connection_reset: return "Connection reset by peer";
-            case std::errc::connection_aborted: return "Software caused connection abort";
-            case std::errc::operation_would_block: return "Resource temporarily unavailable";
-            case std::errc::operation_in_progress: return "Operation now in progress";
-            case std::errc::address_in_use: return "Address already in use";
-            case std::errc::address_not_available: return "Cannot assign requested address";
-            case std::errc::network_unreachable: return "Network is unreachable";
-            case std::errc::host_unreachable: return "No route to host";
-            case std::errc::not_a_socket: return "Socket operation on non-socket";
-            case std::errc::no_buffer_space: return "No buffer space available";
-            case std::errc::value_too_large: return "Value too large for defined data type";
-            default: return nullptr;
-        }
-    }
-
     std::error_code code_{};
     const char* operation_ = "";
 };

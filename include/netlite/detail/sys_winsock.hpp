@@ -192,33 +192,7 @@ public:
 
 private:
     // POSIX's wording for the codes that have a POSIX twin (mingw's strerror knows few of them).
-    static const char* portable_message(int code) noexcept {
-        switch (portable(code)) {
-            case std::errc::connection_refused: return "Connection refused";
-            case std::errc::connection_reset: return "Connection reset by peer";
-            case std::errc::connection_aborted: return "Software caused connection abort";
-            case std::errc::timed_out: return "Connection timed out";
-            case std::errc::operation_would_block: return "Resource temporarily unavailable";
-            case std::errc::operation_in_progress: return "Operation now in progress";
-            case std::errc::address_in_use: return "Address already in use";
-            case std::errc::address_not_available: return "Cannot assign requested address";
-            case std::errc::address_family_not_supported: return "Address family not supported by protocol";
-            case std::errc::network_unreachable: return "Network is unreachable";
-            case std::errc::host_unreachable: return "No route to host";
-            case std::errc::not_connected: return "Transport endpoint is not connected";
-            case std::errc::already_connected: return "Transport endpoint is already connected";
-            case std::errc::broken_pipe: return "Broken pipe";
-            case std::errc::message_size: return "Message too long";
-            case std::errc::invalid_argument: return "Invalid argument";
-            case std::errc::bad_file_descriptor: return "Bad file descriptor";
-            case std::errc::not_a_socket: return "Socket operation on non-socket";
-            case std::errc::no_protocol_option: return "Protocol not available";
-            case std::errc::too_many_files_open: return "Too many open files";
-            case std::errc::interrupted: return "Interrupted system call";
-            case std::errc::operation_canceled: return "Operation canceled";
-            default: return nullptr;
-        }
-    }
+    static const char* portable_message(int code) noexcept { return posix_wording(portable(code)); }
 };
 
 /// The category of Winsock's error codes (name "winsock").
