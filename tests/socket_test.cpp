@@ -39,14 +39,6 @@ using netlite_test::socket_option;
 // What an empty Socket's native_handle() is: -1 on POSIX, INVALID_SOCKET on Windows.
 constexpr handle no_handle = netlite::detail::sys::invalid_handle;
 
-bool is_cloexec(handle fd) {
-    return netlite_test::handle_is_private(fd);
-}
-
-bool is_closed(handle fd) {
-    return netlite_test::handle_is_closed(fd);
-}
-
 // The address family of `fd`: SO_DOMAIN on Linux; Windows has no SO_DOMAIN but reports the protocol info.
 int socket_domain(handle fd) {
 #if defined(_WIN32)
@@ -126,7 +118,7 @@ TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its fami
     CHECK(socket->is_open());
     const handle fd = socket->native_handle();
     REQUIRE(fd != no_handle);
-    CHECK(is_cloexec(fd));
+    CHECK(netlite_test::handle_is_private(fd));
     CHECK(socket_domain(fd) == F::domain);
     CHECK(socket_option(fd, SO_TYPE) == T::value);
 
@@ -139,7 +131,7 @@ TEST_CASE("Socket::open_for picks the domain of the address", "[socket][open]") 
     auto v4 = Socket<netlite::IP, Stream>::open_for(netlite::Address<IPv4>::loopback(0));
     REQUIRE_OK(v4);
     CHECK(socket_domain(v4->native_handle()) == AF_INET);
-    CHECK(is_cloexec(v4->native_handle()));
+    CHECK(netlite_test::handle_is_private(v4->native_handle()));
 
     if (!netlite::testing::available<IPv6>()) NETLITE_SKIP("IPv6 is not available on this machine");
     auto v6 = Socket<netlite::IP, Datagram>::open_for(netlite::Address<IPv6>::loopback(0));
@@ -151,40 +143,40 @@ TEST_CASE("Socket::open_for picks the domain of the address", "[socket][open]") 
 TEST_CASE("Descriptors from accept, try_clone and pair are close-on-exec", "[socket][cloexec]") {
     auto listener = netlite::TcpListener<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
     REQUIRE_OK(listener);
-    CHECK(is_cloexec(listener->native_handle()));
+    CHECK(netlite_test::handle_is_private(listener->native_handle()));
     auto where = listener->local_address();
     REQUIRE_OK(where);
     auto client = netlite::TcpStream<IPv4>::connect(*where);
     REQUIRE_OK(client);
-    CHECK(is_cloexec(client->native_handle()));
+    CHECK(netlite_test::handle_is_private(client->native_handle()));
 
     auto accepted = listener->accept();
     REQUIRE_OK(accepted);
-    CHECK(is_cloexec(accepted->stream.native_handle()));
+    CHECK(netlite_test::handle_is_private(accepted->stream.native_handle()));
 
     auto clone = accepted->stream.try_clone();
     REQUIRE_OK(clone);
     CHECK(clone->native_handle() != accepted->stream.native_handle());
-    CHECK(is_cloexec(clone->native_handle()));
+    CHECK(netlite_test::handle_is_private(clone->native_handle()));
 
     auto listener_clone = listener->try_clone();
     REQUIRE_OK(listener_clone);
-    CHECK(is_cloexec(listener_clone->native_handle()));
+    CHECK(netlite_test::handle_is_private(listener_clone->native_handle()));
 
     auto plain_clone = static_cast<const Socket<IPv4, Stream>&>(*client).try_clone();
     REQUIRE_OK(plain_clone);
-    CHECK(is_cloexec(plain_clone->native_handle()));
+    CHECK(netlite_test::handle_is_private(plain_clone->native_handle()));
 
     if (!netlite::testing::available<Unix>()) NETLITE_SKIP("the Unix pairs: AF_UNIX is unavailable (wine)");
     auto pair = netlite::UnixStream::pair();
     REQUIRE_OK(pair);
-    CHECK(is_cloexec(pair->first.native_handle()));
-    CHECK(is_cloexec(pair->second.native_handle()));
+    CHECK(netlite_test::handle_is_private(pair->first.native_handle()));
+    CHECK(netlite_test::handle_is_private(pair->second.native_handle()));
 
     auto datagram_pair = netlite::UnixDatagram::pair();
     REQUIRE_OK(datagram_pair);
-    CHECK(is_cloexec(datagram_pair->first.native_handle()));
-    CHECK(is_cloexec(datagram_pair->second.native_handle()));
+    CHECK(netlite_test::handle_is_private(datagram_pair->first.native_handle()));
+    CHECK(netlite_test::handle_is_private(datagram_pair->second.native_handle()));
 }
 
 TEST_CASE("The destructor closes the descriptor", "[socket][ownership]") {
@@ -193,10 +185,10 @@ TEST_CASE("The destructor closes the descriptor", "[socket][ownership]") {
         auto socket = V4Stream::open();
         REQUIRE_OK(socket);
         fd = socket->native_handle();
-        REQUIRE_FALSE(is_closed(fd));
+        REQUIRE_FALSE(netlite_test::handle_is_closed(fd));
     }
     // Checked at once, on this thread: nothing could have reused the number in between.
-    CHECK(is_closed(fd));
+    CHECK(netlite_test::handle_is_closed(fd));
 
     if (!netlite::testing::available<Unix>()) NETLITE_SKIP("the Unix pair: AF_UNIX is unavailable (wine)");
     {
@@ -206,8 +198,8 @@ TEST_CASE("The destructor closes the descriptor", "[socket][ownership]") {
         const handle b = pair->second.native_handle();
         pair->first = netlite::UnixStream();  // move-assigning an empty stream closes the old one
         pair->second = netlite::UnixStream();
-        CHECK(is_closed(a));
-        CHECK(is_closed(b));
+        CHECK(netlite_test::handle_is_closed(a));
+        CHECK(netlite_test::handle_is_closed(b));
     }
 }
 
@@ -218,7 +210,7 @@ TEST_CASE("close() closes, reports success and leaves the socket empty", "[socke
 
     auto closed = socket->close();
     CHECK_OK(closed);
-    CHECK(is_closed(fd));
+    CHECK(netlite_test::handle_is_closed(fd));
     CHECK_FALSE(socket->is_open());
     CHECK(socket->native_handle() == no_handle);
 
@@ -241,7 +233,7 @@ TEST_CASE("release() empties the socket and hands the descriptor to the caller",
         CHECK_FAILS_WITH(socket->close(), std::errc::bad_file_descriptor);
     }
     // The Socket is gone but the descriptor is still open: it is ours now.
-    REQUIRE_FALSE(is_closed(fd));
+    REQUIRE_FALSE(netlite_test::handle_is_closed(fd));
     CHECK(socket_option(fd, SO_TYPE) == SOCK_DGRAM);
     CHECK(netlite_test::close_handle(fd));
 }
@@ -265,7 +257,7 @@ TEST_CASE("The explicit constructor adopts a descriptor", "[socket][ownership]")
         CHECK(bound.native_handle() == raw);
         CHECK_OK(bound.set_reuse_address(true));
     }
-    CHECK(is_closed(raw));
+    CHECK(netlite_test::handle_is_closed(raw));
 
     V4Stream empty;
     CHECK_FALSE(empty.is_open());
@@ -281,7 +273,7 @@ TEST_CASE("Moving a socket moves ownership", "[socket][ownership]") {
         CHECK_FALSE(opened->is_open());
         CHECK(opened->native_handle() == no_handle);
         CHECK(moved.native_handle() == fd);
-        CHECK_FALSE(is_closed(fd));
+        CHECK_FALSE(netlite_test::handle_is_closed(fd));
     }
     SECTION("move assignment over an open socket closes the old descriptor") {
         auto first = V4Stream::open();
@@ -293,11 +285,11 @@ TEST_CASE("Moving a socket moves ownership", "[socket][ownership]") {
         const int before = open_fd_count();
 
         *first = std::move(*second);
-        CHECK(is_closed(old_fd));
+        CHECK(netlite_test::handle_is_closed(old_fd));
         CHECK(open_fd_count() == before - 1);
         CHECK(first->native_handle() == kept_fd);
         CHECK_FALSE(second->is_open());
-        CHECK_FALSE(is_closed(kept_fd));
+        CHECK_FALSE(netlite_test::handle_is_closed(kept_fd));
     }
     SECTION("move assignment into an empty socket closes nothing") {
         auto source = V4Stream::open();
@@ -317,7 +309,7 @@ TEST_CASE("Moving a socket moves ownership", "[socket][ownership]") {
         V4Stream& alias = *socket;
         *socket = std::move(alias);
         CHECK(socket->native_handle() == fd);
-        CHECK_FALSE(is_closed(fd));
+        CHECK_FALSE(netlite_test::handle_is_closed(fd));
     }
 }
 

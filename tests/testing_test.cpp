@@ -29,18 +29,10 @@ using netlite::testing::TempPath;
 
 namespace {
 
-bool exists(const std::string& path) {
-    return netlite_test::path_exists(path);
-}
-
 // A directory itself, not a symlink to one.
 bool is_directory(const std::string& path) {
     std::error_code error;
     return std::filesystem::symlink_status(path, error).type() == std::filesystem::file_type::directory;
-}
-
-bool is_socket(const std::string& path) {
-    return netlite_test::is_socket_file(path);
 }
 
 // Sets (or, given nothing, removes) an environment variable; true on success.
@@ -105,7 +97,7 @@ TEST_CASE("TempPath makes a private directory and a socket path in it", "[testin
     CHECK(path.front() == '/');
     CHECK(base_name(path) == "socket");
     CHECK(is_directory(dir));
-    CHECK_FALSE(exists(path));  // nothing is created until a socket binds it
+    CHECK_FALSE(netlite_test::path_exists(path));  // nothing is created until a socket binds it
     CHECK(base_name(dir).rfind("netlite-", 0) == 0);
     // Private: only the owner may enter it.
     if (netlite_test::is_windows) {
@@ -150,12 +142,12 @@ TEST_CASE("TempPath's destructor removes the directory and a socket bound in it"
             {
                 auto listener = netlite::UnixListener::bind(temp->path());
                 REQUIRE_OK(listener);
-                CHECK(is_socket(path));
+                CHECK(netlite_test::is_socket_file(path));
             }
-            CHECK(is_socket(path));  // a closed listener leaves its file behind
+            CHECK(netlite_test::is_socket_file(path));  // a closed listener leaves its file behind
         }
-        CHECK_FALSE(exists(path));
-        CHECK_FALSE(exists(dir));
+        CHECK_FALSE(netlite_test::path_exists(path));
+        CHECK_FALSE(netlite_test::path_exists(dir));
     }
     SECTION("with the listener still open") {
         auto listener = netlite::Result<netlite::UnixListener>();
@@ -167,8 +159,8 @@ TEST_CASE("TempPath's destructor removes the directory and a socket bound in it"
             listener = netlite::UnixListener::bind(temp->path());
             REQUIRE_OK(listener);
         }
-        CHECK_FALSE(exists(path));
-        CHECK_FALSE(exists(dir));
+        CHECK_FALSE(netlite_test::path_exists(path));
+        CHECK_FALSE(netlite_test::path_exists(dir));
         CHECK(listener->is_open());
     }
     SECTION("when nothing was bound") {
@@ -178,7 +170,7 @@ TEST_CASE("TempPath's destructor removes the directory and a socket bound in it"
             path = temp->path();
             dir = parent_of(path);
         }
-        CHECK_FALSE(exists(dir));
+        CHECK_FALSE(netlite_test::path_exists(dir));
     }
 }
 
@@ -200,10 +192,10 @@ TEST_CASE("TempPath moves", "[testing][temppath]") {
             CHECK(is_directory(dir));
             auto listener = netlite::UnixListener::bind(target.path());
             REQUIRE_OK(listener);
-            CHECK(is_socket(path));
+            CHECK(netlite_test::is_socket_file(path));
         }
-        CHECK_FALSE(exists(path));
-        CHECK_FALSE(exists(dir));
+        CHECK_FALSE(netlite_test::path_exists(path));
+        CHECK_FALSE(netlite_test::path_exists(dir));
     }
     SECTION("assignment: the target's old directory is removed at once") {
         auto other = TempPath::create();
@@ -212,13 +204,13 @@ TEST_CASE("TempPath moves", "[testing][temppath]") {
         const std::string target_dir = parent_of(target->path());
         REQUIRE(is_directory(target_dir));
         *target = std::move(*source);
-        CHECK_FALSE(exists(target_dir));
+        CHECK_FALSE(netlite_test::path_exists(target_dir));
         CHECK(target->path() == path);
         CHECK(source->path().empty());
         source.reset();
         CHECK(is_directory(dir));
         target.reset();
-        CHECK_FALSE(exists(dir));
+        CHECK_FALSE(netlite_test::path_exists(dir));
     }
 }
 
@@ -236,7 +228,7 @@ TEST_CASE("TempPath honours TMPDIR", "[testing][temppath]") {
     const std::string inner_dir = parent_of(inner->path());
     CHECK(is_directory(inner_dir));
     std::optional<TempPath>(std::move(*inner)).reset();
-    CHECK_FALSE(exists(inner_dir));
+    CHECK_FALSE(netlite_test::path_exists(inner_dir));
     CHECK(is_directory(base_dir));  // only the inner directory went
 }
 
