@@ -8,6 +8,8 @@ set(NETLITE_PACKAGE_CONTACT "netlite maintainers <maintainers@netlite.invalid>"
 set(CPACK_PACKAGE_NAME netlite)
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR "netlite")
+# Boost Software License 1.0: also in /usr/share/doc/netlite/copyright, as Debian policy asks.
+set(CPACK_RESOURCE_FILE_LICENSE "${CMAKE_CURRENT_SOURCE_DIR}/LICENSE")
 set(CPACK_PACKAGE_CONTACT "${NETLITE_PACKAGE_CONTACT}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_DESCRIPTION

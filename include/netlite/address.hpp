@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/address.hpp - address families, Address<Family>, parsing, printing and name resolution.
 #pragma once
 

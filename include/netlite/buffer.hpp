@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/buffer.hpp - ConstBuffer and MutableBuffer: a pointer and a size, made from what users hold.
 //
 // Every read takes a MutableBuffer and every write a ConstBuffer, so a call accepts a char array,

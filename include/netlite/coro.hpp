@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/coro.hpp - C++20 coroutines over netlite: `co_await async_read(stream, buffer, 60s)`.
 //
 // The straight-line code of a thread per connection at the cost of a readiness loop. Opt-in (not in

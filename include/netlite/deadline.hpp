@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/deadline.hpp - Until: how long a blocking call may wait (a deadline, a timeout) and whether
 // another thread may cancel it (a stop token). Every blocking call has an overload taking one.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/limits.hpp - the process's limit on open descriptors, and raising it as servers do at start.
 //
 // Debian starts programs with a soft limit of 1,024 descriptors and a much higher hard limit. A server

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/netlite.hpp - the umbrella header: every public netlite type, and nothing heavy.
 // (netlite/testing.hpp, for tests, is included separately.)
 #pragma once

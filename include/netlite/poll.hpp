@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// netlite/poll.hpp - Poller: waits until any of many sockets is ready, for one-thread event loops.
 ///

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/socket.hpp - Socket<Family, Type>: owns one descriptor; options, addresses, shutdown, clone.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/stop_source.hpp - netlite's own stop source and token: what std::stop_source does for netlite's
 // blocking calls, at one descriptor per source instead of one per waiting call, and on every standard
 // library (libc++ 16 has no <stop_token>).

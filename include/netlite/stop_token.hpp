@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/stop_token.hpp - cancel any blocking call with a std::stop_token: `stream.read(buffer,
 // stop.get_token())`, `Until(2s, token)`, `listener.incoming(token)`.
 //

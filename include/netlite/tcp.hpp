@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/tcp.hpp - TcpStream<Family> and TcpListener<Family>: connected byte streams and the sockets
 // that accept them, over TCP (IPv4, IPv6, either) or Unix-domain stream sockets (UnixStream, UnixListener).
 #pragma once

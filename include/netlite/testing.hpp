@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/testing.hpp - helpers for testing code that uses netlite: connected loopback pairs of any
 // family on ephemeral ports, scoped temporary Unix socket paths, and the families this machine offers.
 // Not part of the umbrella header netlite.hpp.

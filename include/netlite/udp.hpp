@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/udp.hpp - UdpSocket<Family>: datagrams over UDP (IPv4, IPv6, either) or Unix-domain datagram
 // sockets (UnixDatagram). A datagram arrives whole or not at all; one that does not fit is reported.
 #pragma once

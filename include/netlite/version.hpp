@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/version.hpp - the library version, equal to the CMake package's (a test keeps them equal).
 #pragma once
 

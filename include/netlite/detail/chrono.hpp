@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/chrono.hpp - std::chrono's clocks, durations and time points, without the calendar,
 // time-zone and formatting parts that make <chrono> one of the slowest standard headers to compile.
 // (User code that writes 2s or 250ms includes <chrono> for the literals, as always.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/poll_backends.hpp - the Poller's backends: epoll where the platform has it, poll(2)
 // everywhere, and the choice of the default one. Included by netlite/poll.hpp.
 #pragma once

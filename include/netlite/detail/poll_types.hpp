@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/poll_types.hpp - the vocabulary of netlite/poll.hpp (Interest, Trigger, Token, Event),
 // in a header of its own so that the backends in detail/poll_backends.hpp can use it. Include
 // <netlite/poll.hpp>, not this.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/sys.hpp - the one operating-system interface every other netlite header includes.
 //
 // Each platform implements the same functions, with the same signatures, in its own file; this header only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/sys_common.hpp - what every platform's sys file shares and that calls no OS function:
 // the clock, timeout arithmetic, the "would block" test. Included by sys.hpp before the platform file.
 #pragma once

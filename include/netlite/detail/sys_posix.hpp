@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/sys_posix.hpp - netlite's calls into a POSIX system (included through detail/sys.hpp).
 //
 // Every wrapper here retries EINTR (recomputing what is left of a timeout), creates descriptors

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // netlite/detail/sys_winsock.hpp - netlite's calls into Winsock 2 (included through detail/sys.hpp).
 //
 // The same functions, with the same signatures and contracts, as sys_posix.hpp. What Winsock does
