@@ -51,13 +51,12 @@ Task<Result<void>> accept_all(TcpListener<F>& listener, Scope& connections, Stop
         if (!accepted) {
             const Error& error = accepted.error();
             if (error == std::errc::operation_canceled) co_return Result<void>();
-            if (error == std::errc::too_many_files_open ||
-                error == std::errc::too_many_files_open_in_system) {
+            if (is_out_of_resources(error)) {
                 // Out of descriptors: wait for connections to end instead of spinning on the queue.
                 if (!co_await async_sleep(Until(100ms, stop))) co_return Result<void>();
                 continue;
             }
-            if (error == std::errc::connection_aborted || error == std::errc::protocol_error) continue;
+            if (is_transient_accept_error(error)) continue;  // that client is gone; accept the next
             co_return fail(error);
         }
         std::printf("Connected with %s\n", accepted->peer.to_string().c_str());

@@ -78,8 +78,7 @@ private:
         auto count = listener_.try_accept_batch(accepted_);
         if (!count) {
             cli::fail(count.error().message());
-            if (count.error() == std::errc::too_many_files_open ||
-                count.error() == std::errc::too_many_files_open_in_system) {
+            if (is_out_of_resources(count.error())) {
                 // Out of descriptors: stop accepting until a connection closes (level-triggered polling
                 // would otherwise report the waiting connection again at once, forever).
                 if (poller_.modify(listener_, Interest::none, nullptr)) accept_paused_ = true;

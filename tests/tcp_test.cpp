@@ -1007,3 +1007,39 @@ TEST_CASE("No descriptor leaks on success or failure paths", "[tcp][leak]") {
     }
     CHECK(open_fd_count() == before);
 }
+
+TEST_CASE("One accept-error policy: each code is transient, out of resources, or ends accepting",
+          "[tcp][listen][accept_policy]") {
+    // The same predicates drive incoming(), try_accept_batch() and the example servers; this table is
+    // their contract (reliability.accept_policy injects each code into the real accept paths).
+    struct Row {
+        std::errc code;
+        bool transient;
+        bool out_of_resources;
+    };
+    const Row rows[] = {
+        {std::errc::connection_aborted, true, false},
+        {std::errc::protocol_error, true, false},
+        {std::errc::network_down, true, false},
+        {std::errc::network_unreachable, true, false},
+        {std::errc::host_unreachable, true, false},
+        {std::errc::operation_not_permitted, true, false},
+        {std::errc::too_many_files_open, false, true},
+        {std::errc::too_many_files_open_in_system, false, true},
+        {std::errc::no_buffer_space, false, true},
+        {std::errc::not_enough_memory, false, true},
+        {std::errc::invalid_argument, false, false},
+        {std::errc::bad_file_descriptor, false, false},
+        {std::errc::operation_canceled, false, false},
+        {std::errc::timed_out, false, false},
+        {std::errc::connection_reset, false, false},
+    };
+    for (const Row& row : rows) {
+        const netlite::Error error(row.code, "accept");
+        INFO(error.message());
+        CHECK(netlite::is_transient_accept_error(error) == row.transient);
+        CHECK(netlite::is_out_of_resources(error) == row.out_of_resources);
+    }
+    CHECK_FALSE(netlite::is_transient_accept_error(netlite::Error()));
+    CHECK_FALSE(netlite::is_out_of_resources(netlite::Error()));
+}

@@ -494,6 +494,24 @@ private:
 };
 }  // namespace detail
 
+/// True for an accept error that says nothing about the listener: the queued connection died before it
+/// was accepted (ECONNABORTED, EPROTO) or its network went away (ENETDOWN, ENETUNREACH, EHOSTUNREACH), or
+/// a firewall refused it (EPERM, Linux). A server accepts the next connection. incoming() and
+/// try_accept_batch() skip these; a loop written by hand should too.
+inline bool is_transient_accept_error(const Error& error) noexcept {
+    return error == std::errc::connection_aborted || error == std::errc::protocol_error ||
+           error == std::errc::network_down || error == std::errc::network_unreachable ||
+           error == std::errc::host_unreachable || error == std::errc::operation_not_permitted;
+}
+/// True for an accept error that says the process is out of descriptors or memory (EMFILE, ENFILE,
+/// ENOBUFS, ENOMEM): a passing state for a server, whose connections will close. The listener stays
+/// readable, so waiting on it again would spin: pause (incoming() sleeps 10 ms, doubling up to 1 s) or stop
+/// watching it until a connection closes, then accept again.
+inline bool is_out_of_resources(const Error& error) noexcept {
+    return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
+           error == std::errc::no_buffer_space || error == std::errc::not_enough_memory;
+}
+
 /// A connection accepted by TcpListener: the stream and who is on the other end.
 template <Family F>
 struct Accepted {
@@ -556,7 +574,8 @@ public:
         return bind(*address, options);
     }
 
-    /// Waits for the next connection. Errors: EMFILE/ENFILE (out of descriptors), ECONNABORTED, timed_out.
+    /// Waits for the next connection. Errors: EMFILE/ENFILE/ENOBUFS/ENOMEM (is_out_of_resources: pause,
+    /// then accept again), ECONNABORTED and the other is_transient_accept_error codes (accept the next one).
     Result<Accepted<F>> accept() noexcept {
         if (this->has_timeout()) [[unlikely]]
             return accept(this->default_until());
@@ -577,8 +596,8 @@ public:
     }
 
     /// A range of accepted connections, for `for (auto&& [stream, peer] : listener.incoming())`.
-    /// Connections that fail while queued (ECONNABORTED) are skipped. Running out of descriptors or memory
-    /// (EMFILE, ENFILE, ENOBUFS, ENOMEM) does not end it: it sleeps (10 ms, doubling up to 1 s; no CPU
+    /// Connections that fail while queued (is_transient_accept_error) are skipped. Running out of descriptors
+    /// or memory (is_out_of_resources) does not end it: it sleeps (10 ms, doubling up to 1 s; no CPU
     /// used) and accepts again, so a server keeps serving what it has and resumes when descriptors come
     /// back. Any other error ends the range and is kept in its error(). The listener must outlive it.
     Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
@@ -611,8 +630,9 @@ public:
     }
     /// Drains the backlog in one wake-up: accepts queued connections (up to `max`) without waiting and
     /// appends them to `out`; returns how many, 0 when none was queued. Connections that died in the queue
-    /// (ECONNABORTED, ...) are skipped. An error after the first connection ends the batch early; it comes
-    /// back from the next call. Errors (when none was accepted): as accept(), e.g. EMFILE/ENFILE.
+    /// (is_transient_accept_error) are skipped, as by incoming(). An error after the first connection ends
+    /// the batch early; it comes back from the next call. Errors (when none was accepted): as accept(), e.g.
+    /// EMFILE/ENFILE.
     Result<std::size_t> try_accept_batch(std::vector<Accepted<F>>& out, std::size_t max = 64) {
         std::size_t count = 0;
         for (std::size_t attempts = 0; count < max && attempts < 2 * max; ++attempts) {
@@ -625,7 +645,7 @@ public:
                 continue;
             }
             const Error& error = next.error();
-            if (error == std::errc::connection_aborted || error == std::errc::protocol_error) continue;
+            if (is_transient_accept_error(error)) continue;
             if (count > 0) break;
             return fail(error);
         }
@@ -677,7 +697,7 @@ public:
     /// Accepts from `listener` until an error, or until `stop`'s stop token (if any) is stopped.
     Incoming(TcpListener<F>& listener, const Until& stop) noexcept : listener_(&listener), stop_(stop) {}
 
-    /// The end of the range: reached when accept fails with an error that is not skippable.
+    /// The end of the range: reached when accept fails with an error that is not transient.
     struct sentinel {};
 
     /// Input iterator over the accepted connections.
@@ -723,16 +743,6 @@ public:
     const Error& error() const noexcept { return error_; }
 
 private:
-    static bool skippable(const Error& error) noexcept {
-        // A connection that died in the queue says nothing about the listener: accept the next one.
-        return error == std::errc::connection_aborted || error == std::errc::protocol_error ||
-               error == std::errc::network_down || error == std::errc::network_unreachable ||
-               error == std::errc::host_unreachable || error == std::errc::operation_not_permitted;
-    }
-    static bool out_of_resources(const Error& error) noexcept {
-        return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
-               error == std::errc::no_buffer_space || error == std::errc::not_enough_memory;
-    }
     void advance() noexcept {
         current_.reset();
         for (;;) {
@@ -742,8 +752,8 @@ private:
                 pause_ = first_pause;
                 return;
             }
-            if (out_of_resources(next.error()) && pause_after(next.error())) continue;
-            if (!skippable(next.error())) {
+            if (is_out_of_resources(next.error()) && pause_after(next.error())) continue;
+            if (!is_transient_accept_error(next.error())) {
                 error_ = next.error();
                 return;
             }

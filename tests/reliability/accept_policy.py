@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Every accept path follows netlite's one published accept-error policy.
+
+For each errno that policy names, and for one it does not (the control), the scenario's first accept(2)
+fails with it (strace -e inject=accept4,accept:error=E:when=1) while a client's connection stays queued:
+
+  * transient (is_transient_accept_error: ECONNABORTED, EPROTO, ENETDOWN, ENETUNREACH, EHOSTUNREACH,
+    EPERM): incoming() and try_accept_batch() both skip it and accept the queued connection;
+  * out of resources (is_out_of_resources: EMFILE, ENFILE, ENOBUFS, ENOMEM): incoming() pauses and accepts
+    the connection; try_accept_batch() returns the error (the event loop stops watching the listener);
+  * anything else (EINVAL, the control): both end with it.
+
+Exits 0 when every path agrees with the policy, 1 otherwise, 77 when strace cannot run here (with why).
+usage: accept_policy.py --scenario PATH [--skip REASON]
+"""
+
+import argparse
+import errno
+import os
+import shutil
+import subprocess
+import sys
+
+SKIP = 77
+TRANSIENT = ["ECONNABORTED", "EPROTO", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "EPERM"]
+RESOURCES = ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]
+OTHER = ["EINVAL"]
+
+
+def expected(path, name):
+    if name in TRANSIENT or (name in RESOURCES and path == "incoming"):
+        return "accepted"
+    return f"error {getattr(errno, name)}"
+
+
+def run(scenario, path, name):
+    command = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"inject=accept4,accept:error={name}:when=1",
+               scenario, path]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "hang (30 s)"
+    if done.returncode != 0:
+        return f"exit {done.returncode}: {(done.stdout + done.stderr).strip()}"
+    return done.stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--skip", default="")
+    args = parser.parse_args()
+    if args.skip:
+        print(f"accept_policy: skipped: {args.skip}")
+        return SKIP
+    if shutil.which("strace") is None:
+        print("accept_policy: skipped: strace is not installed (Debian package strace)")
+        return SKIP
+    probe = subprocess.run(["strace", "-qq", "-o", "/dev/null", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print(f"accept_policy: skipped: strace cannot trace here: {probe.stderr.strip()}")
+        return SKIP
+    failures = 0
+    for name in TRANSIENT + RESOURCES + OTHER:
+        for path in ("incoming", "batch"):
+            want = expected(path, name)
+            got = run(args.scenario, path, name)
+            ok = got == want or got.startswith(want + " ")
+            print(f"accept_policy: {name:12} {path:8} {'ok  ' if ok else 'FAIL'} {got}"
+                  + ("" if ok else f" (want {want})"))
+            failures += not ok
+    total = 2 * len(TRANSIENT + RESOURCES + OTHER)
+    print(f"accept_policy: {total - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
