@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: BSL-1.0
+// netlite/coro/io.hpp - the awaitable calls: async_accept, async_connect (one address), async_read,
+// async_write, async_write_all, async_read_exact, async_read_to_end (TcpStream or AsyncStream),
+// async_recv_from, async_send_to, async_sleep. Part of <netlite/coro.hpp>.
+#pragma once
+
+#include <netlite/buffer.hpp>
+#include <netlite/coro/loop.hpp>
+#include <netlite/coro/operation.hpp>
+#include <netlite/coro/stream.hpp>
+#include <netlite/deadline.hpp>
+#include <netlite/poll.hpp>
+#include <netlite/result.hpp>
+#include <netlite/tcp.hpp>
+#include <netlite/udp.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace netlite {
+
+// --- the awaitable calls ------------------------------------------------------------------------------
+
+namespace detail::coro {
+
+template <Family F>
+class AcceptOp : public Operation<AcceptOp<F>> {
+public:
+    AcceptOp(TcpListener<F>& listener, const Until& until) noexcept
+        : Operation<AcceptOp>("accept", listener.native_handle(), Interest::readable, until),
+          listener_(&listener) {}
+    bool attempt() noexcept {
+        auto next = listener_->try_accept();
+        if (next && !*next) return false;
+        if (next)
+            result_.emplace(std::move(**next));
+        else
+            result_.emplace(unexpected<Error>(next.error()));
+        return true;
+    }
+    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+    Result<Accepted<F>> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    TcpListener<F>* listener_;
+    std::optional<Result<Accepted<F>>> result_;
+};
+
+/// read/write/recv_from/send_to: one try_* call, whose result is the operation's.
+template <class Value, class Try>
+class OnceOp : public Operation<OnceOp<Value, Try>> {
+public:
+    // `asked`: a stream read's buffer size; a shorter read means the socket was drained (0: no such hint).
+    OnceOp(const char* name, Handle fd, Interest interest, const Until& until, Try call,
+           std::size_t asked = 0) noexcept
+        : Operation<OnceOp>(name, fd, interest, until), call_(call), asked_(asked) {}
+    bool attempt() noexcept {
+        auto got = call_();
+        if (got && !*got) return false;
+        if constexpr (std::is_same_v<Value, std::size_t>) {
+            if (got && **got > 0 && **got < asked_) this->loop->note_drained(this->fd);
+        }
+        if (got)
+            result_.emplace(std::move(**got));
+        else
+            result_.emplace(unexpected<Error>(got.error()));
+        return true;
+    }
+    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+    Result<Value> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    Try call_;
+    std::size_t asked_;
+    std::optional<Result<Value>> result_;
+};
+
+/// write_all / read_exact: repeats try_write / try_read until the buffer is done; progress survives
+/// waiting, and a failure reports it.
+template <class Stream, bool Writing>
+class TransferOp : public Operation<TransferOp<Stream, Writing>> {
+    using Buffer = std::conditional_t<Writing, ConstBuffer, MutableBuffer>;
+
+public:
+    TransferOp(Stream& stream, Buffer buffer, const Until& until) noexcept
+        : Operation<TransferOp>(Writing ? "write" : "read", stream.native_handle(),
+                                Writing ? Interest::writable : Interest::readable, until),
+          stream_(&stream),
+          buffer_(buffer) {}
+    bool attempt() noexcept {
+        while (done_ < buffer_.size()) {
+            auto moved = try_move();
+            if (!moved) {
+                fail_with(moved.error());
+                return true;
+            }
+            if (!*moved) return false;
+            if (!Writing && **moved == 0) {
+                fail_with(Error(errc::unexpected_eof, "read"));
+                return true;
+            }
+            done_ += **moved;
+        }
+        result_.emplace();
+        return true;
+    }
+    void fail_with(const Error& error) noexcept {
+        result_.emplace(unexpected<TransferError>(TransferError(error, done_)));
+    }
+    Result<void, TransferError> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    Result<std::optional<std::size_t>> try_move() noexcept {
+        if constexpr (Writing)
+            return stream_->try_write(buffer_.advanced(done_));
+        else
+            return stream_->try_read(buffer_.advanced(done_));
+    }
+    Stream* stream_;
+    Buffer buffer_;
+    std::size_t done_ = 0;
+    std::optional<Result<void, TransferError>> result_;
+};
+
+/// read_to_end: appends to `out` until end of stream.
+template <Family F, class Container>
+class ReadToEndOp : public Operation<ReadToEndOp<F, Container>> {
+public:
+    ReadToEndOp(TcpStream<F>& stream, Container& out, const Until& until) noexcept
+        : Operation<ReadToEndOp>("read", stream.native_handle(), Interest::readable, until),
+          stream_(&stream),
+          out_(&out),
+          start_(out.size()) {}
+    bool attempt() noexcept {
+        constexpr std::size_t chunk = std::size_t{16} * 1024;
+        for (;;) {
+            const std::size_t used = out_->size();
+            out_->resize(used + (used - start_ < chunk ? chunk : used - start_));
+            auto got = stream_->try_read(MutableBuffer(out_->data() + used, out_->size() - used));
+            out_->resize(used + (got && *got ? **got : 0));
+            if (!got) {
+                fail_with(got.error());
+                return true;
+            }
+            if (!*got) return false;
+            if (**got == 0) {
+                result_.emplace(out_->size() - start_);
+                return true;
+            }
+        }
+    }
+    void fail_with(const Error& error) noexcept {
+        result_.emplace(unexpected<TransferError>(TransferError(error, out_->size() - start_)));
+    }
+    Result<std::size_t, TransferError> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    TcpStream<F>* stream_;
+    Container* out_;
+    std::size_t start_;
+    std::optional<Result<std::size_t, TransferError>> result_;
+};
+
+/// connect to one address: a non-blocking connect, then writability and SO_ERROR.
+template <Family F>
+class ConnectOp : public Operation<ConnectOp<F>> {
+public:
+    ConnectOp(const Address<F>& address, const Until& until) noexcept
+        : Operation<ConnectOp>("connect", no_handle, Interest::writable, until), address_(address) {}
+    bool attempt() noexcept {
+        if (!stream_.is_open()) {
+            auto socket = Socket<F, Stream>::open_for(address_);
+            if (!socket) return fail_now(socket.error());
+            stream_ = TcpStream<F>(std::move(*socket));
+            this->fd = stream_.native_handle();
+            auto started = detail::start_connect(stream_.native_handle(), address_.data(), address_.size());
+            if (!started) return fail_now(started.error());
+            if (!*started) return false;
+        } else {
+            auto pending = stream_.take_error();
+            if (!pending) return fail_now(pending.error());
+            if (*pending) return fail_now(Error(*pending, "connect"));
+        }
+        if (auto blocking = stream_.set_nonblocking(false); !blocking) return fail_now(blocking.error());
+        result_.emplace(std::move(stream_));
+        return true;
+    }
+    void fail_with(const Error& error) noexcept {
+        stream_ = TcpStream<F>();
+        result_.emplace(unexpected<Error>(error));
+    }
+    Result<TcpStream<F>> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    bool fail_now(const Error& error) noexcept {
+        fail_with(error);
+        return true;
+    }
+    Address<F> address_;
+    TcpStream<F> stream_;
+    std::optional<Result<TcpStream<F>>> result_;
+};
+
+/// sleep: finishes (successfully) at the deadline; a stop or a cancellation ends it early.
+template <class Unused = void>
+class SleepOpT : public Operation<SleepOpT<Unused>> {
+public:
+    explicit SleepOpT(const Until& until) noexcept
+        : Operation<SleepOpT>("sleep", no_handle, Interest::none, until) {}
+    bool attempt() noexcept {
+        if (!this->until().has_deadline() || Clock::now() < this->until().deadline()) return false;
+        result_.emplace();
+        return true;
+    }
+    void fail_with(const Error& error) noexcept {
+        if (error == std::errc::timed_out)
+            result_.emplace();  // the deadline is what a sleep waits for
+        else
+            result_.emplace(unexpected<Error>(error));
+    }
+    Result<void> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    std::optional<Result<void>> result_;
+};
+
+}  // namespace detail::coro
+
+/// Awaits the next connection on `listener`. Errors: as TcpListener::accept(until).
+template <Family F>
+[[nodiscard]] detail::coro::AcceptOp<F> async_accept(TcpListener<F>& listener,
+                                                     const Until& until = {}) noexcept {
+    return detail::coro::AcceptOp<F>(listener, until);
+}
+
+/// Awaits a connection to `address` (the stream comes back in blocking mode). Errors: as
+/// TcpStream::connect(address, until).
+template <Family F>
+[[nodiscard]] detail::coro::ConnectOp<F> async_connect(const Address<F>& address,
+                                                       const Until& until = {}) noexcept {
+    return detail::coro::ConnectOp<F>(address, until);
+}
+
+/// Awaits some bytes from `stream` (0: end of stream). Errors: as TcpStream::read(buffer, until).
+template <Family F>
+[[nodiscard]] auto async_read(TcpStream<F>& stream, MutableBuffer buffer, const Until& until = {}) noexcept {
+    auto call = [s = &stream, buffer]() noexcept { return s->try_read(buffer); };
+    return detail::coro::OnceOp<std::size_t, decltype(call)>("read", stream.native_handle(),
+                                                             Interest::readable, until, call, buffer.size());
+}
+
+/// Awaits sending some of `buffer`; returns how much. Errors: as TcpStream::write(buffer, until).
+template <Family F>
+[[nodiscard]] auto async_write(TcpStream<F>& stream, ConstBuffer buffer, const Until& until = {}) noexcept {
+    auto call = [s = &stream, buffer]() noexcept { return s->try_write(buffer); };
+    return detail::coro::OnceOp<std::size_t, decltype(call)>("write", stream.native_handle(),
+                                                             Interest::writable, until, call);
+}
+
+/// Awaits sending all of `buffer` within one `until`. Errors: as TcpStream::write_all(buffer, until),
+/// bytes_transferred() says how much was sent.
+template <Family F>
+[[nodiscard]] detail::coro::TransferOp<TcpStream<F>, true> async_write_all(TcpStream<F>& stream,
+                                                                           ConstBuffer buffer,
+                                                                           const Until& until = {}) noexcept {
+    return detail::coro::TransferOp<TcpStream<F>, true>(stream, buffer, until);
+}
+
+/// Awaits filling all of `buffer` within one `until`. Errors: errc::unexpected_eof, as
+/// TcpStream::read_exact(buffer, until); bytes_transferred() says how much arrived.
+template <Family F>
+[[nodiscard]] detail::coro::TransferOp<TcpStream<F>, false> async_read_exact(
+    TcpStream<F>& stream, MutableBuffer buffer, const Until& until = {}) noexcept {
+    return detail::coro::TransferOp<TcpStream<F>, false>(stream, buffer, until);
+}
+
+/// Awaits end of stream, appending everything to `out` (std::string or a vector of bytes); returns how
+/// many bytes were appended. Errors: as async_read; what arrived first stays in `out`.
+template <Family F, class Container>
+[[nodiscard]] detail::coro::ReadToEndOp<F, Container> async_read_to_end(TcpStream<F>& stream, Container& out,
+                                                                        const Until& until = {}) noexcept {
+    return detail::coro::ReadToEndOp<F, Container>(stream, out, until);
+}
+
+/// async_read on an AsyncStream (no epoll_ctl per wait). Errors: as async_read.
+template <Family F>
+[[nodiscard]] auto async_read(AsyncStream<F>& stream, MutableBuffer buffer,
+                              const Until& until = {}) noexcept {
+    return async_read(stream.stream(), buffer, until);
+}
+/// async_write on an AsyncStream. Errors: as async_write.
+template <Family F>
+[[nodiscard]] auto async_write(AsyncStream<F>& stream, ConstBuffer buffer, const Until& until = {}) noexcept {
+    return async_write(stream.stream(), buffer, until);
+}
+/// async_write_all on an AsyncStream. Errors: as async_write_all.
+template <Family F>
+[[nodiscard]] auto async_write_all(AsyncStream<F>& stream, ConstBuffer buffer,
+                                   const Until& until = {}) noexcept {
+    return async_write_all(stream.stream(), buffer, until);
+}
+/// async_read_exact on an AsyncStream. Errors: as async_read_exact.
+template <Family F>
+[[nodiscard]] auto async_read_exact(AsyncStream<F>& stream, MutableBuffer buffer,
+                                    const Until& until = {}) noexcept {
+    return async_read_exact(stream.stream(), buffer, until);
+}
+/// async_read_to_end on an AsyncStream. Errors: as async_read_to_end.
+template <Family F, class Container>
+[[nodiscard]] auto async_read_to_end(AsyncStream<F>& stream, Container& out,
+                                     const Until& until = {}) noexcept {
+    return async_read_to_end(stream.stream(), out, until);
+}
+
+/// Awaits one datagram. Errors: as UdpSocket::recv_from(buffer, until).
+template <Family F>
+[[nodiscard]] auto async_recv_from(UdpSocket<F>& socket, MutableBuffer buffer,
+                                   const Until& until = {}) noexcept {
+    auto call = [s = &socket, buffer]() noexcept { return s->try_recv_from(buffer); };
+    return detail::coro::OnceOp<Received<F>, decltype(call)>("recvfrom", socket.native_handle(),
+                                                             Interest::readable, until, call);
+}
+
+/// Awaits sending one datagram to `to`. Errors: as UdpSocket::send_to(datagram, to, until).
+template <Family F>
+[[nodiscard]] auto async_send_to(UdpSocket<F>& socket, ConstBuffer datagram, const Address<F>& to,
+                                 const Until& until = {}) noexcept {
+    auto call = [s = &socket, datagram, to]() noexcept { return s->try_send_to(datagram, to); };
+    return detail::coro::OnceOp<std::size_t, decltype(call)>("sendto", socket.native_handle(),
+                                                             Interest::writable, until, call);
+}
+
+/// Sleeps until `until`'s deadline (success), or fails with operation_canceled when its stop token
+/// fires or the task is cancelled first. Without a deadline it sleeps until cancelled.
+template <class Unused = void>
+[[nodiscard]] detail::coro::SleepOpT<Unused> async_sleep(const Until& until) noexcept {
+    return detail::coro::SleepOpT<Unused>(until);
+}
+
+}  // namespace netlite

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: BSL-1.0
+// netlite/coro/wake.hpp - WakeSignal: another thread or a signal handler wakes a task through the loop's
+// Waker. Part of <netlite/coro.hpp>.
+#pragma once
+
+#include <netlite/coro/loop.hpp>
+#include <netlite/coro/operation.hpp>
+#include <netlite/deadline.hpp>
+#include <netlite/result.hpp>
+
+#include <atomic>
+#include <optional>
+#include <utility>
+
+namespace netlite {
+
+// --- wake-ups from outside the loop --------------------------------------------------------------------
+
+template <class Unused>
+class BasicWakeSignal {
+public:
+    /// A signal that wakes tasks of `loop` (it must outlive the signal).
+    explicit BasicWakeSignal(Loop& loop) noexcept : loop_(&loop) {}
+    BasicWakeSignal(const BasicWakeSignal&) = delete;
+    BasicWakeSignal& operator=(const BasicWakeSignal&) = delete;
+    ~BasicWakeSignal() = default;
+
+    /// Wakes the task waiting in wait() (or the next one to wait). Any thread; async-signal-safe.
+    void notify() noexcept {
+        notified_.store(true, std::memory_order_release);
+        loop_->remote_event();
+    }
+
+    /// What wait() returns: `co_await` it.
+    class WaitOp : public detail::coro::Operation<WaitOp> {
+    public:
+        /// Use wait().
+        WaitOp(BasicWakeSignal& signal, const Until& until) noexcept
+            : detail::coro::Operation<WaitOp>("wait", detail::coro::no_handle, Interest::none, until),
+              signal_(&signal) {}
+        /// Consumes a pending notify(); true when there was one.
+        bool attempt() noexcept {
+            if (!signal_->notified_.exchange(false, std::memory_order_acq_rel)) return false;
+            result_.emplace();
+            return true;
+        }
+        /// Ends the wait with `error`.
+        void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+        /// Empty once notified. Errors: timed_out, operation_canceled (as `until` says).
+        Result<void> await_resume() noexcept {
+            return std::move(*result_);  // NOLINT(bugprone-unchecked-optional-access): set before resuming
+        }
+        /// The loop's check after an event from another thread: a stop or a notify() ends the wait.
+        static bool remote_check(detail::coro::Waiter* w) noexcept {
+            auto* self = static_cast<WaitOp*>(w);
+            if (self->until().stop_possible() && self->stop_fired.load(std::memory_order_acquire)) {
+                self->fail_with(Error(std::errc::operation_canceled, "wait"));
+                return true;
+            }
+            return self->attempt();
+        }
+
+    private:
+        BasicWakeSignal* signal_;
+        std::optional<Result<void>> result_;
+    };
+
+    /// Awaits notify(). Errors: timed_out, operation_canceled (as `until` says).
+    [[nodiscard]] WaitOp wait(const Until& until = {}) noexcept { return WaitOp(*this, until); }
+
+private:
+    Loop* loop_;
+    std::atomic<bool> notified_{false};
+};
+
+}  // namespace netlite
