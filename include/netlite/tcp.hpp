@@ -478,11 +478,14 @@ private:
     std::optional<TcpStream<F>> collect() {
         for (std::size_t i = pending_.size(); i-- > 0;) {  // backwards, so erasing keeps the indices valid
             if (polled_[i].revents == 0) continue;
+            const Address<F>& address = pending_[i].address;
+            auto done =
+                sys::connect_finished(pending_[i].stream.native_handle(), address.data(), address.size());
+            if (done && !*done) continue;  // it had never begun and was started again: wait for it
             Pending attempt = std::move(pending_[i]);
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-            auto ok = sys::connect_result(attempt.stream.native_handle());
-            if (ok) return finish(std::move(attempt.stream));
-            record(attempt.address, ok.error());
+            if (done) return finish(std::move(attempt.stream));
+            record(attempt.address, done.error());
         }
         return std::nullopt;
     }

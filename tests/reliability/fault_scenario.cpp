@@ -99,6 +99,34 @@ void tcp_round_trip() {
     expect(*eof == 0, 2, "read after the peer's shutdown returned data, not end of stream");
 }
 
+// A connect that reported success must have reached `listener`, whose address is `where`.
+void expect_connected(TcpListener<IPv4>& listener, TcpStream<IPv4>& client, const Address<IPv4>& where,
+                      const char* step) {
+    auto accepted = listener.accept(Until(5s));
+    expect(accepted || accepted.error() != std::errc::timed_out, 2,
+           std::string(step) + " reported success but no connection reached the listener");
+    check(accepted, "accept");
+    auto peer = client.peer_address();
+    check(peer, "peer_address");
+    expect(*peer == where, 2, std::string(step) + " reported a peer other than the listener");
+}
+
+// The non-blocking connects of Happy Eyeballs: connect_any over one address and connect(host, port). An
+// interrupted non-blocking connect polls writable with no error though it never began (issue 18, item 5).
+void happy_eyeballs_connects() {
+    auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
+    check(listener, "bind");
+    auto where = listener->local_address();
+    check(where, "local_address");
+    const Address<IPv4> addresses[] = {*where};
+    auto raced = TcpStream<IPv4>::connect_any(addresses, Until(5s));
+    check(raced, "connect_any");
+    expect_connected(*listener, *raced, *where, "connect_any");
+    auto named = TcpStream<IPv4>::connect("127.0.0.1", where->port(), Until(5s));
+    check(named, "connect(host, port)");
+    expect_connected(*listener, *named, *where, "connect(host, port)");
+}
+
 void udp_round_trip() {
     auto a = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
     check(a, "udp bind");
@@ -158,6 +186,7 @@ int main() {
     std::optional<Failed> failed;
     try {
         tcp_round_trip();
+        happy_eyeballs_connects();
         udp_round_trip();
         timeout_keeps_its_bound();
         stop_releases_a_read<StopSource>("read cancelled by a netlite::StopToken");

@@ -669,33 +669,29 @@ inline Result<void> connect_result(native_handle fd) noexcept {
     return {};
 }
 
-/// After an interrupted connect(2) and a wait for writability: true once the socket has a peer, false when
-/// the connect never started. An unconnected socket polls writable with no error, so without this check
-/// (getpeername, on this rare path only) an EINTR that struck before the kernel began the connect -- BSD
-/// kernels, or an injected fault -- would be reported as a connection. Errors: the connect's own.
-inline Result<bool> interrupted_connect_done(native_handle fd) noexcept {
-    if (auto pending = connect_result(fd); !pending) return fail(pending.error());
-    sockaddr_storage peer{};
-    socklen size = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0) return true;
-    if (errno == ENOTCONN) return false;
-    return fail(last_error("connect"));
+/// Starts a connect: true when it connected at once, false when it goes on in the background (wait until
+/// writable, then connect_finished() in sys.hpp). On a blocking socket the call waits as connect(2) does.
+/// EINTR is not the end: the connect goes on in the background (or, on BSD kernels or with an injected
+/// fault, never began), so connect(2) is asked again and says which (EALREADY, EISCONN, or it starts now;
+/// an interrupted Unix-domain connect is abandoned by the kernel and simply starts again).
+/// Errors: connect's (ECONNREFUSED, ENETUNREACH, EAGAIN for a Unix socket whose listener is full, ...).
+inline Result<bool> connect_start(native_handle fd, const sockaddr* address, socklen size) noexcept {
+    for (;;) {
+        if (::connect(fd, address, size) == 0 || errno == EISCONN) return true;
+        if (errno == EINPROGRESS || errno == EALREADY) return false;
+        if (!interrupted()) return fail(last_error("connect"));
+    }
 }
 
+/// Defined in sys.hpp: waits for a connect started in the background and confirms it (connect_finished).
+inline Result<void> connect_wait(native_handle fd, const sockaddr* address, socklen size, const Until& until);
+
 /// Blocking connect(2). A signal does not abort it: the kernel goes on connecting, so wait for the result.
-/// An interrupted Unix-domain connect is abandoned by the kernel, so it is simply called again, as is one
-/// that never started.
 inline Result<void> connect(native_handle fd, const sockaddr* address, socklen size) noexcept {
-    for (bool retry = false;; retry = true) {
-        if (::connect(fd, address, size) == 0) return {};
-        if (retry && errno == EISCONN) return {};  // finished between our check and the retry
-        if (!interrupted()) return fail(last_error("connect"));
-        if (address->sa_family == AF_UNIX) continue;
-        if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
-        auto done = interrupted_connect_done(fd);
-        if (!done) return fail(done.error());
-        if (*done) return {};
-    }
+    auto started = connect_start(fd, address, size);
+    if (!started) return fail(started.error());
+    if (*started) return {};
+    return connect_wait(fd, address, size, Until());
 }
 
 /// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
@@ -707,39 +703,24 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
     Result<void> outcome;
-    for (bool retry = false;; retry = true) {
-        if (::connect(fd, address, size) == 0) break;
-        if (retry && errno == EISCONN) break;
-        if (errno == EINPROGRESS || interrupted()) {
-            const bool was_interrupted = errno == EINTR;
-            outcome = wait(fd, POLLOUT, until, "connect");
-            if (outcome && !was_interrupted) outcome = connect_result(fd);
-            if (outcome && was_interrupted) {
-                auto done = interrupted_connect_done(fd);
-                if (done && !*done) continue;  // never started: connect again
-                if (!done) outcome = fail(done.error());
-            }
-        } else if (errno == EAGAIN && address->sa_family == AF_UNIX) {
+    for (;;) {
+        auto started = connect_start(fd, address, size);
+        if (started) {
+            if (!*started) outcome = connect_wait(fd, address, size, until);
+        } else if (started.error() == std::errc::resource_unavailable_try_again &&
+                   address->sa_family == AF_UNIX) {
             const auto retry_at = earlier(Clock::now() + std::chrono::milliseconds(10), until.deadline());
             auto slept = poll_until(nullptr, 0, until.with_deadline(retry_at), "connect");  // polls nothing
             if (slept || (slept.error() == std::errc::timed_out && Clock::now() < until.deadline())) continue;
             outcome = fail(slept.error());
         } else {
-            outcome = fail(last_error("connect"));
+            outcome = fail(started.error());
         }
         break;
     }
     if (!was_nonblocking)
         if (auto restored = set_nonblocking(fd, false); !restored && outcome) return restored;
     return outcome;
-}
-
-/// Starts a connect on a non-blocking socket: true when it connected at once, false when it goes on in
-/// the background (wait until writable, then connect_result()). Errors: connect's (ECONNREFUSED, ...).
-inline Result<bool> connect_start(native_handle fd, const sockaddr* address, socklen size) noexcept {
-    if (::connect(fd, address, size) == 0) return true;
-    if (errno == EINPROGRESS || interrupted()) return false;
-    return fail(last_error("connect"));
 }
 
 /// accept4(2), close-on-exec, retrying EINTR. `peer`/`size` receive the peer's address.

@@ -801,6 +801,9 @@ inline Result<void> connect(native_handle fd, const sockaddr* address, socklen s
     return fail(last_error(fd, "connect"));
 }
 
+/// Defined in sys.hpp: waits for a connect started in the background and confirms it (connect_finished).
+inline Result<void> connect_wait(native_handle fd, const sockaddr* address, socklen size, const Until& until);
+
 /// connect within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
 inline Result<void> connect_until(native_handle fd, const sockaddr* address, socklen size,
                                   const Until& until) {
@@ -811,8 +814,7 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
     Result<void> outcome;
     if (::connect(fd, address, size) != 0) {
         if (::WSAGetLastError() == WSAEWOULDBLOCK) {
-            outcome = wait(fd, POLLOUT, until, "connect");  // select: a failure shows in the except set
-            if (outcome) outcome = connect_result(fd);
+            outcome = connect_wait(fd, address, size, until);  // select: a failure shows in the except set
         } else {
             outcome = fail(last_error(fd, "connect"));
         }
