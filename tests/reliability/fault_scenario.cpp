@@ -6,6 +6,7 @@
 // reported success it did not have, or lost data; 3 an error with no code or message; 4 descriptors
 // leaked; 5 a timeout fired early or far too late, or a stop was not seen. With FAULT_STRICT=1 (EINTR
 // injected into a call that may block), any failure at all is exit 6: EINTR must never reach the caller.
+#include <netlite/coro.hpp>
 #include <netlite/netlite.hpp>
 #include <netlite/stop_source.hpp>
 #include <netlite/stop_token.hpp>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <dirent.h>
 
@@ -127,6 +129,29 @@ void happy_eyeballs_connects() {
     expect_connected(*listener, *named, *where, "connect(host, port)");
 }
 
+// The coroutine loop's connects: async_connect (one address) and async_connect_any (the race).
+void coroutine_connects() {
+    auto loop = Loop::open();
+    check(loop, "Loop::open");
+    auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
+    check(listener, "bind");
+    auto where = listener->local_address();
+    check(where, "local_address");
+    auto one = [&]() -> Task<Result<TcpStream<IPv4>>> {
+        co_return co_await async_connect(*where, Until(5s));
+    };
+    auto single = loop->run(one());
+    check(single, "async_connect");
+    expect_connected(*listener, *single, *where, "async_connect");
+    std::vector<Address<IPv4>> addresses(1, *where);  // g++ 12: no braced list inside a co_await
+    auto race = [&]() -> Task<Result<TcpStream<IPv4>, ConnectError<IPv4>>> {
+        co_return co_await async_connect_any<IPv4>(addresses, Until(5s));
+    };
+    auto raced = loop->run(race());
+    check(raced, "async_connect_any");
+    expect_connected(*listener, *raced, *where, "async_connect_any");
+}
+
 void udp_round_trip() {
     auto a = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
     check(a, "udp bind");
@@ -187,6 +212,7 @@ int main() {
     try {
         tcp_round_trip();
         happy_eyeballs_connects();
+        coroutine_connects();
         udp_round_trip();
         timeout_keeps_its_bound();
         stop_releases_a_read<StopSource>("read cancelled by a netlite::StopToken");
