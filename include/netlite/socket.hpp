@@ -7,6 +7,7 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
+#include <climits>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <type_traits>
@@ -147,9 +148,15 @@ public:
     Result<bool> keepalive() const noexcept requires std::is_same_v<T, Stream> {
         return flag(detail::sys::option::keepalive);
     }
-    /// Keep-alive timing (takes effect with set_keepalive(true)). Errors: EINVAL (out of range), EBADF.
+    /// Keep-alive timing (takes effect with set_keepalive(true)). Each value must be at least 1 and fit the
+    /// OS's int field; the kernel may allow less (Linux: idle and interval up to 32,767 s, count up to 127).
+    /// Errors: EINVAL (out of range; never silently truncated), EBADF.
     Result<void> set_keepalive_params(
         const KeepAliveParams& params) noexcept requires std::is_same_v<T, Stream> && InternetFamily<F> {
+        if (!fits(params.idle.count(), 1, INT_MAX)) return fail(std::errc::invalid_argument, "TCP_KEEPIDLE");
+        if (!fits(params.interval.count(), 1, INT_MAX))
+            return fail(std::errc::invalid_argument, "TCP_KEEPINTVL");
+        if (params.count < 1) return fail(std::errc::invalid_argument, "TCP_KEEPCNT");
         return detail::sys::set_keepalive_timing(
             fd_,
             {static_cast<int>(params.idle.count()), static_cast<int>(params.interval.count()), params.count});
@@ -164,11 +171,16 @@ public:
     }
 
     /// SO_LINGER: with a duration, close() waits that long for unsent data (0 resets the connection);
-    /// std::nullopt restores the default (close returns at once, data is sent in the background). Errors:
-    /// EBADF.
+    /// std::nullopt restores the default (close returns at once, data is sent in the background). A linger
+    /// longer than the OS field holds (POSIX: INT_MAX s; Windows: 65,535 s, about 18 h) is clamped to that
+    /// longest linger, never wrapped to a short one or to 0. Errors: EINVAL (negative), EBADF.
     Result<void> set_linger(std::optional<std::chrono::seconds> timeout) noexcept {
-        return detail::sys::set_linger(
-            fd_, {timeout.has_value(), timeout ? static_cast<int>(timeout->count()) : 0});
+        if (timeout && timeout->count() < 0) return fail(std::errc::invalid_argument, "SO_LINGER");
+        constexpr int longest = detail::sys::max_linger_seconds;
+        const int seconds = !timeout                     ? 0
+                            : timeout->count() > longest ? longest
+                                                         : static_cast<int>(timeout->count());
+        return detail::sys::set_linger(fd_, {timeout.has_value(), seconds});
     }
     /// The SO_LINGER setting: the linger time, or nothing when off. Errors: EBADF.
     Result<std::optional<std::chrono::seconds>> linger() const noexcept {
@@ -178,16 +190,18 @@ public:
         return std::optional<std::chrono::seconds>(value->seconds);
     }
 
-    /// SO_SNDBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
-    /// EBADF.
+    /// SO_SNDBUF in bytes; the kernel clamps it to its own minimum and maximum (Linux: wmem_max). The getter
+    /// reports the kernel's figure (Linux doubles what was set). Errors: EINVAL (negative), EBADF.
     Result<void> set_send_buffer_size(int bytes) noexcept {
+        if (bytes < 0) return fail(std::errc::invalid_argument, "SO_SNDBUF");
         return set_int(detail::sys::option::send_buffer, bytes);
     }
     /// The SO_SNDBUF size in bytes (Linux reports double what was set). Errors: EBADF.
     Result<int> send_buffer_size() const noexcept { return get_int(detail::sys::option::send_buffer); }
-    /// SO_RCVBUF in bytes. The getter reports the kernel's figure (Linux doubles what was set). Errors:
-    /// EBADF.
+    /// SO_RCVBUF in bytes; clamped by the kernel as SO_SNDBUF is. The getter reports the kernel's figure
+    /// (Linux doubles what was set). Errors: EINVAL (negative), EBADF.
     Result<void> set_recv_buffer_size(int bytes) noexcept {
+        if (bytes < 0) return fail(std::errc::invalid_argument, "SO_RCVBUF");
         return set_int(detail::sys::option::recv_buffer, bytes);
     }
     /// The SO_RCVBUF size in bytes (Linux reports double what was set). Errors: EBADF.
@@ -212,7 +226,9 @@ public:
     }
 
     /// Unicast TTL (IPv4 IP_TTL) or hop limit (IPv6 IPV6_UNICAST_HOPS). Errors: EINVAL (not 1..255), EBADF.
+    /// (Linux takes -1 as "the default": netlite refuses it, so the range is the same everywhere.)
     Result<void> set_ttl(int hops) noexcept requires InternetFamily<F> {
+        if (!fits(hops, 1, 255)) return fail(std::errc::invalid_argument, "IP_TTL");
         return with_ip_level([&](bool v6) {
             return set_int(v6 ? detail::sys::option::ipv6_hops : detail::sys::option::ipv4_ttl, hops);
         });
@@ -226,18 +242,22 @@ public:
 
     /// Joins multicast `group` (its port is ignored) on interface `interface_index` (0: the kernel picks).
     /// Errors: EADDRNOTAVAIL, EINVAL (not a multicast address), ENODEV (no such interface).
+    /// An index above INT_MAX is EINVAL (the OS field is an int).
     Result<void> join_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept requires
         std::is_same_v<T, Datagram> && InternetFamily<F> {
         return membership(group, interface_index, true);
     }
-    /// Leaves a multicast group joined with join_multicast. Errors: EADDRNOTAVAIL (not a member).
+    /// Leaves a multicast group joined with join_multicast. Errors: EADDRNOTAVAIL (not a member), EINVAL
+    /// (an index above INT_MAX).
     Result<void> leave_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept requires
         std::is_same_v<T, Datagram> && InternetFamily<F> {
         return membership(group, interface_index, false);
     }
     /// Multicast TTL / hop limit (IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS). Errors: EINVAL (not 0..255).
+    /// (Linux takes -1 as "the default": netlite refuses it, so the range is the same everywhere.)
     Result<void> set_multicast_ttl(int hops) noexcept requires std::is_same_v<T, Datagram> &&
         InternetFamily<F> {
+        if (!fits(hops, 0, 255)) return fail(std::errc::invalid_argument, "multicast ttl");
         return with_ip_level([&](bool v6) {
             return set_int(
                 v6 ? detail::sys::option::ipv6_multicast_hops : detail::sys::option::ipv4_multicast_ttl,
@@ -269,9 +289,11 @@ public:
             return *value != 0;
         });
     }
-    /// The interface multicast is sent from, by index (0: the kernel picks). Errors: ENODEV, EBADF.
+    /// The interface multicast is sent from, by index (0: the kernel picks). Errors: ENODEV, EBADF, EINVAL
+    /// (an index above INT_MAX: the OS field is an int).
     Result<void> set_multicast_interface(
         unsigned interface_index) noexcept requires std::is_same_v<T, Datagram> && InternetFamily<F> {
+        if (interface_index > INT_MAX) return fail(std::errc::invalid_argument, "IP_MULTICAST_IF");
         return with_ip_level([&](bool v6) -> Result<void> {
             if (v6)
                 return set_int(detail::sys::option::ipv6_multicast_interface,
@@ -368,6 +390,11 @@ private:
         return Address<F>::from_native(reinterpret_cast<const sockaddr*>(&storage), size);
     }
 
+    /// True when `value` lies in [low, high]: checked before any conversion to the OS's narrower type.
+    static constexpr bool fits(long long value, long long low, long long high) noexcept {
+        return value >= low && value <= high;
+    }
+
     using IntOption = detail::sys::IntOption;
     Result<void> set_int(const IntOption& option, int value) const noexcept {
         return detail::sys::set_int_option(fd_, option, value);
@@ -397,6 +424,8 @@ private:
     }
 
     Result<void> membership(const Address<F>& group, unsigned interface_index, bool join) const noexcept {
+        if (interface_index > INT_MAX)
+            return fail(std::errc::invalid_argument, join ? "join_multicast" : "leave_multicast");
         return detail::sys::multicast_membership(fd_, group.data(), group.size(), interface_index, join);
     }
 

@@ -24,18 +24,23 @@
 namespace netlite {
 
 namespace detail {
-/// Copies up to `limit` buffers into the OS's vectored-I/O records (their layout differs from Buffer's).
+/// Fills `out` (room for sys::max_io_buffers) with the OS's vectored-I/O records (their layout differs
+/// from Buffer's) for what one call can take: empty buffers are skipped (they would use up the OS's count
+/// and make a call that moves nothing look like end of stream), at most sys::max_io_buffers records and
+/// sys::max_io_bytes in all, the last one cut to fit. Returns how many records; 0 means no room at all.
 template <class Buffer>
-std::size_t to_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out, std::size_t limit) noexcept {
+std::size_t to_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out) noexcept {
     std::size_t count = 0;
+    std::size_t room = sys::max_io_bytes;
     for (const Buffer& buffer : buffers) {
-        if (count == limit) break;
-        out[count++] = sys::make_io_buffer(buffer.data(), buffer.size());
+        if (count == sys::max_io_buffers || room == 0) break;
+        if (buffer.size() == 0) continue;
+        const std::size_t take = buffer.size() < room ? buffer.size() : room;
+        out[count++] = sys::make_io_buffer(buffer.data(), take);
+        room -= take;
     }
     return count;
 }
-inline constexpr std::size_t max_iovecs =
-    64;  // more is rare; the call then moves the first 64 buffers' worth
 }  // namespace detail
 
 /// One address a multi-address connect tried, and why it failed.
@@ -199,7 +204,8 @@ public:
         if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
             return write_all_timed(buffer);
         const auto sent = detail::sys::send_once(this->native_handle(), buffer.data(), buffer.size());
-        if (sent == static_cast<detail::sys::ssize>(buffer.size())) [[likely]]
+        // Compared as sizes: the length converted to ssize could equal -1 (SIZE_MAX; 4 GiB - 1 on Windows).
+        if (sent >= 0 && static_cast<std::size_t>(sent) == buffer.size()) [[likely]]
             return {};
         return write_all_rest(buffer, sent);
     }
@@ -222,7 +228,7 @@ public:
         if (this->has_timeout() || buffer.size() == 0) [[unlikely]]
             return read_exact_timed(buffer);
         const auto got = detail::sys::recv_once(this->native_handle(), buffer.data(), buffer.size());
-        if (got == static_cast<detail::sys::ssize>(buffer.size())) [[likely]]
+        if (got >= 0 && static_cast<std::size_t>(got) == buffer.size()) [[likely]]  // see write_all()
             return {};
         return read_exact_rest(buffer, got);
     }
@@ -267,10 +273,14 @@ public:
         return out;
     }
 
-    /// Scatter read (recvmsg) into several buffers in order; returns the total. Errors: as read().
+    /// Scatter read (recvmsg) into several buffers in order; returns the total. Empty buffers are skipped;
+    /// one call fills at most 1,024 non-empty buffers (IOV_MAX) and INT_MAX bytes, as read() may return less
+    /// than asked. Returns 0 only at end of stream or when the buffers have no room at all (no call is
+    /// made then). Errors: as read().
     Result<std::size_t> read_vectored(std::span<const MutableBuffer> buffers) noexcept {
-        detail::sys::io_buffer vectors[detail::max_iovecs];
-        const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
+        detail::sys::io_buffer vectors[detail::sys::max_io_buffers];
+        const std::size_t count = detail::to_iovecs(buffers, vectors);
+        if (count == 0) return nothing_to_move("recvmsg");
         return detail::sys::recv_vectored(this->native_handle(), vectors, count);
     }
     /// read_vectored() for a braced list of buffers. Errors: as read().
@@ -278,10 +288,13 @@ public:
         return read_vectored(std::span<const MutableBuffer>(buffers.begin(), buffers.size()));
     }
     /// Gather write (sendmsg, MSG_NOSIGNAL) of several buffers in one call; returns the total sent, which
-    /// may be less than their sum. Errors: as write().
+    /// may be less than their sum. Empty buffers are skipped; one call sends from at most 1,024 non-empty
+    /// buffers (IOV_MAX) and INT_MAX bytes, so a retry loop over the rest always advances. Returns 0 only
+    /// when there is nothing to send (no call is made then). Errors: as write().
     Result<std::size_t> write_vectored(std::span<const ConstBuffer> buffers) noexcept {
-        detail::sys::io_buffer vectors[detail::max_iovecs];
-        const std::size_t count = detail::to_iovecs(buffers, vectors, detail::max_iovecs);
+        detail::sys::io_buffer vectors[detail::sys::max_io_buffers];
+        const std::size_t count = detail::to_iovecs(buffers, vectors);
+        if (count == 0) return nothing_to_move("sendmsg");
         return detail::sys::send_vectored(this->native_handle(), vectors, count);
     }
     /// write_vectored() for a braced list of buffers. Errors: as write().
@@ -331,6 +344,12 @@ public:
     }
 
 private:
+    /// A vectored call with no bytes to move: 0 at once, or EBADF on an empty stream.
+    Result<std::size_t> nothing_to_move(const char* operation) const noexcept {
+        if (!this->is_open()) return fail(std::errc::bad_file_descriptor, operation);
+        return std::size_t{0};
+    }
+
     // The rest of the plain calls, out of line so that their inline fast paths stay small: set_timeout()'s
     // path (write_all/read_exact also send an empty buffer here: the loops make no call for it), and what
     // follows a first call that did not finish the job.
@@ -459,11 +478,14 @@ private:
     std::optional<TcpStream<F>> collect() {
         for (std::size_t i = pending_.size(); i-- > 0;) {  // backwards, so erasing keeps the indices valid
             if (polled_[i].revents == 0) continue;
+            const Address<F>& address = pending_[i].address;
+            auto done =
+                sys::connect_finished(pending_[i].stream.native_handle(), address.data(), address.size());
+            if (done && !*done) continue;  // it had never begun and was started again: wait for it
             Pending attempt = std::move(pending_[i]);
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-            auto ok = sys::connect_result(attempt.stream.native_handle());
-            if (ok) return finish(std::move(attempt.stream));
-            record(attempt.address, ok.error());
+            if (done) return finish(std::move(attempt.stream));
+            record(attempt.address, done.error());
         }
         return std::nullopt;
     }

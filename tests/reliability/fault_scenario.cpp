@@ -6,6 +6,7 @@
 // reported success it did not have, or lost data; 3 an error with no code or message; 4 descriptors
 // leaked; 5 a timeout fired early or far too late, or a stop was not seen. With FAULT_STRICT=1 (EINTR
 // injected into a call that may block), any failure at all is exit 6: EINTR must never reach the caller.
+#include <netlite/coro.hpp>
 #include <netlite/netlite.hpp>
 #include <netlite/stop_source.hpp>
 #include <netlite/stop_token.hpp>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <dirent.h>
 
@@ -99,6 +101,57 @@ void tcp_round_trip() {
     expect(*eof == 0, 2, "read after the peer's shutdown returned data, not end of stream");
 }
 
+// A connect that reported success must have reached `listener`, whose address is `where`.
+void expect_connected(TcpListener<IPv4>& listener, TcpStream<IPv4>& client, const Address<IPv4>& where,
+                      const char* step) {
+    auto accepted = listener.accept(Until(5s));
+    expect(accepted || accepted.error() != std::errc::timed_out, 2,
+           std::string(step) + " reported success but no connection reached the listener");
+    check(accepted, "accept");
+    auto peer = client.peer_address();
+    check(peer, "peer_address");
+    expect(*peer == where, 2, std::string(step) + " reported a peer other than the listener");
+}
+
+// The non-blocking connects of Happy Eyeballs: connect_any over one address and connect(host, port). An
+// interrupted non-blocking connect polls writable with no error though it never began (issue 18, item 5).
+void happy_eyeballs_connects() {
+    auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
+    check(listener, "bind");
+    auto where = listener->local_address();
+    check(where, "local_address");
+    const Address<IPv4> addresses[] = {*where};
+    auto raced = TcpStream<IPv4>::connect_any(addresses, Until(5s));
+    check(raced, "connect_any");
+    expect_connected(*listener, *raced, *where, "connect_any");
+    auto named = TcpStream<IPv4>::connect("127.0.0.1", where->port(), Until(5s));
+    check(named, "connect(host, port)");
+    expect_connected(*listener, *named, *where, "connect(host, port)");
+}
+
+// The coroutine loop's connects: async_connect (one address) and async_connect_any (the race).
+void coroutine_connects() {
+    auto loop = Loop::open();
+    check(loop, "Loop::open");
+    auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
+    check(listener, "bind");
+    auto where = listener->local_address();
+    check(where, "local_address");
+    auto one = [&]() -> Task<Result<TcpStream<IPv4>>> {
+        co_return co_await async_connect(*where, Until(5s));
+    };
+    auto single = loop->run(one());
+    check(single, "async_connect");
+    expect_connected(*listener, *single, *where, "async_connect");
+    std::vector<Address<IPv4>> addresses(1, *where);  // g++ 12: no braced list inside a co_await
+    auto race = [&]() -> Task<Result<TcpStream<IPv4>, ConnectError<IPv4>>> {
+        co_return co_await async_connect_any<IPv4>(addresses, Until(5s));
+    };
+    auto raced = loop->run(race());
+    check(raced, "async_connect_any");
+    expect_connected(*listener, *raced, *where, "async_connect_any");
+}
+
 void udp_round_trip() {
     auto a = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
     check(a, "udp bind");
@@ -158,6 +211,8 @@ int main() {
     std::optional<Failed> failed;
     try {
         tcp_round_trip();
+        happy_eyeballs_connects();
+        coroutine_connects();
         udp_round_trip();
         timeout_keeps_its_bound();
         stop_releases_a_read<StopSource>("read cancelled by a netlite::StopToken");

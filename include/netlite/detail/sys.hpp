@@ -48,6 +48,34 @@ auto when_ready(native_handle fd, short events, const Until& until, const char* 
     }
 }
 
+/// Whether a connect that went on in the background has finished, once `fd` polled writable: true when
+/// connected; false when it goes on -- it had never begun and is started again here -- so wait for
+/// writability and ask again. A never-connected socket polls writable (POLLOUT|POLLHUP) with SO_ERROR 0,
+/// so SO_ERROR alone would report a connection that never happened: getpeername confirms it. Every connect
+/// completes through this function: the blocking one, connect_until, Happy Eyeballs (tcp.hpp) and the
+/// coroutine loop. Errors: the connect's own (SO_ERROR, or those of starting it again).
+inline Result<bool> connect_finished(native_handle fd, const sockaddr* address, socklen size) noexcept {
+    if (auto pending = connect_result(fd); !pending) return fail(pending.error());
+    sockaddr_storage peer{};
+    socklen peer_size = sizeof peer;
+    auto named = peer_name(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size);
+    if (named) return true;
+    if (named.error() != std::errc::not_connected) return fail(Error(named.error().code(), "connect"));
+    return connect_start(fd, address, size);
+}
+
+/// Waits within `until` for a connect that connect_start() left in the background, and confirms it with
+/// connect_finished(). Errors: the connect's, timed_out, operation_canceled.
+inline Result<void> connect_wait(native_handle fd, const sockaddr* address, socklen size,
+                                 const Until& until) {
+    for (;;) {
+        if (auto ready = wait(fd, poll_out, until, "connect"); !ready) return ready;
+        auto done = connect_finished(fd, address, size);
+        if (!done) return fail(done.error());
+        if (*done) return {};
+    }
+}
+
 /// Joins (or leaves) the multicast `group_address` (a sockaddr_in or sockaddr_in6 of `size` bytes) on
 /// interface `interface_index`. The address is copied into a sockaddr_storage first, so no branch reads
 /// past the caller's object (g++ -O3 checks what each would read through a smaller Address).

@@ -24,9 +24,11 @@
 
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <utility>
@@ -101,6 +103,20 @@ inline void set_unix_length([[maybe_unused]] sockaddr_un& address, [[maybe_unuse
 }
 /// listen(2)'s largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
+
+/// The most bytes one send/recv is given: Linux moves at most this much per call anyway, and a length
+/// above SSIZE_MAX (macOS: above INT_MAX) is EINVAL elsewhere. A larger request is split by the caller.
+inline constexpr std::size_t max_io_bytes = INT_MAX;
+/// The most buffers one vectored call takes (IOV_MAX, 1,024 on Linux and macOS).
+#if defined(IOV_MAX)
+inline constexpr std::size_t max_io_buffers = IOV_MAX;
+#else
+inline constexpr std::size_t max_io_buffers = 1024;
+#endif
+/// `size` cut to what one call takes (max_io_bytes).
+inline std::size_t io_length(std::size_t size) noexcept {
+    return size < max_io_bytes ? size : max_io_bytes;
+}
 
 inline io_buffer make_io_buffer(const void* data, std::size_t size) noexcept {
     return io_buffer{const_cast<void*>(data), size};
@@ -371,6 +387,9 @@ inline constexpr int linger_seconds = SO_LINGER_SEC;
 inline constexpr int linger_seconds = SO_LINGER;
 #endif
 
+/// The longest linger SO_LINGER holds (linger::l_linger is an int); Socket::set_linger clamps to it.
+inline constexpr int max_linger_seconds = INT_MAX;
+
 /// SO_LINGER in seconds.
 inline Result<void> set_linger(native_handle fd, const Linger& value) noexcept {
     const ::linger native{value.on ? 1 : 0, value.seconds};
@@ -456,6 +475,11 @@ inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned inte
 
 // --- waiting
 // ------------------------------------------------------------------------------------------------
+
+/// True when poll(2)'s nfds_t (unsigned int on macOS) holds `count`, so the conversion loses nothing.
+inline bool poll_count_fits(std::size_t count) noexcept {
+    return count <= std::numeric_limits<nfds_t>::max();
+}
 
 /// Descriptors one WakeFd holds: an eventfd (Linux), or the two ends of a pipe.
 #if defined(NETLITE_SYS_LINUX)
@@ -553,7 +577,7 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
     for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
     all[count] = pollfd{wake_fd, POLLIN, 0};
     for (;;) {
-        const int ready = ::poll(all, count + 1, timeout_ms(until.deadline()));
+        const int ready = ::poll(all, static_cast<nfds_t>(count + 1), timeout_ms(until.deadline()));
         if (ready < 0 && interrupted()) continue;
         if (ready < 0) return fail(last_error(operation));
         if (all[count].revents != 0 || until.stop_requested())
@@ -570,9 +594,10 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
 inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
                               const char* operation) {
     if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
+    if (!poll_count_fits(count)) return fail(std::errc::invalid_argument, operation);
     if (!until.stop_possible()) {
         for (;;) {
-            const int ready = ::poll(entries, count, timeout_ms(until.deadline()));
+            const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(until.deadline()));
             if (ready > 0) return ready;
             if (ready == 0) return fail(std::errc::timed_out, operation);
             if (!interrupted()) return fail(last_error(operation));
@@ -644,33 +669,29 @@ inline Result<void> connect_result(native_handle fd) noexcept {
     return {};
 }
 
-/// After an interrupted connect(2) and a wait for writability: true once the socket has a peer, false when
-/// the connect never started. An unconnected socket polls writable with no error, so without this check
-/// (getpeername, on this rare path only) an EINTR that struck before the kernel began the connect -- BSD
-/// kernels, or an injected fault -- would be reported as a connection. Errors: the connect's own.
-inline Result<bool> interrupted_connect_done(native_handle fd) noexcept {
-    if (auto pending = connect_result(fd); !pending) return fail(pending.error());
-    sockaddr_storage peer{};
-    socklen size = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0) return true;
-    if (errno == ENOTCONN) return false;
-    return fail(last_error("connect"));
+/// Starts a connect: true when it connected at once, false when it goes on in the background (wait until
+/// writable, then connect_finished() in sys.hpp). On a blocking socket the call waits as connect(2) does.
+/// EINTR is not the end: the connect goes on in the background (or, on BSD kernels or with an injected
+/// fault, never began), so connect(2) is asked again and says which (EALREADY, EISCONN, or it starts now;
+/// an interrupted Unix-domain connect is abandoned by the kernel and simply starts again).
+/// Errors: connect's (ECONNREFUSED, ENETUNREACH, EAGAIN for a Unix socket whose listener is full, ...).
+inline Result<bool> connect_start(native_handle fd, const sockaddr* address, socklen size) noexcept {
+    for (;;) {
+        if (::connect(fd, address, size) == 0 || errno == EISCONN) return true;
+        if (errno == EINPROGRESS || errno == EALREADY) return false;
+        if (!interrupted()) return fail(last_error("connect"));
+    }
 }
 
+/// Defined in sys.hpp: waits for a connect started in the background and confirms it (connect_finished).
+inline Result<void> connect_wait(native_handle fd, const sockaddr* address, socklen size, const Until& until);
+
 /// Blocking connect(2). A signal does not abort it: the kernel goes on connecting, so wait for the result.
-/// An interrupted Unix-domain connect is abandoned by the kernel, so it is simply called again, as is one
-/// that never started.
 inline Result<void> connect(native_handle fd, const sockaddr* address, socklen size) noexcept {
-    for (bool retry = false;; retry = true) {
-        if (::connect(fd, address, size) == 0) return {};
-        if (retry && errno == EISCONN) return {};  // finished between our check and the retry
-        if (!interrupted()) return fail(last_error("connect"));
-        if (address->sa_family == AF_UNIX) continue;
-        if (auto ready = wait(fd, POLLOUT, Until(), "connect"); !ready) return ready;
-        auto done = interrupted_connect_done(fd);
-        if (!done) return fail(done.error());
-        if (*done) return {};
-    }
+    auto started = connect_start(fd, address, size);
+    if (!started) return fail(started.error());
+    if (*started) return {};
+    return connect_wait(fd, address, size, Until());
 }
 
 /// connect(2) within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
@@ -682,39 +703,24 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
     if (!was_nonblocking)
         if (auto set = set_nonblocking(fd, true); !set) return set;
     Result<void> outcome;
-    for (bool retry = false;; retry = true) {
-        if (::connect(fd, address, size) == 0) break;
-        if (retry && errno == EISCONN) break;
-        if (errno == EINPROGRESS || interrupted()) {
-            const bool was_interrupted = errno == EINTR;
-            outcome = wait(fd, POLLOUT, until, "connect");
-            if (outcome && !was_interrupted) outcome = connect_result(fd);
-            if (outcome && was_interrupted) {
-                auto done = interrupted_connect_done(fd);
-                if (done && !*done) continue;  // never started: connect again
-                if (!done) outcome = fail(done.error());
-            }
-        } else if (errno == EAGAIN && address->sa_family == AF_UNIX) {
+    for (;;) {
+        auto started = connect_start(fd, address, size);
+        if (started) {
+            if (!*started) outcome = connect_wait(fd, address, size, until);
+        } else if (started.error() == std::errc::resource_unavailable_try_again &&
+                   address->sa_family == AF_UNIX) {
             const auto retry_at = earlier(Clock::now() + std::chrono::milliseconds(10), until.deadline());
             auto slept = poll_until(nullptr, 0, until.with_deadline(retry_at), "connect");  // polls nothing
             if (slept || (slept.error() == std::errc::timed_out && Clock::now() < until.deadline())) continue;
             outcome = fail(slept.error());
         } else {
-            outcome = fail(last_error("connect"));
+            outcome = fail(started.error());
         }
         break;
     }
     if (!was_nonblocking)
         if (auto restored = set_nonblocking(fd, false); !restored && outcome) return restored;
     return outcome;
-}
-
-/// Starts a connect on a non-blocking socket: true when it connected at once, false when it goes on in
-/// the background (wait until writable, then connect_result()). Errors: connect's (ECONNREFUSED, ...).
-inline Result<bool> connect_start(native_handle fd, const sockaddr* address, socklen size) noexcept {
-    if (::connect(fd, address, size) == 0) return true;
-    if (errno == EINPROGRESS || interrupted()) return false;
-    return fail(last_error("connect"));
 }
 
 /// accept4(2), close-on-exec, retrying EINTR. `peer`/`size` receive the peer's address.
@@ -751,7 +757,7 @@ inline Result<std::size_t> send(native_handle fd, const void* data, std::size_t 
                                 int flags = 0) noexcept {
     [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::send(fd, data, size, flags | no_signal);
+        const ssize_t sent = ::send(fd, data, io_length(size), flags | no_signal);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "send", flags));
     }
@@ -760,7 +766,7 @@ inline Result<std::size_t> send(native_handle fd, const void* data, std::size_t 
 /// recv(2); 0 means the peer closed its sending side (end of stream).
 inline Result<std::size_t> recv(native_handle fd, void* data, std::size_t size, int flags = 0) noexcept {
     for (;;) {
-        const ssize_t got = ::recv(fd, data, size, flags);
+        const ssize_t got = ::recv(fd, data, io_length(size), flags);
         if (got >= 0) return static_cast<std::size_t>(got);
         if (!interrupted()) return fail(io_error(fd, "recv", flags));
     }
@@ -770,11 +776,11 @@ inline Result<std::size_t> recv(native_handle fd, void* data, std::size_t size, 
 /// returned; after -1, pass it to send_finish() while errno still holds the reason.
 inline ssize send_once(native_handle fd, const void* data, std::size_t size) noexcept {
     [[maybe_unused]] const SendGuard guard{};
-    return ::send(fd, data, size, no_signal);
+    return ::send(fd, data, io_length(size), no_signal);
 }
 /// One recv(2) and no retry: the inline first try of a hot loop (see recv_finish()).
 inline ssize recv_once(native_handle fd, void* data, std::size_t size) noexcept {
-    return ::recv(fd, data, size, 0);
+    return ::recv(fd, data, io_length(size), 0);
 }
 /// What send() would have returned, given send_once()'s `first` result: the count, the error, or (after
 /// EINTR) another try.
@@ -796,7 +802,7 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
                                    socklen to_size, int flags = 0) noexcept {
     [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::sendto(fd, data, size, flags | no_signal, to, to_size);
+        const ssize_t sent = ::sendto(fd, data, io_length(size), flags | no_signal, to, to_size);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "sendto", flags));
     }
@@ -808,6 +814,7 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
 inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
                                   socklen* from_size, int flags = 0) noexcept {
 #if defined(NETLITE_SYS_LINUX)
+    size = io_length(size);
     for (;;) {
         const ssize_t got = ::recvfrom(fd, data, size, flags | MSG_TRUNC, from, from_size);
         if (got >= 0) {
@@ -817,7 +824,7 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
 #else
-    io_buffer buffer = make_io_buffer(data, size);
+    io_buffer buffer = make_io_buffer(data, io_length(size));
     msghdr message{};
     message.msg_iov = &buffer;
     message.msg_iovlen = 1;
@@ -835,11 +842,18 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
 #endif
 }
 
-/// sendmsg(2) of several buffers at once (writev semantics, but without SIGPIPE).
+/// msg_iovlen for `count` buffers, which the caller keeps within max_io_buffers (int on macOS, size_t on
+/// Linux: the cast is checked, not implied).
+inline auto io_buffer_count(std::size_t count) noexcept -> decltype(msghdr{}.msg_iovlen) {
+    return static_cast<decltype(msghdr{}.msg_iovlen)>(count < max_io_buffers ? count : max_io_buffers);
+}
+
+/// sendmsg(2) of several buffers at once (writev semantics, but without SIGPIPE). At most max_io_buffers
+/// buffers and max_io_bytes in all (see tcp.hpp's to_iovecs).
 inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     msghdr message{};
     message.msg_iov = buffers;
-    message.msg_iovlen = static_cast<decltype(message.msg_iovlen)>(count);
+    message.msg_iovlen = io_buffer_count(count);
     [[maybe_unused]] const SendGuard guard{};
     for (;;) {
         const ssize_t sent = ::sendmsg(fd, &message, no_signal);
@@ -848,11 +862,11 @@ inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, s
     }
 }
 
-/// recvmsg(2) into several buffers (readv semantics).
+/// recvmsg(2) into several buffers (readv semantics); limits as send_vectored's.
 inline Result<std::size_t> recv_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     msghdr message{};
     message.msg_iov = buffers;
-    message.msg_iovlen = count;
+    message.msg_iovlen = io_buffer_count(count);
     for (;;) {
         const ssize_t got = ::recvmsg(fd, &message, 0);
         if (got >= 0) return static_cast<std::size_t>(got);
@@ -1120,6 +1134,7 @@ inline Result<bool> ready_now(native_handle fd, short events, const char* operat
 
 /// poll(2) with EINTR retried on the time left.
 inline Result<int> poll_for(poll_entry* entries, std::size_t count, Clock::time_point deadline) {
+    if (!poll_count_fits(count)) return fail(std::errc::invalid_argument, "poll");
     for (;;) {
         const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(deadline));
         if (ready >= 0) return ready;

@@ -103,6 +103,12 @@ inline void set_unix_length(sockaddr_un&, socklen) noexcept {}
 /// listen's largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
 
+/// The most bytes one send/recv/WSASend/WSARecv is given: send and recv take an int length. A larger
+/// request is split by the caller.
+inline constexpr std::size_t max_io_bytes = INT_MAX;
+/// The most buffers one WSASend/WSARecv is given (as IOV_MAX on POSIX; the count is a DWORD).
+inline constexpr std::size_t max_io_buffers = 1024;
+
 inline io_buffer make_io_buffer(const void* data, std::size_t size) noexcept {
     io_buffer buffer;
     buffer.len = static_cast<ULONG>(size < ULONG_MAX ? size : ULONG_MAX);
@@ -445,6 +451,10 @@ inline Result<void> set_keepalive_timing(native_handle fd, const KeepAliveTiming
     if (set_option(fd, IPPROTO_TCP, tcp_keepidle, timing.idle, "TCP_KEEPIDLE") &&
         set_option(fd, IPPROTO_TCP, tcp_keepintvl, timing.interval, "TCP_KEEPINTVL"))
         return set_option(fd, IPPROTO_TCP, tcp_keepcnt, timing.count, "TCP_KEEPCNT");
+    // SIO_KEEPALIVE_VALS takes milliseconds in a 32-bit u_long: a longer time would wrap to a short one.
+    constexpr int longest_seconds = static_cast<int>(ULONG_MAX / 1000u);
+    if (timing.idle > longest_seconds) return fail(std::errc::invalid_argument, "TCP_KEEPIDLE");
+    if (timing.interval > longest_seconds) return fail(std::errc::invalid_argument, "TCP_KEEPINTVL");
     tcp_keepalive values{};
     values.onoff = 1;
     values.keepalivetime = static_cast<u_long>(timing.idle) * 1000u;
@@ -467,6 +477,10 @@ inline Result<KeepAliveTiming> keepalive_timing(native_handle fd) noexcept {
     if (!count) return fail(count.error());
     return KeepAliveTiming{*idle, *interval, *count};
 }
+
+/// The longest linger SO_LINGER holds (Winsock's linger::l_linger is a u_short); Socket::set_linger
+/// clamps to it.
+inline constexpr int max_linger_seconds = USHRT_MAX;
 
 /// SO_LINGER in seconds (Winsock's linger holds u_shorts).
 inline Result<void> set_linger(native_handle fd, const Linger& value) noexcept {
@@ -787,6 +801,9 @@ inline Result<void> connect(native_handle fd, const sockaddr* address, socklen s
     return fail(last_error(fd, "connect"));
 }
 
+/// Defined in sys.hpp: waits for a connect started in the background and confirms it (connect_finished).
+inline Result<void> connect_wait(native_handle fd, const sockaddr* address, socklen size, const Until& until);
+
 /// connect within `until` (timed_out, operation_canceled); the socket's blocking mode is restored.
 inline Result<void> connect_until(native_handle fd, const sockaddr* address, socklen size,
                                   const Until& until) {
@@ -797,8 +814,7 @@ inline Result<void> connect_until(native_handle fd, const sockaddr* address, soc
     Result<void> outcome;
     if (::connect(fd, address, size) != 0) {
         if (::WSAGetLastError() == WSAEWOULDBLOCK) {
-            outcome = wait(fd, POLLOUT, until, "connect");  // select: a failure shows in the except set
-            if (outcome) outcome = connect_result(fd);
+            outcome = connect_wait(fd, address, size, until);  // select: a failure shows in the except set
         } else {
             outcome = fail(last_error(fd, "connect"));
         }
@@ -928,7 +944,7 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
 /// WSASend of several buffers at once (writev semantics).
 inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     DWORD sent = 0;
-    const DWORD buffer_count = static_cast<DWORD>(count < 0xffffffffu ? count : 0xffffffffu);
+    const DWORD buffer_count = static_cast<DWORD>(count < max_io_buffers ? count : max_io_buffers);
     if (::WSASend(fd, buffers, buffer_count, &sent, 0, nullptr, nullptr) != 0)
         return fail(send_error(fd, "WSASend"));
     return static_cast<std::size_t>(sent);
@@ -938,7 +954,7 @@ inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, s
 inline Result<std::size_t> recv_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     DWORD got = 0;
     DWORD flags = 0;
-    const DWORD buffer_count = static_cast<DWORD>(count < 0xffffffffu ? count : 0xffffffffu);
+    const DWORD buffer_count = static_cast<DWORD>(count < max_io_buffers ? count : max_io_buffers);
     if (::WSARecv(fd, buffers, buffer_count, &got, &flags, nullptr, nullptr) != 0) {
         if (::WSAGetLastError() == WSAESHUTDOWN) return std::size_t{0};
         return fail(last_error(fd, "WSARecv"));
