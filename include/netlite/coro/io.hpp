@@ -163,7 +163,7 @@ private:
     std::optional<Result<std::size_t, TransferError>> result_;
 };
 
-/// connect to one address: a non-blocking connect, then writability and SO_ERROR.
+/// connect to one address: a non-blocking connect, then writability and sys::connect_finished.
 template <Family F>
 class ConnectOp : public Operation<ConnectOp<F>> {
 public:
@@ -178,10 +178,11 @@ public:
             auto started = detail::start_connect(stream_.native_handle(), address_.data(), address_.size());
             if (!started) return fail_now(started.error());
             if (!*started) return false;
-        } else {
-            auto pending = stream_.take_error();
-            if (!pending) return fail_now(pending.error());
-            if (*pending) return fail_now(Error(*pending, "connect"));
+        } else {  // writable: the same confirmation as every other connect (SO_ERROR, then getpeername)
+            auto done =
+                detail::sys::connect_finished(stream_.native_handle(), address_.data(), address_.size());
+            if (!done) return fail_now(done.error());
+            if (!*done) return false;  // it had never begun (EINTR): started again, park until writable
         }
         if (auto blocking = stream_.set_nonblocking(false); !blocking) return fail_now(blocking.error());
         result_.emplace(std::move(stream_));
