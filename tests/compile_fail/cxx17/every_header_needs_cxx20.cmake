@@ -20,8 +20,9 @@ foreach(header IN LISTS headers)
     string(MAKE_C_IDENTIFIER "${header}" header_id)
     set(source "${WORK_DIR}/${header_id}.cpp")
     file(WRITE "${source}" "#include <${header}>\n")
+    # -Wfatal-errors: the first error is the one that counts, and stopping there keeps each header quick.
     execute_process(
-        COMMAND "${COMPILER}" ${extra_flags} -std=c++17 -fsyntax-only "-I${INCLUDE_DIR}" "${source}"
+        COMMAND "${COMPILER}" ${extra_flags} -std=c++17 -fsyntax-only -Wfatal-errors "-I${INCLUDE_DIR}" "${source}"
         RESULT_VARIABLE status
         OUTPUT_VARIABLE output
         ERROR_VARIABLE output)
