@@ -11,7 +11,9 @@ foreach(var COMPILER INCLUDE_DIR WORK_DIR)
 endforeach()
 
 separate_arguments(extra_flags UNIX_COMMAND "${EXTRA_FLAGS}")
-file(GLOB headers RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/netlite/*.hpp")
+# Every header a user may include, in subdirectories too (netlite/coro/...); detail/ is netlite's own.
+file(GLOB_RECURSE headers RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/netlite/*.hpp")
+list(FILTER headers EXCLUDE REGEX "^netlite/detail/")
 # version.hpp is only macros, usable from any standard on purpose (a build script may test the version).
 list(REMOVE_ITEM headers netlite/version.hpp)
 file(MAKE_DIRECTORY "${WORK_DIR}")
