@@ -5,6 +5,8 @@
 // std::array, std::vector<std::byte>, std::string, std::span or a string literal without casts.
 #pragma once
 
+#include <netlite/detail/config.hpp>  // first: the C++20 floor, with a readable message
+
 #include <cstddef>
 #include <cstring>
 #include <string_view>

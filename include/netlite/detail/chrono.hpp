@@ -4,6 +4,8 @@
 // (User code that writes 2s or 250ms includes <chrono> for the literals, as always.)
 #pragma once
 
+#include <netlite/detail/config.hpp>  // first: the C++20 floor, with a readable message
+
 #include <version>  // defines __GLIBCXX__ when the standard library is libstdc++
 
 #if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>)

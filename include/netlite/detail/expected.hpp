@@ -8,6 +8,8 @@
 // so user code reads the same everywhere. Users include <netlite/result.hpp>, not this header.
 #pragma once
 
+#include <netlite/detail/config.hpp>  // first: the C++20 floor, with a readable message
+
 #include <type_traits>
 #include <utility>
 #include <version>

@@ -4,6 +4,8 @@
 // <netlite/poll.hpp>, not this.
 #pragma once
 
+#include <netlite/detail/config.hpp>  // first: the C++20 floor, with a readable message
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
