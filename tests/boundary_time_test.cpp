@@ -248,15 +248,22 @@ TEST_CASE("Until: time points of any duration type, at their extremes", "[bounda
 
 // --- every timed call, generated over the periods -------------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("Timed calls: read, write, accept, recv_from at every period's extremes",
+TEMPLATE_LIST_TEST_CASE("Timed calls: stream, listener and datagram calls at every period's extremes",
                         "[boundary][calls]", Durations) {
     auto [client, server] = connected_pair();  // nothing is sent to `server`
-    auto [full, sink] = connected_pair();        // `full` cannot send
+    auto [full, sink] = connected_pair();      // `full` cannot send
     fill(full, sink);
     auto listener = idle_listener();
     auto udp = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
     REQUIRE_OK(udp);
+    auto connected = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
+    REQUIRE_OK(connected);
+    const auto udp_address = udp->local_address();
+    REQUIRE_OK(udp_address);
+    REQUIRE_OK(connected->connect(*udp_address));
     char byte = 0;
+    std::array<netlite::DatagramIn<IPv4>, 2> slots{
+        {{netlite::MutableBuffer(&byte, 1)}, {netlite::MutableBuffer(&byte, 1)}}};
     for (const auto& c : cases_of<TestType>()) {
         check_wait("read", c,
                    [&](const Until& until) { return server.read(netlite::MutableBuffer(&byte, 1), until); });
@@ -271,6 +278,15 @@ TEMPLATE_LIST_TEST_CASE("Timed calls: read, write, accept, recv_from at every pe
         check_wait("recv_from", c, [&](const Until& until) {
             return udp->recv_from(netlite::MutableBuffer(&byte, 1), until);
         });
+        check_wait("write_all", c, [&](const Until& until) {
+            fill(full, sink);
+            return full.write_all(netlite::ConstBuffer(&byte, 1), until);
+        });
+        check_wait("read_to_end", c, [&](const Until& until) { return server.read_to_end(until); });
+        check_wait("recv (connected UDP)", c, [&](const Until& until) {
+            return connected->recv(netlite::MutableBuffer(&byte, 1), until);
+        });
+        check_wait("recv_batch", c, [&](const Until& until) { return udp->recv_batch(slots, until); });
     }
 }
 
