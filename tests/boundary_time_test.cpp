@@ -23,6 +23,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <ratio>
 #include <string>
@@ -244,6 +245,28 @@ TEST_CASE("Until: time points of any duration type, at their extremes", "[bounda
     CHECK(Until(Hours::max()).deadline() == Clock::time_point::max());
     const auto soon = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now()) + 3s;
     CHECK(Until(soon).deadline() == soon);  // exact where it fits
+}
+
+TEST_CASE("The saturating conversion: odd periods round up, exactly", "[boundary][until]") {
+    using netlite::detail::saturating_ceil;
+    using std::chrono::nanoseconds;
+    using Thirds = std::chrono::duration<long long, std::ratio<1, 3>>;
+    CHECK(saturating_ceil<nanoseconds>(Thirds(1)) == nanoseconds(333'333'334));
+    CHECK(saturating_ceil<nanoseconds>(Thirds(-1)) == nanoseconds(-333'333'333));
+    // A period whose ratio to nanoseconds has a numerator and denominator whose product overflows.
+    using Odd = std::chrono::duration<long long, std::ratio<4'294'967'311, 4'294'967'296'000'000'000>>;
+    CHECK(saturating_ceil<nanoseconds>(Odd(1)) == nanoseconds(2));
+    CHECK(saturating_ceil<nanoseconds>(Odd(-1)) == nanoseconds(-1));
+    CHECK(saturating_ceil<nanoseconds>(Odd(4'294'967'296)) == nanoseconds(4'294'967'311));
+    CHECK(saturating_ceil<nanoseconds>(Odd::max()) == nanoseconds::max());
+    CHECK(saturating_ceil<nanoseconds>(Odd::min()) == nanoseconds::min());
+    using Unsigned = std::chrono::duration<unsigned long long, std::micro>;
+    CHECK(saturating_ceil<nanoseconds>(Unsigned::max()) == nanoseconds::max());
+    CHECK(saturating_ceil<std::chrono::duration<int, std::milli>>(std::chrono::hours::max()).count() ==
+          std::numeric_limits<int>::max());
+    CHECK(saturating_ceil<nanoseconds>(std::chrono::duration<double>(
+              std::numeric_limits<double>::quiet_NaN())) == nanoseconds::zero());
+    CHECK(saturating_ceil<nanoseconds>(std::chrono::duration<double>(-1e300)) == nanoseconds::min());
 }
 
 // --- every timed call, generated over the periods -------------------------------------------------------

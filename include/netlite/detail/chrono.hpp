@@ -25,8 +25,7 @@ namespace netlite::detail {
 
 /// `value` in units of To, rounded up (a timeout never ends early) and clamped to [To::min(), To::max()].
 /// Any representation (integer, unsigned, floating point: NaN counts as zero) and any period (std::pico,
-/// hours, ...). Where the exact product would overflow before the division it saturates too, which only
-/// happens for exotic periods beyond about a century.
+/// hours, ...).
 template <class To, class Rep, class Period>
 To saturating_ceil(std::chrono::duration<Rep, Period> value) noexcept {
     using ToRep = typename To::rep;
@@ -61,8 +60,10 @@ To saturating_ceil(std::chrono::duration<Rep, Period> value) noexcept {
             std::intmax_t part = 0;
             if constexpr (num <= std::numeric_limits<std::intmax_t>::max() / den) {
                 part = remainder * num / den + (remainder > 0 && remainder * num % den != 0 ? 1 : 0);
-            } else {
-                return clamp(remainder > 0 ? high : low);  // only exotic periods, beyond a century
+            } else {  // remainder * num would overflow (exotic periods only): the fraction in floating point
+                const long double fraction = static_cast<long double>(remainder) * num / den;
+                part = static_cast<std::intmax_t>(fraction);
+                if (static_cast<long double>(part) < fraction) ++part;
             }
             if (part > 0 && whole > high - part) return clamp(high);
             if (part < 0 && whole < low - part) return clamp(low);
