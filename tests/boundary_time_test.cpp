@@ -76,25 +76,27 @@ std::array<Case<D>, 5> cases_of() {
              {D::max(), "max()", Expect::long_wait}}};
 }
 
-constexpr auto at_once = 1s;        // "at once", with room for ASan and wine
+constexpr auto at_once = 3s;        // "at once", with room for ASan, wine and a loaded machine
 constexpr auto stop_after = 100ms;  // when a long wait is stopped
 
 /// Requests a stop `stop_after` from now, from another thread; joins it on destruction.
 class StopLater {
 public:
     StopLater()
-        : thread_([this] {
-              std::this_thread::sleep_for(
-                  stop_after);  // the time the call must survive, not a synchronisation
+        : due_(Clock::now() + stop_after), thread_([this] {
+              std::this_thread::sleep_for(stop_after);  // the time the call must survive
               source_.request_stop();
           }) {}
     StopLater(const StopLater&) = delete;
     StopLater& operator=(const StopLater&) = delete;
     ~StopLater() { thread_.join(); }
     netlite::StopToken token() const { return source_.get_token(); }
+    /// No stop comes before this: a call that ended earlier did not wait for the stop.
+    Clock::time_point due() const { return due_; }
 
 private:
     netlite::StopSource source_;
+    Clock::time_point due_;
     std::thread thread_;
 };
 
@@ -108,14 +110,16 @@ std::error_code error_of(const R& result) {
 struct Outcome {
     std::error_code error;
     Clock::duration elapsed;
+    Clock::time_point end;
 };
 
-/// Runs `call(until)` and says how it ended and how long it took.
+/// Runs `call(until)` and says how it ended, how long it took and when it returned.
 template <class Call>
 Outcome measure(Call& call, const Until& until) {
     const auto start = Clock::now();
     const std::error_code error = error_of(call(until));
-    return {error, Clock::now() - start};
+    const auto end = Clock::now();
+    return {error, end - start, end};
 }
 
 /// Checks the promise of `c` on `call`, a call that has to wait (nothing will arrive). `what` names it.
@@ -127,7 +131,7 @@ void check_wait(const std::string& what, const Case<D>& c, Call&& call) {
         const Outcome stopped = measure(call, Until(c.value, stop.token()));
         INFO("error: " << stopped.error.message());
         CHECK(stopped.error == std::errc::operation_canceled);
-        CHECK(stopped.elapsed >= stop_after - 10ms);
+        CHECK(stopped.end >= stop.due());
         return;
     }
     const Outcome plain = measure(call, Until(c.value));
@@ -345,12 +349,12 @@ TEST_CASE("Timed calls: time points at the clock's extremes", "[boundary][calls]
         const StopLater stop;
         const Outcome forever = measure(accept, Until(Clock::time_point::max(), stop.token()));
         CHECK(forever.error == std::errc::operation_canceled);
-        CHECK(forever.elapsed >= stop_after - 10ms);
+        CHECK(forever.end >= stop.due());
     }
     const StopLater stop;
     const Outcome forever = measure(read, Until(Clock::time_point::max(), stop.token()));
     CHECK(forever.error == std::errc::operation_canceled);
-    CHECK(forever.elapsed >= stop_after - 10ms);
+    CHECK(forever.end >= stop.due());
 }
 
 TEST_CASE("Poller::wait: milliseconds' extremes and a wait of 300 years", "[boundary][poll]") {
@@ -378,7 +382,7 @@ TEST_CASE("Poller::wait: milliseconds' extremes and a wait of 300 years", "[boun
         later.join();
         REQUIRE_OK(ready);
         CHECK(*ready == 0);
-        CHECK(elapsed >= stop_after - 10ms);
+        CHECK(elapsed >= stop_after);  // `start` was taken before the waking thread started
     }
 }
 
@@ -411,18 +415,18 @@ TEST_CASE("set_timeout and set_read_timeout at microseconds' and milliseconds' e
     REQUIRE_OK(server.set_read_timeout(std::nullopt));
     REQUIRE_OK(server.set_timeout(std::chrono::milliseconds::max()));
     CHECK(server.timeout() == std::chrono::milliseconds::max());
+    char byte = 0;
+    const auto start = Clock::now();  // before the peer starts its clock
     std::thread peer([&client = client] {
         std::this_thread::sleep_for(stop_after);  // answers later: the read must still be waiting
         (void)client.write(netlite::ConstBuffer("!", 1));
     });
-    char byte = 0;
-    const auto start = Clock::now();
     auto got = server.read(netlite::MutableBuffer(&byte, 1));
     const auto elapsed = Clock::now() - start;
     peer.join();
     REQUIRE_OK(got);
     CHECK(*got == 1);
-    CHECK(elapsed >= stop_after - 10ms);
+    CHECK(elapsed >= stop_after);
 }
 
 TEST_CASE("connect_any: the attempt delay at milliseconds' extremes", "[boundary][connect]") {
@@ -438,11 +442,10 @@ TEST_CASE("connect_any: the attempt delay at milliseconds' extremes", "[boundary
     }
     // milliseconds::max(): the second address waits for the first to fail, which it never does.
     const StopLater stop;
-    const auto start = Clock::now();
     auto stream = TcpStream<IPv4>::connect_any(addresses, stop.token(), std::chrono::milliseconds::max());
     REQUIRE_FALSE(stream);  // connected at once: now() + delay overflowed, so the second started at once
     CHECK(stream.error() == std::errc::operation_canceled);
-    CHECK(Clock::now() - start >= stop_after - 10ms);
+    CHECK(Clock::now() >= stop.due());
 }
 
 // --- empty (moved-from) objects -------------------------------------------------------------------------
@@ -598,11 +601,10 @@ TEST_CASE("A read blocked in another thread ends with a stop token, on every pla
     auto [client, server] = connected_pair();
     const StopLater stop;
     char byte = 0;
-    const auto start = Clock::now();
     auto got = server.read(netlite::MutableBuffer(&byte, 1), stop.token());
     REQUIRE_FALSE(got);
     CHECK(got.error() == std::errc::operation_canceled);
-    CHECK(Clock::now() - start >= stop_after - 10ms);
+    CHECK(Clock::now() >= stop.due());
     REQUIRE_OK(client.write(netlite::ConstBuffer("!", 1)));  // the stream stays usable
     auto after = server.read(netlite::MutableBuffer(&byte, 1), 5s);
     REQUIRE_OK(after);
