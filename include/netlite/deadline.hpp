@@ -120,9 +120,17 @@ public:
 
     /// Wait as long as it takes; not cancellable.
     Until() noexcept = default;
-    /// Give up at `deadline` (a deadline already past still lets a call succeed if it need not wait).
+    /// Give up at `deadline` (a deadline already past still lets a call succeed if it need not wait;
+    /// time_point::min() is such a deadline, time_point::max() never comes).
     Until(Clock::time_point deadline) noexcept : deadline_(deadline), has_deadline_(true) {}
-    /// Give up `timeout` from now. A negative or zero timeout means "only if it need not wait".
+    /// Give up at `deadline`, a steady_clock time point of any duration type (seconds, std::pico, ...),
+    /// rounded up to the clock's unit; one beyond the clock's range saturates to its min() or max().
+    template <class Duration>
+    Until(std::chrono::time_point<Clock, Duration> deadline) noexcept
+        : Until(detail::to_steady_deadline(deadline)) {}
+    /// Give up `timeout` from now. A negative or zero timeout (down to ::min()) means "only if it need not
+    /// wait"; one that reaches beyond the clock's range (hours::max(), ...) means no deadline. Any period
+    /// and representation, std::pico and floating point included (NaN counts as zero).
     template <class Rep, class Period>
     Until(std::chrono::duration<Rep, Period> timeout) noexcept : Until(from_now(timeout)) {}
     /// Give up when `stop` is requested.
@@ -185,12 +193,13 @@ public:
 private:
     friend class detail::StopGuard;
 
-    // Durations too long to add to now() without overflow mean "no deadline".
+    // Durations too long to add to now() without overflow mean "no deadline" (saturating arithmetic: no
+    // comparison or sum here may overflow, whatever the period).
     template <class Rep, class Period>
     static Until from_now(std::chrono::duration<Rep, Period> timeout) noexcept {
-        constexpr auto century = std::chrono::hours(24 * 365 * 100);
-        if (timeout > century) return Until();
-        return Until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
+        const Clock::time_point deadline = detail::deadline_after(timeout);
+        if (deadline == Clock::time_point::max()) return Until();
+        return Until(deadline);
     }
     template <class Token>
     void hold(const Token& stop) noexcept {

@@ -83,7 +83,8 @@ inline Result<bool> start_connect(sys::native_handle fd, const sockaddr* address
 }  // namespace detail
 
 /// A set of registrations and a wait for readiness (the lifetime rules are in poll.hpp's description).
-/// Move-only; the destructor closes its descriptors (the registered sockets stay open).
+/// Move-only; the destructor closes its descriptors (the registered sockets stay open). A moved-from
+/// poller is empty: every call on it fails with bad_file_descriptor at once.
 template <class Backend>
 class BasicPoller {
 public:
@@ -102,10 +103,12 @@ public:
     /// Whether Trigger::edge is available (EpollPoller: yes; PollPoller: no).
     static constexpr bool supports_edge = Backend::supports_edge;
 
-    /// Registers `fd`. Errors: EEXIST (already registered), EBADF, invalid_argument (the reserved token),
-    /// operation_not_supported (edge with PollPoller), EPERM (epoll: a descriptor that cannot be polled).
+    /// Registers `fd`. Errors: EEXIST (already registered), EBADF (also for an empty socket),
+    /// invalid_argument (the reserved token), operation_not_supported (edge with PollPoller), EPERM (epoll:
+    /// a descriptor that cannot be polled).
     Result<void> add(detail::sys::native_handle fd, Interest interest, Token token,
                      Trigger trigger = Trigger::level) {
+        if (auto usable = check_handles(fd); !usable) return usable;
         if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
         return backend_.add(fd, interest, token, trigger);
     }
@@ -114,9 +117,11 @@ public:
     Result<void> add(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
         return add(socket.native_handle(), interest, token, trigger);
     }
-    /// Changes a registration (and re-arms a one-shot one). Errors: ENOENT (not registered), EBADF, as add.
+    /// Changes a registration (and re-arms a one-shot one). Errors: ENOENT (not registered), EBADF (also an
+    /// empty socket), as add.
     Result<void> modify(detail::sys::native_handle fd, Interest interest, Token token,
                         Trigger trigger = Trigger::level) {
+        if (auto usable = check_handles(fd); !usable) return usable;
         if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
         return backend_.modify(fd, interest, token, trigger);
     }
@@ -125,10 +130,11 @@ public:
     Result<void> modify(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
         return modify(socket.native_handle(), interest, token, trigger);
     }
-    /// Unregisters `fd`; no event for it comes after this. Errors: ENOENT (not registered), EBADF (closed).
+    /// Unregisters `fd`; no event for it comes after this. Errors: ENOENT (not registered), EBADF (closed,
+    /// or an empty socket).
     Result<void> remove(detail::sys::native_handle fd) {
-        if (fd != detail::sys::invalid_handle && fd == wake_.fd())
-            return fail(std::errc::invalid_argument, "poll");
+        if (auto usable = check_handles(fd); !usable) return usable;
+        if (fd == wake_.fd()) return fail(std::errc::invalid_argument, "poll");
         return backend_.remove(fd);
     }
     /// remove() for a netlite socket. Errors: as remove(fd).
@@ -137,15 +143,18 @@ public:
         return remove(socket.native_handle());
     }
 
-    /// Waits until a registration is ready, `timeout` passes (std::nullopt: no limit; zero: just look) or
-    /// wake() is called, and fills `events` with the ready ones (at most events.size(); the rest come
-    /// next time). Returns how many: 0 after a timeout or a wake-up. Signals do not end the wait.
-    /// Errors: invalid_argument (empty `events`), EINTR never, ENOMEM.
+    /// Waits until a registration is ready, `timeout` passes (std::nullopt: no limit; zero or negative,
+    /// down to milliseconds::min(): just look; one beyond the clock's range, such as milliseconds::max():
+    /// no limit) or wake() is called, and fills `events` with the ready ones (at most events.size(); the
+    /// rest come next time). Returns how many: 0 after a timeout or a wake-up. Signals do not end the wait.
+    /// Errors: invalid_argument (empty `events`), bad_file_descriptor (a moved-from poller), EINTR never,
+    /// ENOMEM.
     Result<std::size_t> wait(std::span<Event> events,
                              std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
         if (events.empty()) return fail(std::errc::invalid_argument, "poll");
+        if (!wake_.ok()) return fail(std::errc::bad_file_descriptor, "poll");  // a moved-from poller
         const auto deadline =
-            timeout ? detail::sys::Clock::now() + *timeout : detail::sys::Clock::time_point::max();
+            timeout ? detail::deadline_after(*timeout) : detail::sys::Clock::time_point::max();
         auto ready = backend_.wait(events, deadline);
         if (!ready) return ready;
         std::size_t kept = 0;  // drop the wake-up registration's event, keep the order of the others
@@ -169,6 +178,14 @@ public:
 
 private:
     BasicPoller() = default;
+
+    /// bad_file_descriptor for an empty socket, or when this poller is empty (moved from): poll(2) would
+    /// skip the one and wait on nothing for the other.
+    Result<void> check_handles(detail::sys::native_handle fd) const noexcept {
+        if (fd == detail::sys::invalid_handle || !wake_.ok())
+            return fail(std::errc::bad_file_descriptor, "poll");
+        return {};
+    }
 
     Backend backend_;
     detail::sys::WakeFd wake_;  // a Waker keeps its descriptor, so it survives moving the poller

@@ -311,11 +311,13 @@ public:
 
     /// SO_RCVTIMEO: a blocking read gives up with std::errc::timed_out after `timeout`; std::nullopt waits
     /// forever. The kernel restarts this timer when a signal interrupts the call (netlite retries EINTR),
-    /// so for a hard bound use set_timeout() or an Until. Errors: EINVAL (zero or negative timeout), EBADF.
+    /// so for a hard bound use set_timeout() or an Until. A timeout longer than the OS keeps is cut to its
+    /// longest (Windows: 2^32 - 2 ms, about 49.7 days). Errors: EINVAL (zero or negative timeout), EBADF.
     Result<void> set_read_timeout(std::optional<std::chrono::microseconds> timeout) noexcept {
         return set_io_timeout(true, timeout);
     }
-    /// The SO_RCVTIMEO setting, nothing when off. Errors: EBADF.
+    /// The SO_RCVTIMEO setting, nothing when off; never negative: a setting beyond microseconds::max()
+    /// (Linux keeps clock ticks and rounds up) reads as microseconds::max(). Errors: EBADF.
     Result<std::optional<std::chrono::microseconds>> read_timeout() const noexcept {
         return io_timeout(true);
     }

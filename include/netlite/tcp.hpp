@@ -124,7 +124,8 @@ public:
     }
     /// Resolves `host` ("localhost", "example.org", "::1") and connects to the first of its addresses that
     /// answers, racing them Happy-Eyeballs style (RFC 8305): IPv6 and IPv4 interleaved, the next attempt
-    /// started `attempt_delay` after the previous one while it is still pending, the first to connect
+    /// started `attempt_delay` after the previous one while it is still pending (zero or negative: at
+    /// once; milliseconds::max(): only when the previous one fails), the first to connect
     /// wins, the others are closed; all within `until`. Errors: the last failure, with every address
     /// tried in ConnectError::attempts(); resolve_category errors; timed_out; operation_canceled.
     static Result<TcpStream, ConnectError<F>> connect(
@@ -426,7 +427,7 @@ public:
             if (next_ < order_.size() && (pending_.empty() || Clock::now() >= next_start) &&
                 pending_.size() < max_pending) {
                 if (auto winner = start(order_[next_++])) return std::move(*winner);
-                next_start = Clock::now() + delay_;
+                next_start = saturating_add(Clock::now(), delay_);  // milliseconds::max(): never
                 continue;
             }
             if (pending_.empty()) return failure(last_);  // every address failed

@@ -7,6 +7,7 @@
 #include <netlite/result.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <netlite/detail/chrono.hpp>
 #include <system_error>
 
@@ -25,17 +26,32 @@ inline Clock::time_point earlier(Clock::time_point a, Clock::time_point b) noexc
     return b < a ? b : a;
 }
 
-/// Milliseconds left until `deadline`, rounded up so poll never wakes early; 0 once it has passed.
+/// Milliseconds left until `deadline`, rounded up so poll never wakes early; 0 once it has passed (a
+/// deadline of time_point::min() included); INT_MAX at most, so a wait for a farther deadline loops.
 inline int remaining_ms(Clock::time_point deadline) noexcept {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+    return saturating_ceil<std::chrono::duration<int, std::milli>>(time_left(deadline, Clock::now())).count();
 }
 
 /// poll's timeout argument for `deadline`; Clock::time_point::max() means none (-1).
 inline int timeout_ms(Clock::time_point deadline) noexcept {
     return deadline == Clock::time_point::max() ? -1 : remaining_ms(deadline);
+}
+
+/// True when a wait whose OS call returned "nothing ready" must go on: its deadline lies beyond the
+/// largest timeout the call takes (about 24.8 days of int milliseconds), which is not "timed out".
+inline bool wait_goes_on(Clock::time_point deadline) noexcept {
+    return deadline != Clock::time_point::max() && Clock::now() < deadline;
+}
+
+/// bad_file_descriptor when an entry is an empty socket's handle (-1, INVALID_SOCKET): poll(2) and select
+/// skip such an entry, so without this a call on an empty (moved-from) socket would wait for nothing
+/// instead of failing at once.
+template <class Entry>
+inline Result<void> refuse_empty(const Entry* entries, std::size_t count, const char* operation) noexcept {
+    for (std::size_t i = 0; i < count; ++i)
+        if (static_cast<std::intptr_t>(entries[i].fd) < 0)
+            return fail(std::errc::bad_file_descriptor, operation);
+    return {};
 }
 
 /// True for the errors a non-blocking call gives when it would have to wait.

@@ -416,7 +416,9 @@ inline Result<std::chrono::microseconds> io_timeout(native_handle fd, bool recei
     auto value = get_option<timeval>(fd, SOL_SOCKET, receive ? SO_RCVTIMEO : SO_SNDTIMEO,
                                      receive ? "SO_RCVTIMEO" : "SO_SNDTIMEO");
     if (!value) return fail(value.error());
-    return std::chrono::seconds(value->tv_sec) + std::chrono::microseconds(value->tv_usec);
+    // Linux keeps set_io_timeout(microseconds::max()) in clock ticks and gives back a little more: saturate.
+    return saturating_plus(saturating_ceil<std::chrono::microseconds>(std::chrono::seconds(value->tv_sec)),
+                           std::chrono::microseconds(value->tv_usec));
 }
 
 /// The socket's address family (AF_INET, AF_INET6, ...): SO_DOMAIN on Linux, the bound name's elsewhere.
@@ -582,6 +584,7 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
         if (ready < 0) return fail(last_error(operation));
         if (all[count].revents != 0 || until.stop_requested())
             return fail(std::errc::operation_canceled, operation);
+        if (ready == 0 && wait_goes_on(until.deadline())) continue;
         if (ready == 0) return fail(std::errc::timed_out, operation);
         for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
         return ready;
@@ -593,12 +596,14 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
 /// as ready: the next call on that socket reports the reason. Returns how many entries are ready.
 inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
                               const char* operation) {
+    if (auto valid = refuse_empty(entries, count, operation); !valid) return fail(valid.error());
     if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
     if (!poll_count_fits(count)) return fail(std::errc::invalid_argument, operation);
     if (!until.stop_possible()) {
         for (;;) {
             const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(until.deadline()));
             if (ready > 0) return ready;
+            if (ready == 0 && wait_goes_on(until.deadline())) continue;
             if (ready == 0) return fail(std::errc::timed_out, operation);
             if (!interrupted()) return fail(last_error(operation));
         }
@@ -1123,6 +1128,7 @@ inline Result<std::size_t> send_file(native_handle out_fd, file_handle in_fd, st
 /// True when `fd` is ready for `events` right now (poll(2), zero timeout); POLLERR/POLLHUP count as ready.
 inline Result<bool> ready_now(native_handle fd, short events, const char* operation) noexcept {
     pollfd entry{fd, events, 0};
+    if (auto valid = refuse_empty(&entry, 1, operation); !valid) return fail(valid.error());
     for (;;) {
         const int ready = ::poll(&entry, 1, 0);
         if (ready >= 0) return ready > 0;
@@ -1132,11 +1138,12 @@ inline Result<bool> ready_now(native_handle fd, short events, const char* operat
 
 // --- the poller's system calls (netlite/poll.hpp) -----------------------------------------------------
 
-/// poll(2) with EINTR retried on the time left.
+/// poll(2) with EINTR retried on the time left, as is a timeout before a deadline too far for one call.
 inline Result<int> poll_for(poll_entry* entries, std::size_t count, Clock::time_point deadline) {
     if (!poll_count_fits(count)) return fail(std::errc::invalid_argument, "poll");
     for (;;) {
         const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(deadline));
+        if (ready == 0 && wait_goes_on(deadline)) continue;
         if (ready >= 0) return ready;
         if (!interrupted()) return fail(last_error("poll"));
     }
@@ -1178,11 +1185,12 @@ inline Result<void> epoll_control(int epoll_fd, int op, native_handle fd, std::u
     return {};
 }
 
-/// epoll_wait(2) with EINTR retried on the time left.
+/// epoll_wait(2) with EINTR retried on the time left (and a deadline too far for one call, as poll_for).
 inline Result<int> epoll_wait_for(int epoll_fd, epoll_event* events, int capacity,
                                   Clock::time_point deadline) noexcept {
     for (;;) {
         const int ready = ::epoll_wait(epoll_fd, events, capacity, timeout_ms(deadline));
+        if (ready == 0 && wait_goes_on(deadline)) continue;
         if (ready >= 0) return ready;
         if (!interrupted()) return fail(last_error("epoll_wait"));
     }

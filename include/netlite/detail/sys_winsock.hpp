@@ -709,6 +709,7 @@ inline Result<int> select_until(poll_entry* entries, std::size_t count, native_h
 /// Returns how many entries are ready.
 inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
                               const char* operation) {
+    if (auto valid = refuse_empty(entries, count, operation); !valid) return fail(valid.error());
     if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
     bool woken = false;
     if (!until.stop_possible()) {
@@ -1212,6 +1213,7 @@ inline Result<std::size_t> send_file(native_handle out_fd, file_handle in_fd, st
 /// True when `fd` is ready for `events` right now (select, zero timeout); an error counts as ready.
 inline Result<bool> ready_now(native_handle fd, short events, const char* operation) noexcept {
     poll_entry entry{fd, events, 0};
+    if (auto valid = refuse_empty(&entry, 1, operation); !valid) return fail(valid.error());
     bool woken = false;
     auto ready = select_until(&entry, 1, INVALID_SOCKET, Clock::now(), woken);
     if (!ready) return fail(Error(ready.error().code(), operation));
