@@ -27,8 +27,9 @@ inline Clock::time_point earlier(Clock::time_point a, Clock::time_point b) noexc
 
 /// Milliseconds left until `deadline`, rounded up so poll never wakes early; 0 once it has passed.
 inline int remaining_ms(Clock::time_point deadline) noexcept {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) return 0;
+    const auto now = Clock::now();
+    if (deadline <= now) return 0;  // compared first: a deadline near time_point::min() - now overflows
+    const auto left = deadline - now;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
     return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
 }
