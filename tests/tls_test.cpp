@@ -300,9 +300,7 @@ std::jthread serve_one(Server& server, const TlsContext& context, Serve serve) {
     return std::jthread([&server, context, serve]() mutable {
         auto accepted = server.listener.accept(10s);
         if (!accepted) return;
-        auto tls = TlsStream<netlite::IPv4>::accept(context, std::move(accepted->stream), 10s);
-        if (!tls) UNSCOPED_INFO("server: " << tls.error().message());
-        serve(std::move(tls));
+        serve(TlsStream<netlite::IPv4>::accept(context, std::move(accepted->stream), 10s));
     });
 }
 
@@ -499,6 +497,62 @@ TEST_CASE("tls: evented: try_handshake, try_write and try_read say what to wait 
     }
     REQUIRE(got == std::optional<std::size_t>(2));
     CHECK(server->pending() == 3);  // the rest of the record is decrypted and buffered
+}
+
+TEST_CASE("tls: Until at its extremes, empty buffers, and a Unix-domain stream underneath", "[tls]") {
+    auto server_context = TlsContext::server(server_options());
+    auto client_context = TlsContext::client(client_options());
+    REQUIRE_OK(server_context);
+    REQUIRE_OK(client_context);
+    auto pair = TcpStream<netlite::Unix>::pair();
+    REQUIRE_OK(pair);
+    std::jthread server_thread([&, stream = std::move(pair->second)]() mutable {
+        auto tls = TlsStream<netlite::Unix>::accept(*server_context, std::move(stream), 10s);
+        if (!tls) return;
+        char byte = 0;
+        if (tls->read(netlite::MutableBuffer(&byte, 1), 10s).value_or(0) == 1)  // then answer
+            (void)tls->write_all(netlite::ConstBuffer("ok"), std::chrono::hours::max());
+        (void)tls->read_to_end(10s);
+    });
+    auto tls = TlsStream<netlite::Unix>::client(*client_context, std::move(pair->first), "localhost",
+                                                std::chrono::nanoseconds::max());
+    REQUIRE_OK(tls);
+    char buffer[2];
+    for (const netlite::Until& at_once :
+         {netlite::Until(std::chrono::nanoseconds::min()), netlite::Until(std::chrono::nanoseconds(0)),
+          netlite::Until(std::chrono::steady_clock::time_point::min())}) {
+        auto nothing = tls->read(netlite::MutableBuffer(buffer, sizeof buffer), at_once);
+        REQUIRE_FALSE(nothing);
+        CHECK(nothing.error() == std::errc::timed_out);
+    }
+    CHECK(tls->read(netlite::MutableBuffer(buffer, 0), 10s).value() == 0);  // nothing asked for
+    CHECK(tls->write(netlite::ConstBuffer(buffer, 0), 10s).value() == 0);
+    REQUIRE_OK(tls->write_all(netlite::ConstBuffer("?"), std::chrono::seconds::max()));
+    REQUIRE_OK(tls->read_exact(netlite::MutableBuffer(buffer, sizeof buffer), std::chrono::hours::max()));
+    CHECK(std::string(buffer, 2) == "ok");
+    REQUIRE_OK(tls->shutdown(10s));
+}
+
+TEST_CASE("tls: read_exact reports how much arrived before close_notify", "[tls]") {
+    auto server_context = TlsContext::server(server_options());
+    auto client_context = TlsContext::client(client_options());
+    REQUIRE_OK(server_context);
+    REQUIRE_OK(client_context);
+    Server server;
+    std::jthread thread = serve_one(server, *server_context, [](auto tls) {
+        if (!tls) return;
+        (void)tls->write_all(netlite::ConstBuffer("abc"), 10s);
+        (void)tls->shutdown(10s);
+        (void)tls->read_to_end(10s);
+    });
+    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    REQUIRE_OK(tls);
+    char buffer[8];
+    auto done = tls->read_exact(netlite::MutableBuffer(buffer, sizeof buffer), 10s);
+    REQUIRE_FALSE(done);
+    CHECK(done.error() == netlite::errc::unexpected_eof);
+    CHECK(done.error().bytes_transferred() == 3);
+    REQUIRE_OK(tls->shutdown(10s));
 }
 
 // --- against other implementations

@@ -180,6 +180,8 @@ public:
     /// at the end of the stream: the peer sent close_notify. Errors: tls_errc::truncated (the peer closed
     /// TCP without close_notify), the peer's alerts, ECONNRESET, timed_out, operation_canceled.
     Result<std::size_t> read(MutableBuffer buffer, const Until& until = {}) {
+        if (buffer.size() == 0)
+            return std::size_t{0};  // as TcpStream::read: nothing asked, nothing waited for
         return drive(until, "tls read", [&] { return connection_->read(buffer.data(), buffer.size()); });
     }
     /// Encrypts and sends some of `buffer` (at least one record's worth, or all of a small buffer); returns
@@ -259,6 +261,7 @@ public:
     /// Reads decrypted bytes without waiting (0: close_notify); std::nullopt when none are ready.
     /// Errors: as read(), never timed_out.
     Result<std::optional<std::size_t>> try_read(MutableBuffer buffer) {
+        if (buffer.size() == 0) return std::optional<std::size_t>(0);
         return attempt("tls read", [&] { return connection_->read(buffer.data(), buffer.size()); });
     }
     /// Sends some of `buffer` without waiting; std::nullopt when nothing could be taken.

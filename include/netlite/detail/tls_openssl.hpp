@@ -210,11 +210,7 @@ inline int keep_new_session(SSL* ssl, SSL_SESSION* session) noexcept {
     auto* state = static_cast<ContextState*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
     const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, session_key_index()));
     if (!state || !key) return 0;
-    try {
-        state->keep_session(*key, session);
-    } catch (...) {
-        return 0;  // out of memory: OpenSSL keeps its reference and frees it
-    }
+    state->keep_session(*key, session);
     return 1;  // the cache owns it now
 }
 
@@ -287,7 +283,6 @@ inline Result<std::shared_ptr<ContextState>> make_context(bool server, const Tls
 struct Transport {
     sys::native_handle fd{};
     Error error;
-    bool eof = false;
 };
 
 inline int bio_write(BIO* bio, const char* data, int size) noexcept {
@@ -308,10 +303,7 @@ inline int bio_read(BIO* bio, char* data, int size) noexcept {
     auto* transport = static_cast<Transport*>(BIO_get_data(bio));
     BIO_clear_retry_flags(bio);
     auto got = sys::recv(transport->fd, data, static_cast<std::size_t>(size), sys::dont_wait);
-    if (got) {
-        if (*got == 0) transport->eof = true;
-        return static_cast<int>(*got);
-    }
+    if (got) return static_cast<int>(*got);  // 0: the peer closed TCP; OpenSSL tells whether cleanly
     if (sys::would_block(got.error())) {
         BIO_set_retry_read(bio);
     } else {
