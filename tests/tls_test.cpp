@@ -617,6 +617,34 @@ TEST_CASE("tls: netlite client × Python's ssl server, with ALPN", "[tls][intero
     CHECK(*reply == "python:hi:netlite-test");
 }
 
+TEST_CASE("tls: netlite client × gnutls-serv (TLS 1.2 and 1.3)", "[tls][interop]") {
+    if (!have("gnutls-serv")) NETLITE_SKIP("gnutls-serv is not installed (Debian: gnutls-bin)");
+    const bool tls13 = GENERATE(false, true);
+    auto context = TlsContext::client(client_options());
+    REQUIRE_OK(context);
+    // gnutls-serv cannot report an ephemeral port: take one the OS just gave out, and retry if another
+    // program took it before gnutls-serv bound it.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const std::string port = std::to_string(Server().port);
+        Peer server({"gnutls-serv", "--echo", "--port", port, "--x509certfile", pki().server_ec.cert_file,
+                     "--x509keyfile", pki().server_ec.key_file, "--priority",
+                     tls13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3" : "NORMAL:-VERS-ALL:+VERS-TLS1.2"});
+        auto ready = server.line_with("listening on IPv4");
+        if (!ready || ready->find("done") == std::string::npos) continue;
+        auto tls =
+            TlsStream<>::connect(*context, "127.0.0.1", static_cast<std::uint16_t>(std::stoi(port)), 10s);
+        REQUIRE_OK(tls);
+        CHECK(tls->version() == (tls13 ? "TLSv1.3" : "TLSv1.2"));
+        REQUIRE_OK(tls->write_all(netlite::ConstBuffer("echo me\n"), 10s));
+        char buffer[8];
+        REQUIRE_OK(tls->read_exact(netlite::MutableBuffer(buffer, sizeof buffer), 10s));
+        CHECK(std::string(buffer, sizeof buffer) == "echo me\n");
+        REQUIRE_OK(tls->shutdown(10s));
+        return;
+    }
+    FAIL("gnutls-serv did not start on a free port in 3 attempts");
+}
+
 namespace {
 /// A netlite echo-once server: reads one line, answers "netlite:" + it, sends close_notify. Returns
 /// what it saw (ALPN and any error) through `seen`.
