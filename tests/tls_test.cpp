@@ -480,6 +480,14 @@ TEST_CASE("tls: evented: try_handshake, try_write and try_read say what to wait 
     for (int round = 0; round < 20 && !(client_done && server_done); ++round) {  // one thread, both ends
         if (!client_done) client_done = client->try_handshake().value();
         if (!server_done) server_done = server->try_handshake().value();
+        // What a readiness loop does: wait for what each unfinished side asked for (bounded).
+        std::vector<pollfd> waits;
+        for (auto* side : {&*client, &*server})
+            if (side->wait_for() != netlite::TlsWait::none)
+                waits.push_back(pollfd{
+                    side->tcp().native_handle(),
+                    side->wait_for() == netlite::TlsWait::readable ? short(POLLIN) : short(POLLOUT), 0});
+        if (!(client_done && server_done)) REQUIRE(::poll(waits.data(), waits.size(), 10000) > 0);
     }
     REQUIRE(client_done);
     REQUIRE(server_done);
@@ -836,6 +844,25 @@ TEST_CASE("tls: a TCP close without close_notify mid-body is truncated, with the
     CHECK(done.error().bytes_transferred() == 12);
     CHECK(body == "partial body");
     CHECK(done.error().message() == "tls read: connection closed without close_notify (truncated)");
+}
+
+TEST_CASE("tls: writing to a peer that is gone is EPIPE or ECONNRESET, never SIGPIPE", "[tls][negative]") {
+    auto server_context = TlsContext::server(server_options());
+    auto client_context = TlsContext::client(client_options());
+    REQUIRE_OK(server_context);
+    REQUIRE_OK(client_context);
+    Server server;
+    std::jthread thread = serve_one(server, *server_context, [](auto) {});  // handshakes, then closes
+    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    REQUIRE_OK(tls);
+    thread.join();
+    const std::string block(64 * 1024, 'x');
+    std::optional<netlite::Error> failure;
+    for (int i = 0; i < 1000 && !failure; ++i)  // the first writes may still be taken by the kernel
+        if (auto sent = tls->write_all(netlite::ConstBuffer(block), 10s); !sent) failure = sent.error();
+    REQUIRE(failure);
+    CHECK((*failure == std::errc::broken_pipe || *failure == std::errc::connection_reset));
+    CHECK(failure->message().starts_with("tls write: "));
 }
 
 TEST_CASE("tls: a silent peer during the handshake meets the deadline", "[tls][negative]") {
