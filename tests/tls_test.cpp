@@ -807,6 +807,26 @@ TEST_CASE("tls: a TLS 1.1-only server is refused", "[tls][negative][interop]") {
     CHECK(open_fd_count() == fds_before);
 }
 
+TEST_CASE("tls: a renegotiation the server asks for is refused", "[tls][negative][interop]") {
+    if (!have("openssl")) NETLITE_SKIP("openssl is not installed");
+    Peer s_server({"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", pki().server_ec.cert_file,
+                   "-key", pki().server_ec.key_file, "-tls1_2"});
+    auto ready = s_server.line_with("ACCEPT");
+    REQUIRE(ready);
+    auto context = TlsContext::client(client_options());
+    REQUIRE_OK(context);
+    auto tls = TlsStream<>::connect(*context, "localhost", port_after_last_colon(*ready), 10s);
+    REQUIRE_OK(tls);
+    REQUIRE(s_server.line_with("CIPHER is"));  // s_server reads its commands once the handshake is done
+    s_server.send("r\n");                      // s_server's command: renegotiate (a HelloRequest)
+    std::string rest;
+    auto done = tls->read_to_end(rest, 10s);
+    REQUIRE_FALSE(done);  // the server ends the connection with an alert when its request is refused
+    CHECK(done.error().category().name() == std::string("tls"));
+    CHECK(done.error().message() == "tls read: sslv3 alert handshake failure");
+    CHECK(s_server.rest_of_output().find("no renegotiation") != std::string::npos);  // what netlite said
+}
+
 TEST_CASE("tls: a server that answers in plain text is not TLS", "[tls][negative]") {
     auto context = TlsContext::client(client_options());
     REQUIRE_OK(context);
