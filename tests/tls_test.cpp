@@ -784,6 +784,14 @@ TEST_CASE("tls: verification failures say why", "[tls][negative]") {
           "tls handshake: certificate verify failed: certificate is not yet valid");
 }
 
+TEST_CASE("tls: danger_accept_any_certificate is the one way past verification", "[tls][negative]") {
+    TlsOptions anything;
+    anything.trust.file = pki().other_ca_file;
+    anything.danger_accept_any_certificate = true;
+    CHECK(client_error(pki().wrong_name, anything) == "connected");
+    CHECK(client_error(pki().expired, anything) == "connected");
+}
+
 TEST_CASE("tls: the system trust store does not trust the throwaway CA", "[tls][negative]") {
     CHECK(client_error(pki().server_ec, TlsOptions{}) ==
           "tls handshake: certificate verify failed: unable to get local issuer certificate");
