@@ -26,6 +26,8 @@ set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# <netlite/tls.hpp> (find_package(netlite COMPONENTS tls), pkg-config netlite-tls) needs OpenSSL 3's headers.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libssl-dev (>= 3.0)")
 
 # /usr/share/doc/netlite/{copyright,changelog.gz}: lintian's no-copyright-file and no-changelog errors.
 set(_netlite_deb_doc "${CMAKE_CURRENT_BINARY_DIR}/debian-doc")

@@ -522,6 +522,69 @@ http {
     check(b"\r\nServer: nginx" in r.stdout, "the response came from nginx")
 
 
+def throwaway_ca_and_server_cert():
+    """A CA and a certificate for localhost and 127.0.0.1 signed by it, made now with the openssl command
+    in the case's temp dir (nothing committed). Returns (ca.pem, server.pem, server.key) paths."""
+    openssl = require_tool("openssl")
+    d = os.path.join(TMP, "pki")
+    os.makedirs(d)
+    p = lambda name: os.path.join(d, name)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(p("san.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for argv in ([openssl, "req", "-x509"] + ec + ["-subj", "/CN=netlite examples CA", "-days", "1",
+                                                   "-keyout", p("ca.key"), "-out", p("ca.pem")],
+                 [openssl, "req"] + ec + ["-subj", "/CN=localhost", "-keyout", p("server.key"),
+                                          "-out", p("server.csr")],
+                 [openssl, "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+                  "-CAcreateserial", "-days", "1", "-extfile", p("san.cnf"), "-out", p("server.pem")]):
+        r = run(argv)
+        check(r.returncode == 0, "openssl %s" % argv[1])
+    return p("ca.pem"), p("server.pem"), p("server.key")
+
+
+@case()
+def https_get_nginx():
+    """https_get (built only with OpenSSL) against nginx serving HTTPS with a throwaway CA."""
+    skip_under_wine("TLS is not built for Windows")
+    if not os.path.exists(exe("https_get")):
+        raise Skip("https_get is not built (OpenSSL 3 was not found at configure time)")
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    if not nginx:
+        raise Skip("nginx is not installed (apt-get install nginx-light to run this case)")
+    ca, cert, key = throwaway_ca_and_server_cert()
+    site, body = http_site()
+    for attempt in range(3):  # the port is chosen before nginx binds it: retry if someone took it
+        port = free_tcp_port()
+        conf = os.path.join(TMP, "nginx-tls.conf")
+        with open(conf, "w") as f:
+            f.write("""daemon off; master_process off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy; fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+    types { text/plain txt; }
+    server { listen 127.0.0.1:%(p)d ssl; ssl_certificate %(c)s; ssl_certificate_key %(k)s; root %(s)s; }
+}
+""" % {"d": TMP, "p": port, "s": site, "c": cert, "k": key})
+        server = Process([nginx, "-p", TMP, "-c", conf, "-e", os.path.join(TMP, "error.log")])
+        if wait_until_accepting(port, server):
+            break
+        server.stop()
+    else:
+        raise Fail("nginx did not start: " + open(os.path.join(TMP, "error.log")).read())
+    r = run([exe("https_get"), "--host", "localhost", "--port", port, "--path", "/hello.txt", "--ca", ca])
+    check(r.returncode == 0, "https_get --ca against nginx exits 0 (stderr: %r)" % r.stderr)
+    check_http_response(r.stdout, body, "https_get /hello.txt from nginx over TLS")
+    r = run([exe("https_get"), "--host", "localhost", "--port", port, "--path", "/hello.txt"])
+    check(r.returncode == 1 and one_line(r.stderr) and b"certificate verify failed" in r.stderr,
+          "without --ca the throwaway CA is not trusted: exit 1, one line saying why (%r)" % r.stderr)
+    check(r.stdout == b"", "nothing is printed when the certificate is refused")
+    r = run([exe("https_get"), "--ca"])
+    check(r.returncode == 2, "https_get --ca without a value exits 2")
+
+
 def big_payload(size=4 * MIB):
     return random.randbytes(size)
 

@@ -1,0 +1,297 @@
+// tls_bench - <netlite/tls.hpp> against a hand-written OpenSSL loop over the same kind of sockets
+// (loopback TCP made by netlite, blocking, OpenSSL's own socket BIO via SSL_set_fd), in one process run:
+//   handshakes/s   TLS 1.3, ECDSA P-256, full handshakes, one client thread and one server thread
+//   bulk MiB/s     one connection, `bulk_mib` MiB in 16 KiB writes, TLS_AES_256_GCM_SHA384 and
+//                  TLS_CHACHA20_POLY1305_SHA256
+// Each measurement runs `rounds` times, netlite and raw alternating; the table gives the median and the
+// range. Usage: tls_bench [handshakes] [bulk_mib] [rounds]   (defaults 300 256 5)
+#include <netlite/netlite.hpp>
+#include <netlite/tls.hpp>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using netlite::TcpListener;
+using netlite::TcpStream;
+using netlite::TlsContext;
+using netlite::TlsOptions;
+using netlite::TlsStream;
+using V4 = netlite::IPv4;
+
+struct Pem {
+    std::string ca, cert, key;
+};
+
+std::string pem(X509* cert, EVP_PKEY* key) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (cert) PEM_write_bio_X509(bio, cert);
+    if (key) PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string text(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return text;
+}
+
+X509* certificate(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* signer, bool ca) {
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), ca ? 1 : 2);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
+    X509_set_issuer_name(cert, X509_get_subject_name(issuer ? issuer : cert));
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
+    auto add = [&](int nid, const char* value) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+        X509_add_ext(cert, ext, -1);
+        X509_EXTENSION_free(ext);
+    };
+    add(NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    if (!ca) add(NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    X509_sign(cert, signer, EVP_sha256());
+    return cert;
+}
+
+/// A throwaway ECDSA P-256 CA and server certificate, made in memory.
+Pem make_pki() {
+    EVP_PKEY* ca_key = EVP_EC_gen("P-256");
+    X509* ca = certificate(ca_key, "bench CA", nullptr, ca_key, true);
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = certificate(key, "localhost", ca, ca_key, false);
+    Pem out{pem(ca, nullptr), pem(cert, nullptr), pem(nullptr, key)};
+    X509_free(cert);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
+    return out;
+}
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// --- raw OpenSSL: SSL_CTX with the same policy, blocking sockets, SSL_set_fd ---------------------------
+
+SSL_CTX* raw_context(bool server, const Pem& pki, const char* suites) {
+    SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_ciphersuites(ctx, suites);
+    if (server) {
+        BIO* bio = BIO_new_mem_buf(pki.cert.data(), static_cast<int>(pki.cert.size()));
+        X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        bio = BIO_new_mem_buf(pki.key.data(), static_cast<int>(pki.key.size()));
+        EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        SSL_CTX_use_certificate(ctx, cert);
+        SSL_CTX_use_PrivateKey(ctx, key);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+    } else {
+        BIO* bio = BIO_new_mem_buf(pki.ca.data(), static_cast<int>(pki.ca.size()));
+        X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+        X509_free(ca);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    }
+    return ctx;
+}
+
+// --- the measurements ----------------------------------------------------------------------------------
+
+struct Pair {
+    TcpStream<V4> client, server;
+};
+Pair connected(TcpListener<V4>& listener) {
+    auto client = TcpStream<V4>::connect(listener.local_address().value());
+    auto accepted = listener.accept();
+    if (!client || !accepted) {
+        std::fprintf(stderr, "tls_bench: loopback connect failed\n");
+        std::exit(1);
+    }
+    (void)client->set_nodelay(true);
+    (void)accepted->stream.set_nodelay(true);
+    return {std::move(*client), std::move(accepted->stream)};
+}
+
+/// Handshakes per second over `count` fresh connections (each closed after its handshake).
+/// A netlite client handshake offering only `suite` (set through native_handle(): TlsOptions keeps
+/// OpenSSL's default list).
+TlsStream<V4> netlite_client(const TlsContext& context, TcpStream<V4>&& tcp, const char* suite) {
+    auto tls = TlsStream<V4>::start_client(context, std::move(tcp), "localhost").value();
+    SSL_set_ciphersuites(tls.native_handle(), suite);
+    tls.handshake().value();
+    return tls;
+}
+
+double netlite_handshakes(int count, const TlsContext& client_ctx, const TlsContext& server_ctx,
+                          TcpListener<V4>& listener, const char* suite) {
+    const auto start = Clock::now();
+    for (int i = 0; i < count; ++i) {
+        Pair pair = connected(listener);
+        std::thread server([&] { (void)TlsStream<V4>::accept(server_ctx, std::move(pair.server)).value(); });
+        (void)netlite_client(client_ctx, std::move(pair.client), suite);
+        server.join();
+    }
+    return count / seconds_since(start);
+}
+
+double raw_handshakes(int count, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpListener<V4>& listener) {
+    const auto start = Clock::now();
+    for (int i = 0; i < count; ++i) {
+        Pair pair = connected(listener);
+        std::thread server([&] {
+            SSL* ssl = SSL_new(server_ctx);
+            SSL_set_fd(ssl, pair.server.native_handle());
+            if (SSL_accept(ssl) != 1) std::abort();
+            SSL_free(ssl);
+        });
+        SSL* ssl = SSL_new(client_ctx);
+        SSL_set_fd(ssl, pair.client.native_handle());
+        SSL_set_tlsext_host_name(ssl, "localhost");
+        SSL_set1_host(ssl, "localhost");
+        if (SSL_connect(ssl) != 1) std::abort();
+        server.join();
+        SSL_free(ssl);
+    }
+    return count / seconds_since(start);
+}
+
+constexpr std::size_t chunk = 16 * 1024;
+
+/// MiB/s moving `mib` MiB one way in 16 KiB writes, the reader on another thread.
+double netlite_bulk(std::size_t mib, const TlsContext& client_ctx, const TlsContext& server_ctx,
+                    TcpListener<V4>& listener, const char* suite) {
+    Pair pair = connected(listener);
+    std::optional<TlsStream<V4>> server_tls;
+    std::thread server(
+        [&] { server_tls.emplace(TlsStream<V4>::accept(server_ctx, std::move(pair.server)).value()); });
+    auto client = netlite_client(client_ctx, std::move(pair.client), suite);
+    if (client.cipher() != suite) std::abort();
+    server.join();
+    const std::size_t total = mib * 1024 * 1024;
+    std::vector<char> out(chunk, 'x');
+    const auto start = Clock::now();
+    std::thread reader([&] {
+        std::vector<char> in(chunk);
+        for (std::size_t got = 0; got < total;)
+            got += server_tls->read(netlite::MutableBuffer(in.data(), chunk)).value();
+    });
+    for (std::size_t sent = 0; sent < total; sent += chunk)
+        client.write_all(netlite::ConstBuffer(out.data(), chunk)).value();
+    reader.join();
+    return static_cast<double>(mib) / seconds_since(start);
+}
+
+double raw_bulk(std::size_t mib, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpListener<V4>& listener) {
+    Pair pair = connected(listener);
+    SSL* server_ssl = SSL_new(server_ctx);
+    SSL_set_fd(server_ssl, pair.server.native_handle());
+    std::thread server([&] {
+        if (SSL_accept(server_ssl) != 1) std::abort();
+    });
+    SSL* client_ssl = SSL_new(client_ctx);
+    SSL_set_fd(client_ssl, pair.client.native_handle());
+    SSL_set1_host(client_ssl, "localhost");
+    if (SSL_connect(client_ssl) != 1) std::abort();
+    server.join();
+    const std::size_t total = mib * 1024 * 1024;
+    std::vector<char> out(chunk, 'x');
+    const auto start = Clock::now();
+    std::thread reader([&] {
+        std::vector<char> in(chunk);
+        for (std::size_t got = 0; got < total;) {
+            const int n = SSL_read(server_ssl, in.data(), static_cast<int>(chunk));
+            if (n <= 0) std::abort();
+            got += static_cast<std::size_t>(n);
+        }
+    });
+    for (std::size_t sent = 0; sent < total; sent += chunk)
+        if (SSL_write(client_ssl, out.data(), static_cast<int>(chunk)) != static_cast<int>(chunk))
+            std::abort();
+    reader.join();
+    const double rate = static_cast<double>(mib) / seconds_since(start);
+    SSL_free(client_ssl);
+    SSL_free(server_ssl);
+    return rate;
+}
+
+struct Spread {
+    double median, low, high;
+};
+Spread spread(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return {values[values.size() / 2], values.front(), values.back()};
+}
+
+void row(const char* what, const char* unit, const std::vector<double>& netlite,
+         const std::vector<double>& raw) {
+    const Spread a = spread(netlite), b = spread(raw);
+    std::printf("%-40s %10.1f (%.1f-%.1f) %10.1f (%.1f-%.1f) %s   %.3fx\n", what, a.median, a.low, a.high,
+                b.median, b.low, b.high, unit, a.median / b.median);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ::signal(SIGPIPE, SIG_IGN);  // for the raw loop: OpenSSL's socket BIO writes with plain send()
+    const int handshakes = argc > 1 ? std::atoi(argv[1]) : 300;
+    const std::size_t bulk_mib = argc > 2 ? static_cast<std::size_t>(std::atoi(argv[2])) : 256;
+    const int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
+    const Pem pki = make_pki();
+    auto listener = TcpListener<V4>::bind("127.0.0.1", 0).value();
+
+    std::printf("%-40s %24s %24s       %s\n", "", "netlite median (range)", "raw OpenSSL median (range)",
+                "ratio");
+    for (const char* suite : {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
+        TlsOptions client_options;
+        client_options.trust.pem = pki.ca;
+        client_options.min_version = netlite::TlsVersion::tls1_3;
+        TlsOptions server_options;
+        server_options.certificate.pem = pki.cert;
+        server_options.private_key.pem = pki.key;
+        server_options.min_version = netlite::TlsVersion::tls1_3;
+        auto client_ctx = TlsContext::client(client_options).value();
+        auto server_ctx = TlsContext::server(server_options).value();
+        SSL_CTX* raw_client = raw_context(false, pki, suite);
+        SSL_CTX* raw_server = raw_context(true, pki, suite);
+        std::vector<double> hs_netlite, hs_raw, bulk_netlite, bulk_raw;
+        for (int round = 0; round < rounds; ++round) {
+            hs_netlite.push_back(netlite_handshakes(handshakes, client_ctx, server_ctx, listener, suite));
+            hs_raw.push_back(raw_handshakes(handshakes, raw_client, raw_server, listener));
+            bulk_netlite.push_back(netlite_bulk(bulk_mib, client_ctx, server_ctx, listener, suite));
+            bulk_raw.push_back(raw_bulk(bulk_mib, raw_client, raw_server, listener));
+        }
+        std::printf("-- %s\n", suite);
+        row("full handshakes, TLS 1.3 ECDSA P-256", "/s", hs_netlite, hs_raw);
+        row("bulk, 16 KiB writes", "MiB/s", bulk_netlite, bulk_raw);
+        SSL_CTX_free(raw_client);
+        SSL_CTX_free(raw_server);
+    }
+    return 0;
+}
