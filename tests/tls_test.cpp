@@ -1,9 +1,10 @@
 // netlite/tls.hpp against real TLS peers on loopback: netlite × netlite, netlite client × openssl s_server
 // and Python's ssl server, netlite server × openssl s_client, curl, Python and gnutls-cli; TLS 1.2 and 1.3,
 // RSA and ECDSA, ALPN, mutual TLS, resumption; and the failures, each with its error and no descriptor
-// leaked. The certificates are made here, at test time (OpenSSL's API), in a private temp directory.
+// leaked. The certificates are made at test time (tls_test_support.hpp), in a private temp directory.
 #include "catch.hpp"
 #include "test_support.hpp"
+#include "tls_test_support.hpp"
 
 #include <netlite/netlite.hpp>
 #include <netlite/stop_token.hpp>
@@ -36,153 +37,9 @@ using netlite::TcpStream;
 using netlite::TlsContext;
 using netlite::TlsOptions;
 using netlite::TlsStream;
+using namespace netlite_tls_test;
 
 namespace {
-
-// --- a throwaway PKI ----------------------------------------------------------------------------------
-
-struct KeyFree {
-    void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-struct CertFree {
-    void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
-
-void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
-    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, ctx, nid, value);
-    REQUIRE(extension != nullptr);
-    X509_add_ext(cert, extension, -1);
-    X509_EXTENSION_free(extension);
-}
-
-struct Validity {
-    long not_before = -3600;  // seconds from now
-    long not_after = 86400;
-};
-
-/// A certificate for `key`, signed by `issuer` (self-signed when null), valid as `validity` says.
-Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key, bool ca,
-               const char* sans, Validity validity = {}) {
-    static long serial = 1;
-    Cert cert(X509_new());
-    X509_set_version(cert.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial++);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), validity.not_before);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), validity.not_after);
-    X509_set_pubkey(cert.get(), key);
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("netlite test"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name),
-                               -1, -1, 0);
-    X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer ? issuer : cert.get(), cert.get(), nullptr, nullptr, 0);
-    add_extension(cert.get(), &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-    add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
-    add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
-    if (ca) add_extension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
-    if (sans) add_extension(cert.get(), &ctx, NID_subject_alt_name, sans);
-    REQUIRE(X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) > 0);
-    return cert;
-}
-
-std::string pem_of(X509* cert) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string text(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return text;
-}
-std::string pem_of(EVP_PKEY* key) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string text(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return text;
-}
-
-/// A certificate and its key, as PEM text and as files.
-struct Identity {
-    std::string cert_pem, key_pem, cert_file, key_file;
-};
-
-constexpr const char* localhost_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
-
-/// The CA and every certificate the tests use, made once per run in a private directory.
-class Pki {
-public:
-    Pki() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "netlite-tls-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir_ = pattern;
-        Key ca_key(EVP_RSA_gen(2048));
-        Cert ca = make_cert(ca_key.get(), "netlite test CA", nullptr, nullptr, true, nullptr);
-        ca_file = write("ca.pem", pem_of(ca.get()));
-        ca_pem = pem_of(ca.get());
-        Key other_key(EVP_EC_gen("P-256"));
-        Cert other = make_cert(other_key.get(), "another CA", nullptr, nullptr, true, nullptr);
-        other_ca_file = write("other-ca.pem", pem_of(other.get()));
-
-        auto issue = [&](const char* name, bool rsa, const char* cn, const char* sans,
-                         Validity validity = {}) {
-            Key key(rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
-            Cert cert = make_cert(key.get(), cn, ca.get(), ca_key.get(), false, sans, validity);
-            Identity id{pem_of(cert.get()), pem_of(key.get()), "", ""};
-            id.cert_file = write(std::string(name) + ".pem", id.cert_pem);
-            id.key_file = write(std::string(name) + ".key", id.key_pem);
-            return id;
-        };
-        server_rsa = issue("server-rsa", true, "localhost", localhost_names);
-        server_ec = issue("server-ec", false, "localhost", localhost_names);
-        wrong_name = issue("wrong-name", false, "other.example", "DNS:other.example");
-        expired = issue("expired", false, "localhost", localhost_names, {-7200, -3600});
-        not_yet_valid = issue("not-yet-valid", false, "localhost", localhost_names, {3600, 7200});
-        client = issue("client", false, "netlite test client", nullptr);
-    }
-    ~Pki() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-    Pki(const Pki&) = delete;
-    Pki& operator=(const Pki&) = delete;
-
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-    std::string ca_file, ca_pem, other_ca_file;
-    Identity server_rsa, server_ec, wrong_name, expired, not_yet_valid, client;
-
-private:
-    std::string write(const std::string& name, const std::string& text) {
-        std::ofstream(dir_ / name) << text;
-        return path(name);
-    }
-    std::filesystem::path dir_;
-};
-
-Pki& pki() {
-    static Pki instance;
-    return instance;
-}
-
-TlsOptions client_options() {
-    TlsOptions options;
-    options.trust.file = pki().ca_file;
-    return options;
-}
-TlsOptions server_options(const Identity& id = pki().server_ec) {
-    TlsOptions options;
-    options.certificate.file = id.cert_file;
-    options.private_key.file = id.key_file;
-    return options;
-}
 
 // --- peers: other programs, started and stopped by PID ---------------------------------------------------
 
