@@ -258,6 +258,13 @@ public:
         if (!step) return fail(step.error());
         return step->has_value();
     }
+    /// Sends close_notify without waiting: true once sent, false when it would block (see wait_for()).
+    /// Errors: as shutdown(), never timed_out.
+    Result<bool> try_shutdown() {
+        auto step = attempt("tls shutdown", [this] { return connection_->shutdown(); });
+        if (!step) return fail(step.error());
+        return step->has_value();
+    }
     /// Reads decrypted bytes without waiting (0: close_notify); std::nullopt when none are ready.
     /// Errors: as read(), never timed_out.
     Result<std::optional<std::size_t>> try_read(MutableBuffer buffer) {
