@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <utility>
@@ -553,7 +554,7 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
     for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
     all[count] = pollfd{wake_fd, POLLIN, 0};
     for (;;) {
-        const int ready = ::poll(all, count + 1, timeout_ms(until.deadline()));
+        const int ready = ::poll(all, static_cast<nfds_t>(count + 1), timeout_ms(until.deadline()));
         if (ready < 0 && interrupted()) continue;
         if (ready < 0) return fail(last_error(operation));
         if (all[count].revents != 0 || until.stop_requested())
@@ -570,9 +571,11 @@ inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_h
 inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
                               const char* operation) {
     if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
+    // nfds_t is 32 bits on macOS: a count it cannot hold is refused, never truncated.
+    if (count > std::numeric_limits<nfds_t>::max()) return fail(std::errc::invalid_argument, operation);
     if (!until.stop_possible()) {
         for (;;) {
-            const int ready = ::poll(entries, count, timeout_ms(until.deadline()));
+            const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(until.deadline()));
             if (ready > 0) return ready;
             if (ready == 0) return fail(std::errc::timed_out, operation);
             if (!interrupted()) return fail(last_error(operation));
