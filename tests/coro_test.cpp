@@ -4,10 +4,13 @@
 #include <netlite/coro.hpp>
 #include <netlite/stop_token.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -446,6 +449,51 @@ TEST_CASE("WakeSignal wakes a task from another thread", "[coro]") {
     CHECK(woke.has_value());
 }
 
+TEST_CASE("post from another thread: functions run on the loop in order, a posted task runs there",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    netlite::WakeSignal signal(loop);
+    std::vector<int> order;  // touched on the loop's thread only
+    const auto loop_thread = std::this_thread::get_id();
+    bool all_on_loop = true;
+    auto posted_task = [&]() -> Task<void> {
+        auto slept = co_await netlite::async_sleep(1ms);  // a task that suspends on the loop
+        all_on_loop = all_on_loop && slept.has_value() && std::this_thread::get_id() == loop_thread;
+        order.push_back(-1);
+        signal.notify();
+    };
+    std::thread poster([&] {
+        for (int i = 0; i < 1000; ++i)
+            loop.post([&, i]() noexcept {
+                all_on_loop = all_on_loop && std::this_thread::get_id() == loop_thread;
+                order.push_back(i);
+            });
+        loop.post(posted_task());
+    });
+    auto body = [&]() -> Task<netlite::Result<void>> { co_return co_await signal.wait(30s); };
+    auto woke = loop.run(body());
+    poster.join();
+    REQUIRE(woke.has_value());
+    REQUIRE(order.size() == 1001);
+    for (int i = 0; i < 1000; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+    CHECK(order.back() == -1);
+    CHECK(all_on_loop);
+}
+
+TEST_CASE("posts still pending when the loop is destroyed are freed without running", "[coro]") {
+    auto ran = std::make_shared<int>(0);
+    {
+        auto opened = Loop::open();
+        REQUIRE(opened.has_value());
+        opened->post([ran]() noexcept { ++*ran; });
+        CHECK(ran.use_count() == 2);
+    }
+    CHECK(ran.use_count() == 1);
+    CHECK(*ran == 0);
+}
+
 TEST_CASE("the loop lists its parked operations", "[coro]") {
     auto opened = Loop::open();
     REQUIRE(opened.has_value());
@@ -582,6 +630,89 @@ TEST_CASE("connect_any races the addresses: a refused one is recorded, a listeni
         if (lost.error().attempts().size() != 1) co_return "attempts not recorded";
         auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good->port(), 5s);
         if (!by_name) co_return "by name: " + by_name.error().message();
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}
+
+namespace {
+Task<void> sleep_and_record(std::chrono::steady_clock::time_point at, int label, std::vector<int>& woke) {
+    auto slept = co_await netlite::async_sleep(at);
+    if (slept) woke.push_back(label);
+}
+}  // namespace
+
+TEST_CASE("timers: deadlines parked in random order expire in order; cancelled ones leave the heap sound",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    std::vector<int> woke;
+    std::vector<int> expected;
+    auto body = [&]() -> Task<void> {
+        Scope kept(loop);
+        Scope dropped(loop);
+        Scope never(loop);
+        std::vector<int> labels(300);
+        for (int i = 0; i < 300; ++i) labels[static_cast<std::size_t>(i)] = i;
+        std::shuffle(labels.begin(), labels.end(), std::mt19937(20));
+        const auto start = std::chrono::steady_clock::now() + 20ms;
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            const auto at = start + std::chrono::microseconds(100) * labels[i];
+            (i % 3 == 0 ? dropped : kept).spawn(sleep_and_record(at, labels[i], woke));
+            if (i % 3 != 0) expected.push_back(labels[i]);
+            if (i % 50 == 0)
+                never.spawn(sleep_and_record(std::chrono::steady_clock::time_point::max(), -1, woke));
+        }
+        dropped.cancel();  // taken out of the middle of the heap
+        co_await kept.join();
+        never.cancel();
+        co_await never.join();
+        co_await dropped.join();
+    };
+    loop.run(body());
+    std::sort(expected.begin(), expected.end());
+    CHECK(woke == expected);
+}
+
+TEST_CASE("a deadline of time_point::max() parked alone: the loop waits without overflowing", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    netlite::WakeSignal signal(loop);
+    std::vector<int> woke;
+    auto body = [&]() -> Task<netlite::Result<void>> {
+        Scope never(loop);
+        never.spawn(sleep_and_record(std::chrono::steady_clock::time_point::max(), -1, woke));
+        std::thread notifier([&] { signal.notify(); });
+        auto waited = co_await signal.wait();  // the loop waits with only the max() deadline pending
+        notifier.join();
+        never.cancel();
+        co_await never.join();
+        co_return waited;
+    };
+    CHECK(loop.run(body()).has_value());
+    CHECK(woke.empty());
+}
+
+TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> three{*good, *good, *good};
+        // min(): every attempt starts at once (no overflow of delay * index); one wins.
+        auto at_once =
+            co_await netlite::async_connect_any<netlite::IPv4>(three, 5s, std::chrono::milliseconds::min());
+        if (!at_once) co_return "min(): " + at_once.error().message();
+        // max(): the later attempts never start (saturated, not wrapped to the past); the first wins.
+        auto first =
+            co_await netlite::async_connect_any<netlite::IPv4>(three, 5s, std::chrono::milliseconds::max());
+        if (!first) co_return "max(): " + first.error().message();
         co_return "ok";
     };
     CHECK(loop.run(body()) == "ok");
