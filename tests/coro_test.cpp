@@ -494,6 +494,29 @@ TEST_CASE("posts still pending when the loop is destroyed are freed without runn
     CHECK(*ran == 0);
 }
 
+TEST_CASE("async_wait_ready: a foreign descriptor's readiness, with a deadline", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();  // stands for any descriptor the program owns
+    auto body = [&]() -> Task<std::string> {
+        auto quiet = co_await netlite::async_wait_ready(a.native_handle(), netlite::Interest::readable, 20ms);
+        if (quiet || quiet.error() != std::errc::timed_out) co_return "no data yet: timed_out expected";
+        auto writable =
+            co_await netlite::async_wait_ready(b.native_handle(), netlite::Interest::writable, 5s);
+        if (!writable) co_return "writable: " + writable.error().message();
+        if (!b.write_all(netlite::ConstBuffer("x", 1))) co_return "write failed";
+        auto readable =
+            co_await netlite::async_wait_ready(a.native_handle(), netlite::Interest::readable, 5s);
+        if (!readable) co_return "readable: " + readable.error().message();
+        char byte = 0;
+        auto got = a.read(netlite::MutableBuffer(&byte, 1));
+        if (!got || *got != 1 || byte != 'x') co_return "the byte did not arrive";
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}
+
 TEST_CASE("the loop lists its parked operations", "[coro]") {
     auto opened = Loop::open();
     REQUIRE(opened.has_value());
