@@ -2,11 +2,13 @@
 #include "test_support.hpp"
 
 #include <netlite/coro.hpp>
+#include <netlite/coro/resolve.hpp>
 #include <netlite/stop_token.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -515,6 +517,70 @@ TEST_CASE("async_wait_ready: a foreign descriptor's readiness, with a deadline",
         co_return "ok";
     };
     CHECK(loop.run(body()) == "ok");
+}
+
+TEST_CASE("async_resolve resolves on a helper thread while the loop goes on", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto body = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        co_return co_await netlite::async_resolve<netlite::IPv4>("localhost", 80, 10s);
+    };
+    auto found = loop.run(body());
+    REQUIRE(found.has_value());
+    REQUIRE_FALSE(found->empty());
+    CHECK(found->front().port() == 80);
+    CHECK(found->front() == netlite::Address<netlite::IPv4>::loopback(80));
+}
+
+// Run by tests/run_with_stalled_resolver.sh (ctest: coro_stalled_resolver): a DNS server that never answers.
+TEST_CASE("a stalled resolver stalls only its task: timed_out at the deadline, echoes go on",
+          "[.stalled_resolver]") {
+    if (std::getenv("NETLITE_TEST_STALLED_RESOLVER") == nullptr) {
+        WARN("skipped: needs tests/run_with_stalled_resolver.sh (a namespace whose DNS never answers)");
+        return;
+    }
+    // The namespace's DNS server: takes every query, never reads, never answers.
+    auto dns = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(53));
+    REQUIRE(dns.has_value());
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    std::chrono::steady_clock::duration slowest_echo{};
+    auto echoes = [&]() -> Task<void> {  // another task of the same loop, echoing all along
+        char byte = 'x';
+        const netlite::MutableBuffer buffer(&byte, 1);
+        for (int i = 0; i < 40; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            auto sent = co_await netlite::async_write_all(a, buffer, 5s);
+            auto echoed = co_await netlite::async_read_exact(b, buffer, 5s);
+            auto back = co_await netlite::async_write_all(b, buffer, 5s);
+            auto got = co_await netlite::async_read_exact(a, buffer, 5s);
+            REQUIRE((sent && echoed && back && got));
+            slowest_echo = std::max(slowest_echo, std::chrono::steady_clock::now() - start);
+            auto paused = co_await netlite::async_sleep(10ms);
+            REQUIRE(paused.has_value());
+        }
+    };
+    auto lookup = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        co_return co_await netlite::async_resolve<netlite::IPv4>("stalled.netlite.test", 80, 300ms);
+    };
+    const auto start = std::chrono::steady_clock::now();
+    auto body = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        auto [answer, echoed] = co_await netlite::when_all(lookup(), echoes());
+        (void)echoed;
+        co_return std::move(answer);
+    };
+    auto answer = loop.run(body());
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(answer.has_value());
+    CHECK(answer.error() == std::errc::timed_out);
+    CHECK(took < 4s);             // not the resolver's own 5 s timeout: the echoes took ~0.4 s
+    CHECK(slowest_echo < 200ms);  // the loop never stalled behind the lookup
+    std::printf("stalled resolver: timed_out after %.0f ms, slowest echo %.2f ms\n",
+                std::chrono::duration<double, std::milli>(took).count(),
+                std::chrono::duration<double, std::milli>(slowest_echo).count());
 }
 
 TEST_CASE("the loop lists its parked operations", "[coro]") {
