@@ -458,7 +458,7 @@ private:
             return record(address, ok.error());
         auto connected = sys::connect_start(stream.native_handle(), address.data(), address.size());
         if (!connected) return record(address, connected.error());
-        if (*connected) return finish(std::move(stream));
+        if (*connected) return finish(std::move(stream), address);
         pending_.push_back(Pending{std::move(stream), address});
         return std::nullopt;
     }
@@ -484,7 +484,7 @@ private:
             if (done && !*done) continue;  // it had never begun and was started again: wait for it
             Pending attempt = std::move(pending_[i]);
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-            if (done) return finish(std::move(attempt.stream));
+            if (done) return finish(std::move(attempt.stream), attempt.address);
             record(attempt.address, done.error());
         }
         return std::nullopt;
@@ -495,8 +495,11 @@ private:
         last_ = error;
         return std::nullopt;
     }
-    std::optional<TcpStream<F>> finish(TcpStream<F> stream) {
-        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok) return std::nullopt;
+    /// Hands the winner back blocking, as every TcpStream starts; one that cannot be switched back is a
+    /// failed attempt: closed, its error recorded (the caller's, if no other attempt wins).
+    std::optional<TcpStream<F>> finish(TcpStream<F> stream, const Address<F>& address) {
+        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok)
+            return record(address, ok.error());
         return std::optional<TcpStream<F>>(std::move(stream));
     }
     Result<TcpStream<F>, ConnectError<F>> failure(const Error& error) {
