@@ -13,8 +13,9 @@ Every ```cpp block of README.md is one of three kinds, told by an HTML comment o
                                        its trailing // comment and "// ..." elisions, must occur in PATH
                                        (whitespace, line breaks and netlite:: qualifiers aside), so the
                                        excerpt cannot drift from the program.
-  <!-- fragment -->                    a sketch that is visibly incomplete (it names variables it does
-                                       not declare); it is listed, not checked.
+  <!-- fragment: in PATH -->           a sketch that names variables it does not declare: compiled (not
+                                       run) in their context, the file PATH, in place of its line
+                                       "// README snippet" (the sketch's #include lines go to the top).
 
 A block without a marker and without main, or a marker before anything but a ```cpp block, fails.
 Exits 0 when every block passes, 1 otherwise.
@@ -93,10 +94,25 @@ def compile_program(block, args, run):
     return None
 
 
+def compile_in_context(block, args, path):
+    with open(path) as context:
+        text = context.read()
+    if "// README snippet" not in text:
+        return f"{path} has no line '// README snippet'"
+    lines = block.code.splitlines(keepends=True)
+    includes = "".join(line for line in lines if line.startswith("#include"))
+    body = "".join(line for line in lines if not line.startswith("#include"))
+    return compile_program(Block(block.line, block.kind, None, includes + text.replace("// README snippet", body)),
+                           args, run=False)
+
+
 def check_fragment(block, args):
-    path = os.path.join(args.root, block.argument[len("of "):].strip())
-    if not block.argument.startswith("of ") or not os.path.isfile(path):
+    kind, _, name = (block.argument or "").partition(" ")
+    path = os.path.join(args.root, name.strip())
+    if kind not in ("of", "in") or not os.path.isfile(path):
         return f"names no file of the repository: '{block.argument}'"
+    if kind == "in":
+        return compile_in_context(block, args, path)
     with open(path) as source:
         whole = " ".join(" ".join(line.split()) for line in normalized(source.read()))
     missing = [line for line in normalized(block.code) if " ".join(line.split()) not in whole]
@@ -113,9 +129,7 @@ def check(block, args):
         if not block.argument:
             return "compile-only says not why (<!-- compile-only: needs the internet -->)"
         return compile_program(block, args, run=False)
-    if block.argument:
-        return check_fragment(block, args)
-    return None
+    return check_fragment(block, args)
 
 
 def main():
@@ -136,7 +150,7 @@ def main():
         problem = check(block, args)
         what = {"run": "compiled and ran", "compile-only": "compiled", "fragment": "fragment"}[block.kind]
         if block.kind == "fragment":
-            what = f"excerpt of {block.argument[3:]}" if block.argument else "sketch (not checked)"
+            what = ("excerpt of " if block.argument.startswith("of ") else "compiled in ") + block.argument[3:]
         print(f"readme: {block.name():15} {'ok  ' if problem is None else 'FAIL'} {what}"
               + ("" if problem is None else f": {problem}"))
         failures += [block] if problem else []
