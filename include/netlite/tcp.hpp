@@ -628,7 +628,7 @@ public:
     Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
     /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
     /// even while it waits for the next connection (std::stop_token: include <netlite/stop_token.hpp>).
-    template <detail::StopToken Token>
+    template <detail::StopTokenLike Token>
     Incoming<F> incoming(const Token& stop) noexcept {
         return Incoming<F>(*this, Until(stop));
     }

@@ -306,7 +306,7 @@ private:
         return recv(buffer, this->default_until());
     }
     /// A connected recv's size, or errc::message_truncated when the datagram did not fit.
-    static Result<std::size_t> whole(Result<detail::sys::Datagram> got) noexcept {
+    static Result<std::size_t> whole(Result<detail::sys::DatagramSize> got) noexcept {
         if (!got) return fail(got.error());
         if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
         return got->copied;
@@ -317,7 +317,7 @@ private:
     NETLITE_NOINLINE Result<Received<F>> recv_from_timed(MutableBuffer buffer) {
         return recv_from(buffer, this->default_until());
     }
-    static Result<Received<F>> received(MutableBuffer buffer, detail::sys::Datagram got,
+    static Result<Received<F>> received(MutableBuffer buffer, detail::sys::DatagramSize got,
                                         const sockaddr_storage& storage, detail::sys::socklen size) noexcept {
         auto sender = sender_address(storage, size);
         if (!sender) return fail(sender.error());
