@@ -459,7 +459,7 @@ private:
             return record(address, ok.error());
         auto connected = sys::connect_start(stream.native_handle(), address.data(), address.size());
         if (!connected) return record(address, connected.error());
-        if (*connected) return finish(std::move(stream));
+        if (*connected) return finish(std::move(stream), address);
         pending_.push_back(Pending{std::move(stream), address});
         return std::nullopt;
     }
@@ -485,7 +485,7 @@ private:
             if (done && !*done) continue;  // it had never begun and was started again: wait for it
             Pending attempt = std::move(pending_[i]);
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-            if (done) return finish(std::move(attempt.stream));
+            if (done) return finish(std::move(attempt.stream), attempt.address);
             record(attempt.address, done.error());
         }
         return std::nullopt;
@@ -496,8 +496,11 @@ private:
         last_ = error;
         return std::nullopt;
     }
-    std::optional<TcpStream<F>> finish(TcpStream<F> stream) {
-        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok) return std::nullopt;
+    /// Hands the winner back blocking, as every TcpStream starts; one that cannot be switched back is a
+    /// failed attempt: closed, its error recorded (the caller's, if no other attempt wins).
+    std::optional<TcpStream<F>> finish(TcpStream<F> stream, const Address<F>& address) {
+        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok)
+            return record(address, ok.error());
         return std::optional<TcpStream<F>>(std::move(stream));
     }
     Result<TcpStream<F>, ConnectError<F>> failure(const Error& error) {
@@ -626,7 +629,7 @@ public:
     Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
     /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
     /// even while it waits for the next connection (std::stop_token: include <netlite/stop_token.hpp>).
-    template <detail::StopToken Token>
+    template <detail::StopTokenLike Token>
     Incoming<F> incoming(const Token& stop) noexcept {
         return Incoming<F>(*this, Until(stop));
     }

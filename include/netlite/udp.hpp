@@ -18,14 +18,6 @@
 
 namespace netlite {
 
-/// One datagram received by recv_from.
-template <Family F>
-struct Received {
-    std::size_t size;   ///< bytes copied into the buffer
-    Address<F> sender;  ///< who sent it (unnamed for an unbound Unix-domain sender)
-    bool truncated;     ///< the datagram was larger than the buffer; its tail was discarded
-};
-
 /// One datagram for UdpSocket::send_batch: its bytes and where it goes (for a Unix datagram socket, an
 /// unnamed address sends to the connected peer).
 template <Family F>
@@ -36,15 +28,22 @@ struct DatagramOut {
     Address<F> to;
 };
 
-/// One slot for UdpSocket::recv_batch: the caller sets `buffer`; recv_batch fills in the rest.
+/// One received datagram, the one record of every receive that says who sent it: recv_from() and
+/// try_recv_from() return it, recv_batch() fills a span of them (the caller sets each slot's `buffer`).
+/// A datagram that does not fit is never cut silently: `truncated` says its tail was discarded, and
+/// `size` counts the bytes kept. The connected recv() returns a bare size, with no room for that flag,
+/// so it reports a datagram that did not fit as errc::message_truncated instead.
 template <Family F>
 struct DatagramIn {
-    /// Where the datagram goes (set by the caller).
+    /// Where the datagram went: set by the caller for recv_batch(), the buffer given to recv_from().
     MutableBuffer buffer;
-    std::size_t size = 0;    ///< bytes copied into buffer
+    std::size_t size = 0;    ///< bytes copied into buffer (its first `size` bytes)
     Address<F> sender{};     ///< who sent it (unnamed for an unbound Unix-domain sender)
     bool truncated = false;  ///< the datagram was larger than buffer; its tail was discarded
 };
+/// The name recv_from() used before its record and recv_batch()'s were one: the same type.
+template <Family F>
+using Received = DatagramIn<F>;
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
 template <Family F = IP>
@@ -112,8 +111,8 @@ public:
                                             to.data(), to.size(), flags);
             });
     }
-    /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
-    /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
+    /// Waits for one datagram and says who sent it; `truncated` says it did not fit in `buffer` (never
+    /// silently cut). Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_from_timed(buffer);
@@ -123,7 +122,7 @@ public:
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size);
         if (!got) return fail(got.error());
-        return received(*got, storage, size);
+        return received(buffer, *got, storage, size);
     }
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
@@ -136,7 +135,7 @@ public:
                                               reinterpret_cast<sockaddr*>(&storage), &size, flags);
             });
         if (!got) return fail(got.error());
-        return received(*got, storage, size);
+        return received(buffer, *got, storage, size);
     }
 
     /// Sets the default peer: send() goes there and only its datagrams are received. Errors: ENETUNREACH.
@@ -157,7 +156,8 @@ public:
             });
     }
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
-    /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
+    /// (the buffer holds its first buffer.size() bytes; a bare size has no room for DatagramIn's flag),
+    /// ECONNREFUSED, timed_out.
     Result<std::size_t> recv(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_timed(buffer);
@@ -286,7 +286,7 @@ public:
             if (detail::sys::would_block(got.error())) return std::optional<Received<F>>();
             return fail(got.error());
         }
-        auto datagram = received(*got, storage, size);
+        auto datagram = received(buffer, *got, storage, size);
         if (!datagram) return fail(datagram.error());
         return std::optional<Received<F>>(*datagram);
     }
@@ -306,7 +306,7 @@ private:
         return recv(buffer, this->default_until());
     }
     /// A connected recv's size, or errc::message_truncated when the datagram did not fit.
-    static Result<std::size_t> whole(Result<detail::sys::Datagram> got) noexcept {
+    static Result<std::size_t> whole(Result<detail::sys::DatagramSize> got) noexcept {
         if (!got) return fail(got.error());
         if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
         return got->copied;
@@ -317,11 +317,11 @@ private:
     NETLITE_NOINLINE Result<Received<F>> recv_from_timed(MutableBuffer buffer) {
         return recv_from(buffer, this->default_until());
     }
-    static Result<Received<F>> received(detail::sys::Datagram got, const sockaddr_storage& storage,
-                                        detail::sys::socklen size) noexcept {
+    static Result<Received<F>> received(MutableBuffer buffer, detail::sys::DatagramSize got,
+                                        const sockaddr_storage& storage, detail::sys::socklen size) noexcept {
         auto sender = sender_address(storage, size);
         if (!sender) return fail(sender.error());
-        return Received<F>{got.copied, *sender, got.full_size > got.copied};
+        return Received<F>{buffer, got.copied, *sender, got.full_size > got.copied};
     }
     static Result<Address<F>> sender_address(const sockaddr_storage& storage,
                                              detail::sys::socklen size) noexcept {

@@ -69,7 +69,7 @@ inline Result<Optional> unless_would_block(Result<T>&& result) noexcept {
 }
 
 /// A datagram received: bytes copied and the datagram's full size (larger when it was truncated).
-struct Datagram {
+struct DatagramSize {
     std::size_t copied;
     std::size_t full_size;
 };

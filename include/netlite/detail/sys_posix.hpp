@@ -816,15 +816,15 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
 /// recvfrom(2) on a datagram socket. MSG_TRUNC makes Linux report the datagram's real size, so a
 /// datagram larger than the buffer is detected without a second call. Elsewhere recvmsg(2) says only that
 /// it was cut (MSG_TRUNC in msg_flags): full_size is then one more than what was copied.
-inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                  socklen* from_size, int flags = 0) noexcept {
+inline Result<DatagramSize> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
+                                      socklen* from_size, int flags = 0) noexcept {
 #if defined(NETLITE_SYS_LINUX)
     size = io_length(size);
     for (;;) {
         const ssize_t got = ::recvfrom(fd, data, size, flags | MSG_TRUNC, from, from_size);
         if (got >= 0) {
             const auto full = static_cast<std::size_t>(got);
-            return Datagram{full < size ? full : size, full};
+            return DatagramSize{full < size ? full : size, full};
         }
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
@@ -840,7 +840,7 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
         if (got >= 0) {
             if (from_size != nullptr) *from_size = message.msg_namelen;
             const auto copied = static_cast<std::size_t>(got);
-            return Datagram{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
         }
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }

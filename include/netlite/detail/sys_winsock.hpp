@@ -929,16 +929,16 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
 /// recvfrom on a datagram socket. Winsock fails a datagram larger than the buffer with WSAEMSGSIZE after
 /// filling the buffer and discarding the rest; its real size is unknown, so full_size is one more than
 /// was copied. `from` may be null (a connected socket's recv).
-inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                  socklen* from_size, int flags = 0) noexcept {
+inline Result<DatagramSize> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
+                                      socklen* from_size, int flags = 0) noexcept {
     const int length = clamp_int(size);
     const auto call = [&] {
         return ::recvfrom(fd, static_cast<char*>(data), length, flags & ~dont_wait, from, from_size);
     };
     const int got = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
-    if (got >= 0) return Datagram{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
+    if (got >= 0) return DatagramSize{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
     if (::WSAGetLastError() == WSAEMSGSIZE)
-        return Datagram{static_cast<std::size_t>(length), static_cast<std::size_t>(length) + 1};
+        return DatagramSize{static_cast<std::size_t>(length), static_cast<std::size_t>(length) + 1};
     return fail(last_error(fd, "recvfrom"));
 }
 
