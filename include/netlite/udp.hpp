@@ -12,8 +12,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace netlite {
@@ -46,6 +48,19 @@ struct DatagramIn {
     bool truncated = false;  ///< the datagram was larger than buffer; its tail was discarded
 };
 
+/// How UdpSocket::bind(address, options) sets the socket up before it binds.
+struct BindOptions {
+    /// SO_REUSEADDR: several sockets may bind one multicast address and port, each receiving every
+    /// datagram sent to the group (the BSDs want reuse_port for that; Windows uses SO_REUSEADDR).
+    bool reuse_address = false;
+    /// SO_REUSEPORT: several sockets bind one port (Linux shares unicast datagrams among them). Where the
+    /// platform has no SO_REUSEPORT (Windows), binding fails with ENOPROTOOPT.
+    bool reuse_port = false;
+    /// For an IPv6 address: true = IPv6 only, false = dual-stack (IPv4 peers appear as ::ffff:a.b.c.d);
+    /// nothing keeps the system's default.
+    std::optional<bool> ipv6_only{};
+};
+
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
 template <Family F = IP>
 class UdpSocket : public Socket<F, Datagram> {
@@ -70,6 +85,28 @@ public:
     static Result<UdpSocket> bind(std::string_view host, std::uint16_t port) requires InternetFamily<F> {
         return detail::bind_first<F>(host, port, [](const Address<F>& address) { return bind(address); });
     }
+    /// A socket set up as `options` say, then bound to `address` (port 0: the OS picks): e.g. a
+    /// multicast receiver sharing its port, or a dual-stack socket. Errors: as bind(address), plus
+    /// ENOPROTOOPT (an option the platform lacks).
+    static Result<UdpSocket> bind(const Address<F>& address,
+                                  const BindOptions& options) noexcept requires InternetFamily<F> {
+        auto socket = open_for(address);
+        if (!socket) return fail(socket.error());
+        if (auto ok = socket->prepare(address, options); !ok) return fail(ok.error());
+        if (auto ok = socket->bind_to(address); !ok) return fail(ok.error());
+        return socket;
+    }
+    /// Binds to `host` and `port` as bind(host, port) does, setting the socket up as `options` say first.
+    /// Errors: as bind(address, options), plus resolve_category errors.
+    static Result<UdpSocket> bind(std::string_view host, std::uint16_t port,
+                                  const BindOptions& options) requires InternetFamily<F> {
+        return detail::bind_first<F>(host, port,
+                                     [&](const Address<F>& address) { return bind(address, options); });
+    }
+    /// Binds this opened, unbound socket to `address` (port 0: the OS picks), after whatever options it
+    /// needs were set on it: the steps bind(address) takes in one call. Errors: EADDRINUSE, EACCES,
+    /// EADDRNOTAVAIL, EINVAL (already bound, also implicitly by a send), EAFNOSUPPORT, EBADF.
+    Result<void> bind_to(const Address<F>& address) noexcept { return Base::bind_to(address); }
     /// A Unix datagram socket bound to `path` (or "@name"). Errors: EADDRINUSE, errc::path_too_long.
     static Result<UdpSocket> bind(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
         auto address = Address<Unix>::parse(path);
@@ -299,6 +336,17 @@ public:
     }
 
 private:
+    Result<void> prepare(const Address<F>& address, const BindOptions& options) noexcept {
+        if (options.reuse_address)
+            if (auto ok = this->set_reuse_address(true); !ok) return ok;
+        if (options.reuse_port)
+            if (auto ok = this->set_reuse_port(true); !ok) return ok;
+        if constexpr (!std::is_same_v<F, IPv4>)
+            if (options.ipv6_only && address.domain() == AF_INET6)
+                return this->set_ipv6_only(*options.ipv6_only);
+        return {};
+    }
+
     NETLITE_NOINLINE Result<std::size_t> send_timed(ConstBuffer datagram) {
         return send(datagram, this->default_until());
     }
