@@ -6,6 +6,7 @@
 #include <netlite/deadline.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
+#include <netlite/socket_options.hpp>
 
 #include <netlite/detail/chrono.hpp>
 #include <optional>
@@ -47,7 +48,7 @@ struct KeepAliveParams {
 /// Options are named, typed calls; each returns Result and names the failing call ("setsockopt", ...).
 /// A moved-from Socket is empty: is_open() is false and every call fails with EBADF.
 template <Family F, SocketType T>
-class Socket {
+class Socket : public detail::MoreOptions<Socket<F, T>, F, T> {  // + socket_options.hpp's options
 public:
     /// The family tag (IPv4, IPv6, IP or Unix).
     using family_type = F;

@@ -7,6 +7,7 @@
 #include <netlite/result.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <netlite/detail/chrono.hpp>
 #include <system_error>
 
@@ -69,6 +70,13 @@ struct KeepAliveTiming {
 struct Linger {
     bool on;
     int seconds;
+};
+
+/// The portable part of a TCP connection's state (TCP_INFO and its relatives).
+struct TcpInfoFields {
+    std::chrono::microseconds rtt;  ///< smoothed round-trip time
+    std::uint64_t retransmits;      ///< segments retransmitted over the connection's life
+    std::uint64_t congestion_window_bytes;
 };
 
 }  // namespace netlite::detail::sys

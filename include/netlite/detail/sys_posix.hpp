@@ -1174,4 +1174,80 @@ inline Result<int> epoll_wait_for(int epoll_fd, epoll_event* events, int capacit
 }
 #endif
 
+// --- more options (issue 21): each one a platform lacks is `unsupported_option` (operation_not_supported)
+// ---------------------------------------------------------------------------------------------------
+
+namespace more_option {
+inline constexpr IntOption ip_tos{IPPROTO_IP, IP_TOS, "IP_TOS"};
+inline constexpr IntOption ipv6_tclass{IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS"};
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, TCP_CORK, "TCP_CORK"};
+#elif defined(TCP_NOPUSH)
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, TCP_NOPUSH, "TCP_NOPUSH"};
+#else
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, unsupported_option, "TCP_CORK"};
+#endif
+#if defined(TCP_FASTOPEN)
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN"};
+#else
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN"};
+#endif
+// Linux only (the portable paths have no equivalent with the same meaning):
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, TCP_QUICKACK, "TCP_QUICKACK"};
+#else
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, unsupported_option, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, unsupported_option, "TCP_QUICKACK"};
+#endif
+#if defined(NETLITE_SYS_LINUX) && defined(TCP_FASTOPEN_CONNECT)
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT"};
+#else
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN_CONNECT"};
+#endif
+}  // namespace more_option
+
+/// The longest interface name bind_to_device takes, without its terminating NUL.
+inline constexpr std::size_t max_device_name = IF_NAMESIZE - 1;
+
+/// SO_BINDTODEVICE (Linux): `name` (NUL-terminated, at most max_device_name bytes; empty unbinds).
+/// Errors: ENODEV, EPERM, operation_not_supported elsewhere.
+inline Result<void> bind_to_device(native_handle fd, const char* name, std::size_t size) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, static_cast<socklen>(size)) != 0)
+        return fail(last_error("SO_BINDTODEVICE"));
+    return {};
+#else
+    (void)fd, (void)name, (void)size;
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+#endif
+}
+
+/// The device SO_BINDTODEVICE bound to, into `name` (IF_NAMESIZE bytes); its length, 0 when none.
+inline Result<std::size_t> bound_device(native_handle fd, char* name) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    socklen size = IF_NAMESIZE;
+    if (::getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &size) != 0)
+        return fail(last_error("SO_BINDTODEVICE"));
+    return ::strnlen(name, size);
+#else
+    (void)fd, (void)name;
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+#endif
+}
+
+/// TCP_INFO's round-trip time, retransmissions and congestion window (Linux). Errors: EBADF,
+/// operation_not_supported elsewhere.
+inline Result<TcpInfoFields> tcp_info(native_handle fd) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    auto info = get_option<::tcp_info>(fd, IPPROTO_TCP, TCP_INFO, "TCP_INFO");
+    if (!info) return fail(info.error());
+    return TcpInfoFields{std::chrono::microseconds(info->tcpi_rtt), info->tcpi_total_retrans,
+                         std::uint64_t{info->tcpi_snd_cwnd} * info->tcpi_snd_mss};
+#else
+    (void)fd;
+    return fail(std::errc::operation_not_supported, "TCP_INFO");
+#endif
+}
+
 }  // namespace netlite::detail::sys

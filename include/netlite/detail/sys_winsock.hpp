@@ -1271,4 +1271,35 @@ inline FileId identity(native_handle fd) noexcept {
     return FileId{fd, fd != INVALID_SOCKET};
 }
 
+// --- more options (issue 21): each one Windows lacks is `unsupported_option` (operation_not_supported)
+// ---------------------------------------------------------------------------------------------------
+
+namespace more_option {
+inline constexpr IntOption ip_tos{IPPROTO_IP, IP_TOS, "IP_TOS"};
+inline constexpr IntOption ipv6_tclass{IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS"};
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, unsupported_option, "TCP_CORK"};
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN"};
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, unsupported_option, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, unsupported_option, "TCP_QUICKACK"};
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN_CONNECT"};
+}  // namespace more_option
+
+/// The longest interface name bind_to_device takes (Windows has no SO_BINDTODEVICE).
+inline constexpr std::size_t max_device_name = 255;
+
+/// No SO_BINDTODEVICE on Windows. Errors: operation_not_supported.
+inline Result<void> bind_to_device(native_handle, const char*, std::size_t) noexcept {
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+}
+
+/// No SO_BINDTODEVICE on Windows. Errors: operation_not_supported.
+inline Result<std::size_t> bound_device(native_handle, char*) noexcept {
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+}
+
+/// Not offered on Windows yet (SIO_TCP_INFO would be the way). Errors: operation_not_supported.
+inline Result<TcpInfoFields> tcp_info(native_handle) noexcept {
+    return fail(std::errc::operation_not_supported, "TCP_INFO");
+}
+
 }  // namespace netlite::detail::sys
