@@ -26,8 +26,14 @@ struct Datagram {
     static constexpr int value = SOCK_DGRAM;
 };
 
+/// Sequenced-packet sockets (SOCK_SEQPACKET): Unix-domain, connected, message boundaries kept (unix.hpp).
+struct SeqPacket {
+    /// SOCK_SEQPACKET, for socket(2).
+    static constexpr int value = SOCK_SEQPACKET;
+};
+
 template <class T>
-concept SocketType = std::is_same_v<T, Stream> || std::is_same_v<T, Datagram>;
+concept SocketType = std::is_same_v<T, Stream> || std::is_same_v<T, Datagram> || std::is_same_v<T, SeqPacket>;
 
 /// Which direction shutdown() closes.
 enum class Shutdown {
