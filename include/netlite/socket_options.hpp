@@ -9,7 +9,7 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <chrono>
+#include <netlite/detail/chrono.hpp>
 #include <climits>
 #include <cstdint>
 #include <string>
