@@ -74,6 +74,10 @@ TEMPLATE_TEST_CASE("TcpSocket: options set before bind are kept by the listener 
 TEST_CASE("TcpSocket: listen without bind listens on a port the OS picks", "[config][tcp]") {
     auto socket = TcpSocket<IPv4>::open();
     REQUIRE_OK(socket);
+    if (netlite_test::is_windows) {  // Winsock wants a bind first
+        CHECK_FAILS_WITH(std::move(*socket).listen(), std::errc::invalid_argument);
+        return;
+    }
     auto listener = std::move(*socket).listen();
     REQUIRE_OK(listener);
     auto where = listener->local_address();
@@ -227,6 +231,7 @@ TEST_CASE("TcpStream<IP>::connect with a source of the other family fails, leaki
     auto stream = TcpStream<IP>::connect(
         *server, ConnectOptions<IP>{.source_address = Address<IP>(Address<IPv6>::loopback(0))}, 5s);
     REQUIRE_FALSE(stream);
+    INFO(stream.error().message());
     CHECK((stream.error() == std::errc::address_family_not_supported ||
            stream.error() == std::errc::invalid_argument));
     CHECK(open_fd_count() == before);
@@ -282,6 +287,7 @@ TEST_CASE("UdpSocket::bind(host, port, options)", "[config][udp]") {
     auto socket = UdpSocket<IP>::bind("127.0.0.1", 0, BindOptions{.reuse_address = true});
     REQUIRE_OK(socket);
     CHECK(socket->reuse_address() == netlite::Result<bool>(true));
+    if (netlite_test::under_wine()) NETLITE_SKIP("wine binds addresses the host does not have");
     CHECK_FAILS_WITH(UdpSocket<IP>::bind("192.0.2.1", 0, BindOptions{}), std::errc::address_not_available);
 }
 
