@@ -94,6 +94,17 @@ struct PeerCredentialsFields {
     unsigned long gid;
 };
 
+/// Where a datagram was sent: the destination address in its IP header (port left 0) and the interface
+/// it arrived on (0 when the platform does not say); `known` is false when no such record came with it.
+/// (A template because the platform headers that declare sockaddr_storage come after this file: each
+/// platform file names DatagramDestination = DatagramDestinationOf<sockaddr_storage>.)
+template <class Storage>
+struct DatagramDestinationOf {
+    Storage address;
+    unsigned interface_index;
+    bool known;
+};
+
 /// The most descriptors one message carries (Linux's SCM_MAX_FD).
 inline constexpr std::size_t max_descriptors_per_message = 253;
 

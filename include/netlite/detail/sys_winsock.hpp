@@ -1322,4 +1322,27 @@ inline Result<PeerCredentialsFields> peer_credentials(native_handle) noexcept {
     return fail(std::errc::operation_not_supported, "peer credentials");
 }
 
+// --- per-datagram addresses (issue 21): Windows needs WSARecvMsg/WSASendMsg, not wired up yet
+// ---------------------------------------------------------------------------------------------------
+
+using DatagramDestination = DatagramDestinationOf<sockaddr_storage>;
+
+/// Not offered on Windows yet (IP_PKTINFO exists there, read through WSARecvMsg). Errors:
+/// operation_not_supported.
+inline Result<void> set_receive_destination(native_handle, bool, bool) noexcept {
+    return fail(std::errc::operation_not_supported, "IP_PKTINFO");
+}
+
+/// Not offered on Windows yet. Errors: operation_not_supported.
+inline Result<Datagram> recv_with_destination(native_handle, void*, std::size_t, sockaddr*, socklen*,
+                                              DatagramDestination&, int = 0) noexcept {
+    return fail(std::errc::operation_not_supported, "recvmsg");
+}
+
+/// Not offered on Windows yet. Errors: operation_not_supported.
+inline Result<std::size_t> send_from(native_handle, const void*, std::size_t, const sockaddr*, socklen,
+                                     const sockaddr_storage&, unsigned, int = 0) noexcept {
+    return fail(std::errc::operation_not_supported, "sendmsg");
+}
+
 }  // namespace netlite::detail::sys
