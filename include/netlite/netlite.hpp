@@ -4,7 +4,6 @@
 #pragma once
 
 #include <netlite/address.hpp>
-#include <netlite/address_kind.hpp>
 #include <netlite/buffer.hpp>
 #include <netlite/deadline.hpp>
 #include <netlite/interfaces.hpp>

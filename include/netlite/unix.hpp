@@ -8,6 +8,7 @@
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
 #include <netlite/detail/sys.hpp>
+#include <netlite/detail/sys_ipc.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
 

@@ -79,21 +79,6 @@ struct TcpInfoFields {
     std::uint64_t congestion_window_bytes;
 };
 
-/// What recv_with_descriptors received: bytes, descriptors, and what was cut.
-struct ReceivedDescriptors {
-    std::size_t size;        ///< bytes copied
-    std::size_t count;       ///< descriptors stored
-    bool data_truncated;     ///< MSG_TRUNC: a message (datagram, seqpacket) did not fit; its tail is gone
-    bool control_truncated;  ///< MSG_CTRUNC: more descriptors came than fitted; the kernel closed the rest
-};
-
-/// A Unix-domain peer's identity; pid is -1 where the platform does not tell it.
-struct PeerCredentialsFields {
-    long pid;
-    unsigned long uid;
-    unsigned long gid;
-};
-
 /// Where a datagram was sent: the destination address in its IP header (port left 0) and the interface
 /// it arrived on (0 when the platform does not say); `known` is false when no such record came with it.
 /// (A template because the platform headers that declare sockaddr_storage come after this file: each
@@ -104,8 +89,5 @@ struct DatagramDestinationOf {
     unsigned interface_index;
     bool known;
 };
-
-/// The most descriptors one message carries (Linux's SCM_MAX_FD).
-inline constexpr std::size_t max_descriptors_per_message = 253;
 
 }  // namespace netlite::detail::sys

@@ -1302,26 +1302,6 @@ inline Result<TcpInfoFields> tcp_info(native_handle) noexcept {
     return fail(std::errc::operation_not_supported, "TCP_INFO");
 }
 
-// --- Unix-domain IPC (issue 21): Windows' AF_UNIX passes no descriptors and tells no peer credentials
-// ---------------------------------------------------------------------------------------------------
-
-/// No SCM_RIGHTS on Windows. Errors: operation_not_supported.
-inline Result<std::size_t> send_with_descriptors(native_handle, const void*, std::size_t,
-                                                 const native_handle*, std::size_t) noexcept {
-    return fail(std::errc::operation_not_supported, "sendmsg");
-}
-
-/// No SCM_RIGHTS on Windows. Errors: operation_not_supported.
-inline Result<ReceivedDescriptors> recv_with_descriptors(native_handle, void*, std::size_t, native_handle*,
-                                                         std::size_t) noexcept {
-    return fail(std::errc::operation_not_supported, "recvmsg");
-}
-
-/// No peer credentials on Windows' AF_UNIX. Errors: operation_not_supported.
-inline Result<PeerCredentialsFields> peer_credentials(native_handle) noexcept {
-    return fail(std::errc::operation_not_supported, "peer credentials");
-}
-
 // --- per-datagram addresses (issue 21): Windows needs WSARecvMsg/WSASendMsg, not wired up yet
 // ---------------------------------------------------------------------------------------------------
 
