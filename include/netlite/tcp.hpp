@@ -81,6 +81,16 @@ private:
     std::vector<ConnectAttempt<F>> attempts_;
 };
 
+/// How TcpStream::connect(address, options) sets the socket up before it connects.
+template <Family F>
+struct ConnectOptions {
+    /// The local address to connect from (Python's create_connection(source_address=)); port 0 lets the
+    /// OS pick the port. Nothing (the default): the OS picks address and port.
+    std::optional<Address<F>> source_address{};
+    /// SO_REUSEADDR before binding source_address: a fixed source port still in TIME_WAIT can be reused.
+    bool reuse_address = false;
+};
+
 template <Family F>
 class TcpStream;
 
@@ -120,6 +130,27 @@ public:
                 detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), until);
             !ok)
             return fail(ok.error());
+        return TcpStream(std::move(*socket));
+    }
+    /// Connects to `address` as `options` say (from a chosen source address), within `until` (forever
+    /// by default). Errors: as connect(address, until), plus bind's EADDRINUSE, EADDRNOTAVAIL (not this
+    /// host's address), EAFNOSUPPORT/EINVAL (source and peer of different families).
+    static Result<TcpStream> connect(const Address<F>& address, const ConnectOptions<F>& options,
+                                     const Until& until = {}) {
+        auto socket = Base::open_for(address);
+        if (!socket) return fail(socket.error());
+        if (options.reuse_address)
+            if (auto ok = socket->set_reuse_address(true); !ok) return fail(ok.error());
+        if (options.source_address)
+            if (auto ok = detail::sys::bind(socket->native_handle(), options.source_address->data(),
+                                            options.source_address->size());
+                !ok)
+                return fail(ok.error());
+        auto ok =
+            until.is_forever()
+                ? detail::sys::connect(socket->native_handle(), address.data(), address.size())
+                : detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), until);
+        if (!ok) return fail(ok.error());
         return TcpStream(std::move(*socket));
     }
     /// Resolves `host` ("localhost", "example.org", "::1") and connects to the first of its addresses that

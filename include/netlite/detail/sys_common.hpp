@@ -87,4 +87,22 @@ struct Linger {
     int seconds;
 };
 
+/// The portable part of a TCP connection's state (TCP_INFO and its relatives).
+struct TcpInfoFields {
+    std::chrono::microseconds rtt;  ///< smoothed round-trip time
+    std::uint64_t retransmits;      ///< segments retransmitted over the connection's life
+    std::uint64_t congestion_window_bytes;
+};
+
+/// Where a datagram was sent: the destination address in its IP header (port left 0) and the interface
+/// it arrived on (0 when the platform does not say); `known` is false when no such record came with it.
+/// (A template because the platform headers that declare sockaddr_storage come after this file: each
+/// platform file names DatagramDestination = DatagramDestinationOf<sockaddr_storage>.)
+template <class Storage>
+struct DatagramDestinationOf {
+    Storage address;
+    unsigned interface_index;
+    bool known;
+};
+
 }  // namespace netlite::detail::sys
