@@ -128,7 +128,7 @@ public:
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size, detail::sys::peek);
         if (!got) return fail(got.error());
-        return received(*got, storage, size);
+        return received(buffer, *got, storage, size);
     }
     /// IP_PKTINFO / IPV6_RECVPKTINFO: from now on recv_with_destination() tells each datagram's
     /// destination address and arriving interface. Errors: ENOPROTOOPT, EBADF, operation_not_supported
@@ -153,7 +153,7 @@ public:
             detail::sys::recv_with_destination(this->native_handle(), buffer.data(), buffer.size(),
                                                reinterpret_cast<sockaddr*>(&storage), &size, destination);
         if (!got) return fail(got.error());
-        auto basic = received(*got, storage, size);
+        auto basic = received(buffer, *got, storage, size);
         if (!basic) return fail(basic.error());
         ReceivedAt<F> at{basic->size, basic->sender, basic->truncated, std::nullopt,
                          destination.interface_index};

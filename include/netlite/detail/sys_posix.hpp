@@ -1327,7 +1327,7 @@ inline void read_destination(msghdr& message, DatagramDestination& destination) 
 
 /// recvmsg(2) of one datagram, its sender, and its destination record (see set_receive_destination).
 /// Errors: as recv_from.
-inline Result<Datagram> recv_with_destination(native_handle fd, void* data, std::size_t size, sockaddr* from,
+inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size, sockaddr* from,
                                               socklen* from_size, DatagramDestination& destination,
                                               int flags = 0) noexcept {
     alignas(cmsghdr) char control[256] = {};
@@ -1345,7 +1345,7 @@ inline Result<Datagram> recv_with_destination(native_handle fd, void* data, std:
             *from_size = message.msg_namelen;
             read_destination(message, destination);
             const auto copied = static_cast<std::size_t>(got);
-            return Datagram{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
         }
         if (!interrupted()) return fail(io_error(fd, "recvmsg", flags));
     }
