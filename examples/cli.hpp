@@ -1,6 +1,7 @@
 // examples/cli.hpp - the small command-line parser every example shares.
 //
-// Flags: --host H, --port P, --unix PATH, --message M, --clients N, --threads N, --path PATH, --help.
+// Flags: --host H, --port P, --unix PATH, --message M, --clients N, --threads N, --path PATH,
+// --interface NAME, --help.
 // Each program says which flags it takes and what their defaults are. Mistakes on the command line
 // (an unknown flag, a missing value, a bad number) print the usage to stderr and exit with status 2;
 // --help prints it to stdout and exits 0. Network failures are reported with cli::fail (status 1).
@@ -44,6 +45,7 @@ enum Accepts : unsigned {
     path = 1u << 5,
     arguments = 1u << 6,  // plain arguments after the flags (e.g. `resolve HOST...`); at least one
     threads = 1u << 7,
+    interface_name = 1u << 8,  // --interface NAME: a network interface ("lo", "eth0")
 };
 
 /// The parsed command line; a program fills in its defaults before calling parse().
@@ -56,6 +58,7 @@ struct Options {
     int threads = 1;
     std::string path = "/";
     std::vector<std::string> arguments = {};
+    std::string interface_name = {};  // empty: the kernel picks
 };
 
 inline std::string& program_name() {
@@ -138,6 +141,8 @@ inline Options parse(int argc, char** argv, unsigned accepts, Options defaults, 
             options.threads = static_cast<int>(number);
         } else if (arg == "--path") {
             options.path = value(path);
+        } else if (arg == "--interface") {
+            options.interface_name = value(interface_name);
         } else {
             detail::usage_error("unknown option: " + std::string(arg), usage);
         }

@@ -2,12 +2,17 @@
 #include "test_support.hpp"
 
 #include <netlite/coro.hpp>
+#include <netlite/coro/resolve.hpp>
 #include <netlite/stop_token.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -446,6 +451,138 @@ TEST_CASE("WakeSignal wakes a task from another thread", "[coro]") {
     CHECK(woke.has_value());
 }
 
+TEST_CASE("post from another thread: functions run on the loop in order, a posted task runs there",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    netlite::WakeSignal signal(loop);
+    std::vector<int> order;  // touched on the loop's thread only
+    const auto loop_thread = std::this_thread::get_id();
+    bool all_on_loop = true;
+    auto posted_task = [&]() -> Task<void> {
+        auto slept = co_await netlite::async_sleep(1ms);  // a task that suspends on the loop
+        all_on_loop = all_on_loop && slept.has_value() && std::this_thread::get_id() == loop_thread;
+        order.push_back(-1);
+        signal.notify();
+    };
+    std::thread poster([&] {
+        for (int i = 0; i < 1000; ++i)
+            loop.post([&, i]() noexcept {
+                all_on_loop = all_on_loop && std::this_thread::get_id() == loop_thread;
+                order.push_back(i);
+            });
+        loop.post(posted_task());
+    });
+    auto body = [&]() -> Task<netlite::Result<void>> { co_return co_await signal.wait(30s); };
+    auto woke = loop.run(body());
+    poster.join();
+    REQUIRE(woke.has_value());
+    REQUIRE(order.size() == 1001);
+    for (int i = 0; i < 1000; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+    CHECK(order.back() == -1);
+    CHECK(all_on_loop);
+}
+
+TEST_CASE("posts still pending when the loop is destroyed are freed without running", "[coro]") {
+    auto ran = std::make_shared<int>(0);
+    {
+        auto opened = Loop::open();
+        REQUIRE(opened.has_value());
+        opened->post([ran]() noexcept { ++*ran; });
+        CHECK(ran.use_count() == 2);
+    }
+    CHECK(ran.use_count() == 1);
+    CHECK(*ran == 0);
+}
+
+TEST_CASE("async_wait_ready: a foreign descriptor's readiness, with a deadline", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();  // stands for any descriptor the program owns
+    auto body = [&]() -> Task<std::string> {
+        auto quiet = co_await netlite::async_wait_ready(a.native_handle(), netlite::Interest::readable, 20ms);
+        if (quiet || quiet.error() != std::errc::timed_out) co_return "no data yet: timed_out expected";
+        auto writable =
+            co_await netlite::async_wait_ready(b.native_handle(), netlite::Interest::writable, 5s);
+        if (!writable) co_return "writable: " + writable.error().message();
+        if (!b.write_all(netlite::ConstBuffer("x", 1))) co_return "write failed";
+        auto readable =
+            co_await netlite::async_wait_ready(a.native_handle(), netlite::Interest::readable, 5s);
+        if (!readable) co_return "readable: " + readable.error().message();
+        char byte = 0;
+        auto got = a.read(netlite::MutableBuffer(&byte, 1));
+        if (!got || *got != 1 || byte != 'x') co_return "the byte did not arrive";
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}
+
+TEST_CASE("async_resolve resolves on a helper thread while the loop goes on", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto body = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        co_return co_await netlite::async_resolve<netlite::IPv4>("localhost", 80, 10s);
+    };
+    auto found = loop.run(body());
+    REQUIRE(found.has_value());
+    REQUIRE_FALSE(found->empty());
+    CHECK(found->front().port() == 80);
+    CHECK(found->front() == netlite::Address<netlite::IPv4>::loopback(80));
+}
+
+// Run by tests/run_with_stalled_resolver.sh (ctest: coro_stalled_resolver): a DNS server that never answers.
+TEST_CASE("a stalled resolver stalls only its task: timed_out at the deadline, echoes go on",
+          "[.stalled_resolver]") {
+    if (std::getenv("NETLITE_TEST_STALLED_RESOLVER") == nullptr) {
+        WARN("skipped: needs tests/run_with_stalled_resolver.sh (a namespace whose DNS never answers)");
+        return;
+    }
+    // The namespace's DNS server: takes every query, never reads, never answers.
+    auto dns = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(53));
+    REQUIRE(dns.has_value());
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    std::chrono::steady_clock::duration slowest_echo{};
+    auto echoes = [&]() -> Task<void> {  // another task of the same loop, echoing all along
+        char byte = 'x';
+        const netlite::MutableBuffer buffer(&byte, 1);
+        for (int i = 0; i < 40; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            auto sent = co_await netlite::async_write_all(a, buffer, 5s);
+            auto echoed = co_await netlite::async_read_exact(b, buffer, 5s);
+            auto back = co_await netlite::async_write_all(b, buffer, 5s);
+            auto got = co_await netlite::async_read_exact(a, buffer, 5s);
+            REQUIRE((sent && echoed && back && got));
+            slowest_echo = std::max(slowest_echo, std::chrono::steady_clock::now() - start);
+            auto paused = co_await netlite::async_sleep(10ms);
+            REQUIRE(paused.has_value());
+        }
+    };
+    auto lookup = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        co_return co_await netlite::async_resolve<netlite::IPv4>("stalled.netlite.test", 80, 300ms);
+    };
+    const auto start = std::chrono::steady_clock::now();
+    auto body = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
+        auto [answer, echoed] = co_await netlite::when_all(lookup(), echoes());
+        (void)echoed;
+        co_return std::move(answer);
+    };
+    auto answer = loop.run(body());
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(answer.has_value());
+    CHECK(answer.error() == std::errc::timed_out);
+    CHECK(took < 4s);             // not the resolver's own 5 s timeout: the echoes took ~0.4 s
+    CHECK(slowest_echo < 200ms);  // the loop never stalled behind the lookup
+    std::printf("stalled resolver: timed_out after %.0f ms, slowest echo %.2f ms\n",
+                std::chrono::duration<double, std::milli>(took).count(),
+                std::chrono::duration<double, std::milli>(slowest_echo).count());
+}
+
 TEST_CASE("the loop lists its parked operations", "[coro]") {
     auto opened = Loop::open();
     REQUIRE(opened.has_value());
@@ -582,6 +719,89 @@ TEST_CASE("connect_any races the addresses: a refused one is recorded, a listeni
         if (lost.error().attempts().size() != 1) co_return "attempts not recorded";
         auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good->port(), 5s);
         if (!by_name) co_return "by name: " + by_name.error().message();
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+}
+
+namespace {
+Task<void> sleep_and_record(std::chrono::steady_clock::time_point at, int label, std::vector<int>& woke) {
+    auto slept = co_await netlite::async_sleep(at);
+    if (slept) woke.push_back(label);
+}
+}  // namespace
+
+TEST_CASE("timers: deadlines parked in random order expire in order; cancelled ones leave the heap sound",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    std::vector<int> woke;
+    std::vector<int> expected;
+    auto body = [&]() -> Task<void> {
+        Scope kept(loop);
+        Scope dropped(loop);
+        Scope never(loop);
+        std::vector<int> labels(300);
+        for (int i = 0; i < 300; ++i) labels[static_cast<std::size_t>(i)] = i;
+        std::shuffle(labels.begin(), labels.end(), std::mt19937(20));
+        const auto start = std::chrono::steady_clock::now() + 20ms;
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            const auto at = start + std::chrono::microseconds(100) * labels[i];
+            (i % 3 == 0 ? dropped : kept).spawn(sleep_and_record(at, labels[i], woke));
+            if (i % 3 != 0) expected.push_back(labels[i]);
+            if (i % 50 == 0)
+                never.spawn(sleep_and_record(std::chrono::steady_clock::time_point::max(), -1, woke));
+        }
+        dropped.cancel();  // taken out of the middle of the heap
+        co_await kept.join();
+        never.cancel();
+        co_await never.join();
+        co_await dropped.join();
+    };
+    loop.run(body());
+    std::sort(expected.begin(), expected.end());
+    CHECK(woke == expected);
+}
+
+TEST_CASE("a deadline of time_point::max() parked alone: the loop waits without overflowing", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    netlite::WakeSignal signal(loop);
+    std::vector<int> woke;
+    auto body = [&]() -> Task<netlite::Result<void>> {
+        Scope never(loop);
+        never.spawn(sleep_and_record(std::chrono::steady_clock::time_point::max(), -1, woke));
+        std::thread notifier([&] { signal.notify(); });
+        auto waited = co_await signal.wait();  // the loop waits with only the max() deadline pending
+        notifier.join();
+        never.cancel();
+        co_await never.join();
+        co_return waited;
+    };
+    CHECK(loop.run(body()).has_value());
+    CHECK(woke.empty());
+}
+
+TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> three{*good, *good, *good};
+        // min(): every attempt starts at once (no overflow of delay * index); one wins.
+        auto at_once =
+            co_await netlite::async_connect_any<netlite::IPv4>(three, 5s, std::chrono::milliseconds::min());
+        if (!at_once) co_return "min(): " + at_once.error().message();
+        // max(): the later attempts never start (saturated, not wrapped to the past); the first wins.
+        auto first =
+            co_await netlite::async_connect_any<netlite::IPv4>(three, 5s, std::chrono::milliseconds::max());
+        if (!first) co_return "max(): " + first.error().message();
         co_return "ok";
     };
     CHECK(loop.run(body()) == "ok");

@@ -43,11 +43,11 @@ public:
     SigpipeCounter() {
         struct sigaction action {};
         action.sa_handler = count_sigpipe;
-        ::sigemptyset(&action.sa_mask);
+        sigemptyset(&action.sa_mask);
         ::sigaction(SIGPIPE, &action, &old_action_);
         sigset_t pipe_only;
-        ::sigemptyset(&pipe_only);
-        ::sigaddset(&pipe_only, SIGPIPE);
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
         ::pthread_sigmask(SIG_UNBLOCK, &pipe_only, &old_mask_);
         sigpipes = 0;
     }
@@ -64,13 +64,13 @@ private:
 bool sigpipe_blocked() {
     sigset_t mask;
     ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-    return ::sigismember(&mask, SIGPIPE) == 1;
+    return sigismember(&mask, SIGPIPE) == 1;
 }
 
 bool sigpipe_pending() {
     sigset_t pending;
     ::sigpending(&pending);
-    return ::sigismember(&pending, SIGPIPE) == 1;
+    return sigismember(&pending, SIGPIPE) == 1;
 }
 
 bool broken(const Error& error) {
@@ -185,8 +185,8 @@ TEST_CASE("a SIGPIPE the thread blocked itself is left alone", "[platform]") {
     // A program that blocks SIGPIPE and collects it with sigwait must still see the ones it is owed: netlite
     // consumes only a SIGPIPE it caused while SIGPIPE was unblocked. (Linux: MSG_NOSIGNAL raises none.)
     sigset_t pipe_only, old_mask;
-    ::sigemptyset(&pipe_only);
-    ::sigaddset(&pipe_only, SIGPIPE);
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
     REQUIRE(::pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask) == 0);
     auto pair = UnixStream::pair();
     REQUIRE_OK(pair);

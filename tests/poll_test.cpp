@@ -79,18 +79,6 @@ std::pair<LocalStream, LocalStream> local_pair() {
             NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
     }
 
-// Makes `number` refer to the socket `from` (close-on-exec, as netlite's own are): true on success.
-// Windows cannot put a socket on a chosen handle value, so there it always fails.
-bool place_on(netlite_test::handle from, netlite_test::handle number) {
-#if defined(_WIN32)
-    (void)from;
-    (void)number;
-    return false;
-#else
-    return ::dup3(from, number, O_CLOEXEC) == number;
-#endif
-}
-
 /// One wait() with room for 64 events; the events it returned.
 template <class P>
 std::vector<Event> wait_events(P& poller, std::chrono::milliseconds timeout) {
@@ -211,7 +199,7 @@ TEMPLATE_LIST_TEST_CASE(
             "skipped: the reuse of the number: Windows gave the new socket another handle value and cannot "
             "place one on a chosen value (no dup3)");
     } else {
-        REQUIRE(place_on(c.native_handle(), number));
+        REQUIRE(netlite_test::place_on(c.native_handle(), number));
         reused = LocalStream(number);
     }
     if (reused.is_open()) {

@@ -39,19 +39,6 @@ using netlite_test::socket_option;
 // What an empty Socket's native_handle() is: -1 on POSIX, INVALID_SOCKET on Windows.
 constexpr handle no_handle = netlite::detail::sys::invalid_handle;
 
-// The address family of `fd`: SO_DOMAIN on Linux; Windows has no SO_DOMAIN but reports the protocol info.
-int socket_domain(handle fd) {
-#if defined(_WIN32)
-    WSAPROTOCOL_INFOW info{};
-    int size = sizeof info;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &size) != 0)
-        return -1;
-    return info.iAddressFamily;
-#else
-    return socket_option(fd, SO_DOMAIN);
-#endif
-}
-
 // The OS's own non-blocking flag of `fd`, or nothing where it cannot be read (Windows: FIONBIO is
 // write-only; winsock_test checks that netlite's tracked mode is the one the socket has).
 std::optional<bool> os_nonblocking([[maybe_unused]] handle fd) {
@@ -59,17 +46,6 @@ std::optional<bool> os_nonblocking([[maybe_unused]] handle fd) {
     return std::nullopt;
 #else
     return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
-#endif
-}
-
-// A socket made by the OS directly, not by netlite (close-on-exec / not inheritable, as netlite's own).
-handle raw_tcp_socket() {
-#if defined(_WIN32)
-    (void)netlite::detail::sys::start_winsock();
-    return ::WSASocketW(AF_INET, SOCK_STREAM, 0, nullptr, 0,
-                        WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-#else
-    return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 #endif
 }
 
@@ -119,7 +95,7 @@ TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its fami
     const handle fd = socket->native_handle();
     REQUIRE(fd != no_handle);
     CHECK(netlite_test::handle_is_private(fd));
-    CHECK(socket_domain(fd) == F::domain);
+    CHECK(netlite_test::socket_family(fd) == F::domain);
     CHECK(socket_option(fd, SO_TYPE) == T::value);
 
     // The Socket still owns it: native_handle() did not give it away.
@@ -130,13 +106,13 @@ TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its fami
 TEST_CASE("Socket::open_for picks the domain of the address", "[socket][open]") {
     auto v4 = Socket<netlite::IP, Stream>::open_for(netlite::Address<IPv4>::loopback(0));
     REQUIRE_OK(v4);
-    CHECK(socket_domain(v4->native_handle()) == AF_INET);
+    CHECK(netlite_test::socket_family(v4->native_handle()) == AF_INET);
     CHECK(netlite_test::handle_is_private(v4->native_handle()));
 
     if (!netlite::testing::available<IPv6>()) NETLITE_SKIP("IPv6 is not available on this machine");
     auto v6 = Socket<netlite::IP, Datagram>::open_for(netlite::Address<IPv6>::loopback(0));
     REQUIRE_OK(v6);
-    CHECK(socket_domain(v6->native_handle()) == AF_INET6);
+    CHECK(netlite_test::socket_family(v6->native_handle()) == AF_INET6);
     CHECK(socket_option(v6->native_handle(), SO_TYPE) == SOCK_DGRAM);
 }
 
@@ -245,7 +221,7 @@ TEST_CASE("The explicit constructor adopts a descriptor", "[socket][ownership]")
     static_assert(std::is_nothrow_move_constructible_v<V4Stream> &&
                   std::is_nothrow_move_assignable_v<V4Stream>);
 
-    const handle raw = raw_tcp_socket();
+    const handle raw = netlite_test::raw_stream_socket(AF_INET);
     REQUIRE(raw != no_handle);
     {
         V4Stream socket(raw);

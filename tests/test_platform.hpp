@@ -90,6 +90,59 @@ inline int socket_option(handle fd, int name) {
     return value;
 }
 
+/// The address family of `fd` (AF_INET, AF_UNIX, ...), or -1. Linux reports it as SO_DOMAIN; macOS and
+/// the BSDs have no SO_DOMAIN, but getsockname gives the family even of an unbound socket; Windows has
+/// the protocol info.
+inline int socket_family(handle fd) {
+#if defined(_WIN32)
+    WSAPROTOCOL_INFOW info{};
+    int size = sizeof info;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &size) != 0)
+        return -1;
+    return info.iAddressFamily;
+#elif defined(SO_DOMAIN)
+    return socket_option(fd, SO_DOMAIN);
+#else
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) return -1;
+    return address.ss_family;
+#endif
+}
+
+/// A stream socket of `domain` made by the OS directly, not by netlite, close-on-exec (not inheritable)
+/// as netlite's own are; invalid_handle when the OS refuses. macOS has no SOCK_CLOEXEC: FD_CLOEXEC is set
+/// right after (tests do not fork meanwhile).
+inline handle raw_stream_socket(int domain) {
+#if defined(_WIN32)
+    (void)netlite::detail::sys::start_winsock();
+    return ::WSASocketW(domain, SOCK_STREAM, 0, nullptr, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+#elif defined(SOCK_CLOEXEC)
+    return ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+    const int fd = ::socket(domain, SOCK_STREAM, 0);
+    if (fd >= 0 && ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+#endif
+}
+
+/// Makes `number` refer to the socket `from`, close-on-exec as netlite's own are: true on success.
+/// Windows cannot put a socket on a chosen handle value, so there it always fails. dup3 is Linux's.
+inline bool place_on(handle from, handle number) {
+#if defined(_WIN32)
+    (void)from;
+    (void)number;
+    return false;
+#elif defined(__linux__)
+    return ::dup3(from, number, O_CLOEXEC) == number;
+#else
+    return ::dup2(from, number) == number && ::fcntl(number, F_SETFD, FD_CLOEXEC) == 0;
+#endif
+}
+
 /// Closes a descriptor the test took from netlite (release()); true on success.
 inline bool close_handle(handle fd) {
 #if defined(_WIN32)

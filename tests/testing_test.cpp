@@ -58,15 +58,8 @@ std::string base_name(const std::string& path) {
 
 // Whether a stream socket of `domain` can bind its loopback address, asked of the OS directly.
 bool can_bind_loopback(int domain) {
-#if defined(_WIN32)
-    (void)netlite::detail::sys::start_winsock();
-    const netlite_test::handle fd =
-        ::WSASocketW(domain, SOCK_STREAM, 0, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
-    if (fd == INVALID_SOCKET) return false;
-#else
-    const int fd = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-#endif
+    const netlite_test::handle fd = netlite_test::raw_stream_socket(domain);
+    if (fd == netlite::detail::sys::invalid_handle) return false;
     int result = -1;
     if (domain == AF_INET) {
         sockaddr_in address{};

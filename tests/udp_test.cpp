@@ -471,6 +471,42 @@ TEMPLATE_TEST_CASE("recv_from reports an oversized datagram as truncated and los
     CHECK(nothing->truncated);
 }
 
+TEMPLATE_TEST_CASE("recv_from, try_recv_from and recv_batch give one record: buffer, size, sender, truncated",
+                   "[udp][truncation]", IPv4, IPv6, Unix) {
+    SKIP_UNLESS_AVAILABLE(TestType);
+    static_assert(std::is_same_v<netlite::Received<TestType>, netlite::DatagramIn<TestType>>);
+    auto a = bind_local<TestType>();
+    auto b = bind_local<TestType>();
+    guard(b.socket);
+    const auto big = pattern(100, 5);
+    for (int i = 0; i < 3; ++i) REQUIRE_OK(a.socket.send_to(big, b.address));
+
+    std::array<std::byte, 10> first{};
+    auto from = b.socket.recv_from(first);
+    REQUIRE_OK(from);
+    std::array<std::byte, 10> second{};
+    auto tried = b.socket.try_recv_from(second);
+    REQUIRE_OK(tried);
+    REQUIRE(tried->has_value());
+    std::array<std::byte, 10> third{};
+    std::array<netlite::DatagramIn<TestType>, 1> slots{};
+    slots[0].buffer = netlite::MutableBuffer(third.data(), third.size());
+    auto batch = b.socket.recv_batch(slots);
+    REQUIRE_OK(batch);
+    REQUIRE(*batch == 1);
+
+    const std::array<netlite::DatagramIn<TestType>, 3> records{*from, **tried, slots[0]};
+    const std::array<std::byte*, 3> buffers{first.data(), second.data(), third.data()};
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        CHECK(records[i].buffer.data() == buffers[i]);
+        CHECK(records[i].buffer.size() == 10);
+        CHECK(records[i].size == 10);
+        CHECK(records[i].sender == a.address);
+        CHECK(records[i].truncated);
+        CHECK(std::equal(buffers[i], buffers[i] + 10, big.begin()));
+    }
+}
+
 TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::message_truncated",
                    "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);

@@ -63,7 +63,7 @@ concept HasSharedWake = requires(const Token& token) {
 
 /// A stop token type Until can hold: std::stop_token, or anything with the same two queries.
 template <class T>
-concept StopToken = std::is_nothrow_copy_constructible_v<T> && requires(const T& token) {
+concept StopTokenLike = std::is_nothrow_copy_constructible_v<T> && requires(const T& token) {
     { token.stop_requested() } -> std::convertible_to<bool>;
     { token.stop_possible() } -> std::convertible_to<bool>;
 } && sizeof(T) <= stop_token_capacity && alignof(T) <= alignof(void*);
@@ -79,7 +79,7 @@ struct StopOps {
     SharedWake (*shared_wake)(const void* token) noexcept;
 };
 
-template <StopToken Token>
+template <StopTokenLike Token>
 struct StopOpsFor {
     static const Token& token(const void* p) noexcept { return *static_cast<const Token*>(p); }
     static void copy(void* to, const void* from) noexcept { ::new (to) Token(token(from)); }
@@ -135,15 +135,15 @@ public:
     Until(std::chrono::duration<Rep, Period> timeout) noexcept : Until(from_now(timeout)) {}
     /// Give up when `stop` is requested.
     template <class Token>  // not Until itself, checked first: a copy must not ask whether Until is a token
-    requires(!std::is_same_v<Token, Until> && detail::StopToken<Token>) Until(const Token& stop)
+    requires(!std::is_same_v<Token, Until> && detail::StopTokenLike<Token>) Until(const Token& stop)
     noexcept { hold(stop); }
     /// Give up at `deadline` or when `stop` is requested, whichever is first.
-    template <detail::StopToken Token>
+    template <detail::StopTokenLike Token>
     Until(Clock::time_point deadline, const Token& stop) noexcept : Until(deadline) {
         hold(stop);
     }
     /// Give up `timeout` from now or when `stop` is requested, whichever is first.
-    template <class Rep, class Period, detail::StopToken Token>
+    template <class Rep, class Period, detail::StopTokenLike Token>
     Until(std::chrono::duration<Rep, Period> timeout, const Token& stop) noexcept : Until(from_now(timeout)) {
         hold(stop);  // from_now may give "no deadline" (a huge timeout): keep the stop either way
     }

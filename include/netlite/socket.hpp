@@ -6,6 +6,7 @@
 #include <netlite/deadline.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
+#include <netlite/socket_options.hpp>
 
 #include <climits>
 #include <netlite/detail/chrono.hpp>
@@ -26,8 +27,14 @@ struct Datagram {
     static constexpr int value = SOCK_DGRAM;
 };
 
+/// Sequenced-packet sockets (SOCK_SEQPACKET): Unix-domain, connected, message boundaries kept (unix.hpp).
+struct SeqPacket {
+    /// SOCK_SEQPACKET, for socket(2).
+    static constexpr int value = SOCK_SEQPACKET;
+};
+
 template <class T>
-concept SocketType = std::is_same_v<T, Stream> || std::is_same_v<T, Datagram>;
+concept SocketType = std::is_same_v<T, Stream> || std::is_same_v<T, Datagram> || std::is_same_v<T, SeqPacket>;
 
 /// Which direction shutdown() closes.
 enum class Shutdown {
@@ -48,7 +55,7 @@ struct KeepAliveParams {
 /// Options are named, typed calls; each returns Result and names the failing call ("setsockopt", ...).
 /// A moved-from Socket is empty: is_open() is false and every call fails with EBADF.
 template <Family F, SocketType T>
-class Socket {
+class Socket : public detail::MoreOptions<Socket<F, T>, F, T> {  // + socket_options.hpp's options
 public:
     /// The family tag (IPv4, IPv6, IP or Unix).
     using family_type = F;

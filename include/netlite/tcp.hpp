@@ -81,6 +81,16 @@ private:
     std::vector<ConnectAttempt<F>> attempts_;
 };
 
+/// How TcpStream::connect(address, options) sets the socket up before it connects.
+template <Family F>
+struct ConnectOptions {
+    /// The local address to connect from (Python's create_connection(source_address=)); port 0 lets the
+    /// OS pick the port. Nothing (the default): the OS picks address and port.
+    std::optional<Address<F>> source_address{};
+    /// SO_REUSEADDR before binding source_address: a fixed source port still in TIME_WAIT can be reused.
+    bool reuse_address = false;
+};
+
 template <Family F>
 class TcpStream;
 
@@ -120,6 +130,27 @@ public:
                 detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), until);
             !ok)
             return fail(ok.error());
+        return TcpStream(std::move(*socket));
+    }
+    /// Connects to `address` as `options` say (from a chosen source address), within `until` (forever
+    /// by default). Errors: as connect(address, until), plus bind's EADDRINUSE, EADDRNOTAVAIL (not this
+    /// host's address), EAFNOSUPPORT/EINVAL (source and peer of different families).
+    static Result<TcpStream> connect(const Address<F>& address, const ConnectOptions<F>& options,
+                                     const Until& until = {}) {
+        auto socket = Base::open_for(address);
+        if (!socket) return fail(socket.error());
+        if (options.reuse_address)
+            if (auto ok = socket->set_reuse_address(true); !ok) return fail(ok.error());
+        if (options.source_address)
+            if (auto ok = detail::sys::bind(socket->native_handle(), options.source_address->data(),
+                                            options.source_address->size());
+                !ok)
+                return fail(ok.error());
+        auto ok =
+            until.is_forever()
+                ? detail::sys::connect(socket->native_handle(), address.data(), address.size())
+                : detail::sys::connect_until(socket->native_handle(), address.data(), address.size(), until);
+        if (!ok) return fail(ok.error());
         return TcpStream(std::move(*socket));
     }
     /// Resolves `host` ("localhost", "example.org", "::1") and connects to the first of its addresses that
@@ -459,7 +490,7 @@ private:
             return record(address, ok.error());
         auto connected = sys::connect_start(stream.native_handle(), address.data(), address.size());
         if (!connected) return record(address, connected.error());
-        if (*connected) return finish(std::move(stream));
+        if (*connected) return finish(std::move(stream), address);
         pending_.push_back(Pending{std::move(stream), address});
         return std::nullopt;
     }
@@ -485,7 +516,7 @@ private:
             if (done && !*done) continue;  // it had never begun and was started again: wait for it
             Pending attempt = std::move(pending_[i]);
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-            if (done) return finish(std::move(attempt.stream));
+            if (done) return finish(std::move(attempt.stream), attempt.address);
             record(attempt.address, done.error());
         }
         return std::nullopt;
@@ -496,8 +527,11 @@ private:
         last_ = error;
         return std::nullopt;
     }
-    std::optional<TcpStream<F>> finish(TcpStream<F> stream) {
-        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok) return std::nullopt;
+    /// Hands the winner back blocking, as every TcpStream starts; one that cannot be switched back is a
+    /// failed attempt: closed, its error recorded (the caller's, if no other attempt wins).
+    std::optional<TcpStream<F>> finish(TcpStream<F> stream, const Address<F>& address) {
+        if (auto ok = sys::set_nonblocking(stream.native_handle(), false); !ok)
+            return record(address, ok.error());
         return std::optional<TcpStream<F>>(std::move(stream));
     }
     Result<TcpStream<F>, ConnectError<F>> failure(const Error& error) {
@@ -626,7 +660,7 @@ public:
     Incoming<F> incoming() noexcept { return Incoming<F>(*this, Until()); }
     /// As incoming(), and the range also ends (error() == operation_canceled) when `stop` is requested,
     /// even while it waits for the next connection (std::stop_token: include <netlite/stop_token.hpp>).
-    template <detail::StopToken Token>
+    template <detail::StopTokenLike Token>
     Incoming<F> incoming(const Token& stop) noexcept {
         return Incoming<F>(*this, Until(stop));
     }

@@ -12,19 +12,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace netlite {
-
-/// One datagram received by recv_from.
-template <Family F>
-struct Received {
-    std::size_t size;   ///< bytes copied into the buffer
-    Address<F> sender;  ///< who sent it (unnamed for an unbound Unix-domain sender)
-    bool truncated;     ///< the datagram was larger than the buffer; its tail was discarded
-};
 
 /// One datagram for UdpSocket::send_batch: its bytes and where it goes (for a Unix datagram socket, an
 /// unnamed address sends to the connected peer).
@@ -36,14 +31,46 @@ struct DatagramOut {
     Address<F> to;
 };
 
-/// One slot for UdpSocket::recv_batch: the caller sets `buffer`; recv_batch fills in the rest.
+/// One received datagram, the one record of every receive that says who sent it: recv_from() and
+/// try_recv_from() return it, recv_batch() fills a span of them (the caller sets each slot's `buffer`).
+/// A datagram that does not fit is never cut silently: `truncated` says its tail was discarded, and
+/// `size` counts the bytes kept. The connected recv() returns a bare size, with no room for that flag,
+/// so it reports a datagram that did not fit as errc::message_truncated instead.
 template <Family F>
 struct DatagramIn {
-    /// Where the datagram goes (set by the caller).
+    /// Where the datagram went: set by the caller for recv_batch(), the buffer given to recv_from().
     MutableBuffer buffer;
-    std::size_t size = 0;    ///< bytes copied into buffer
+    std::size_t size = 0;    ///< bytes copied into buffer (its first `size` bytes)
     Address<F> sender{};     ///< who sent it (unnamed for an unbound Unix-domain sender)
     bool truncated = false;  ///< the datagram was larger than buffer; its tail was discarded
+};
+/// The name recv_from() used before its record and recv_batch()'s were one: the same type.
+template <Family F>
+using Received = DatagramIn<F>;
+
+/// How UdpSocket::bind(address, options) sets the socket up before it binds.
+struct BindOptions {
+    /// SO_REUSEADDR: several sockets may bind one multicast address and port, each receiving every
+    /// datagram sent to the group (the BSDs want reuse_port for that; Windows uses SO_REUSEADDR).
+    bool reuse_address = false;
+    /// SO_REUSEPORT: several sockets bind one port (Linux shares unicast datagrams among them). Where the
+    /// platform has no SO_REUSEPORT (Windows), binding fails with ENOPROTOOPT.
+    bool reuse_port = false;
+    /// For an IPv6 address: true = IPv6 only, false = dual-stack (IPv4 peers appear as ::ffff:a.b.c.d);
+    /// nothing keeps the system's default.
+    std::optional<bool> ipv6_only{};
+};
+
+/// One datagram received by UdpSocket::recv_with_destination: recv_from's answer plus where it was sent.
+template <Family F>
+struct ReceivedAt {
+    std::size_t size;   ///< bytes copied into the buffer
+    Address<F> sender;  ///< who sent it
+    bool truncated;     ///< the datagram was larger than the buffer; its tail was discarded
+    /// The address it was sent to, from its IP header (port 0: it is this socket's port); for a multicast
+    /// datagram the group. Nothing when set_receive_destination(true) was not called first.
+    std::optional<Address<F>> destination;
+    unsigned interface_index;  ///< the interface it arrived on (0 where the platform does not say)
 };
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
@@ -69,6 +96,84 @@ public:
     /// resolve_category errors.
     static Result<UdpSocket> bind(std::string_view host, std::uint16_t port) requires InternetFamily<F> {
         return detail::bind_first<F>(host, port, [](const Address<F>& address) { return bind(address); });
+    }
+    /// A socket set up as `options` say, then bound to `address` (port 0: the OS picks): e.g. a
+    /// multicast receiver sharing its port, or a dual-stack socket. Errors: as bind(address), plus
+    /// ENOPROTOOPT (an option the platform lacks).
+    static Result<UdpSocket> bind(const Address<F>& address,
+                                  const BindOptions& options) noexcept requires InternetFamily<F> {
+        auto socket = open_for(address);
+        if (!socket) return fail(socket.error());
+        if (auto ok = socket->prepare(address, options); !ok) return fail(ok.error());
+        if (auto ok = socket->bind_to(address); !ok) return fail(ok.error());
+        return socket;
+    }
+    /// Binds to `host` and `port` as bind(host, port) does, setting the socket up as `options` say first.
+    /// Errors: as bind(address, options), plus resolve_category errors.
+    static Result<UdpSocket> bind(std::string_view host, std::uint16_t port,
+                                  const BindOptions& options) requires InternetFamily<F> {
+        return detail::bind_first<F>(host, port,
+                                     [&](const Address<F>& address) { return bind(address, options); });
+    }
+    /// Binds this opened, unbound socket to `address` (port 0: the OS picks), after whatever options it
+    /// needs were set on it: the steps bind(address) takes in one call. Errors: EADDRINUSE, EACCES,
+    /// EADDRNOTAVAIL, EINVAL (already bound, also implicitly by a send), EAFNOSUPPORT, EBADF.
+    Result<void> bind_to(const Address<F>& address) noexcept { return Base::bind_to(address); }
+
+    /// As recv_from(), but leaves the datagram queued for the next receive (MSG_PEEK). Errors: as
+    /// recv_from().
+    Result<Received<F>> peek_from(MutableBuffer buffer) noexcept {
+        sockaddr_storage storage{};
+        detail::sys::socklen size = sizeof storage;
+        auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
+                                          reinterpret_cast<sockaddr*>(&storage), &size, detail::sys::peek);
+        if (!got) return fail(got.error());
+        return received(buffer, *got, storage, size);
+    }
+    /// IP_PKTINFO / IPV6_RECVPKTINFO: from now on recv_with_destination() tells each datagram's
+    /// destination address and arriving interface. Errors: ENOPROTOOPT, EBADF, operation_not_supported
+    /// (Windows).
+    Result<void> set_receive_destination(bool on) noexcept requires InternetFamily<F> {
+        if constexpr (std::is_same_v<F, IP>) {
+            auto domain = detail::sys::socket_domain(this->native_handle());
+            if (!domain) return fail(domain.error());
+            return detail::sys::set_receive_destination(this->native_handle(), *domain == AF_INET6, on);
+        } else {
+            return detail::sys::set_receive_destination(this->native_handle(), std::is_same_v<F, IPv6>, on);
+        }
+    }
+    /// Waits for one datagram, as recv_from(), and tells where it was sent (the address a multi-homed
+    /// server was asked on: answer from it with send_from()). Errors: as recv_from(),
+    /// operation_not_supported (Windows).
+    Result<ReceivedAt<F>> recv_with_destination(MutableBuffer buffer) noexcept requires InternetFamily<F> {
+        sockaddr_storage storage{};
+        detail::sys::socklen size = sizeof storage;
+        detail::sys::DatagramDestination destination{};
+        auto got =
+            detail::sys::recv_with_destination(this->native_handle(), buffer.data(), buffer.size(),
+                                               reinterpret_cast<sockaddr*>(&storage), &size, destination);
+        if (!got) return fail(got.error());
+        auto basic = received(buffer, *got, storage, size);
+        if (!basic) return fail(basic.error());
+        ReceivedAt<F> at{basic->size, basic->sender, basic->truncated, std::nullopt,
+                         destination.interface_index};
+        if (destination.known) {
+            auto where = Address<F>::from_native(reinterpret_cast<const sockaddr*>(&destination.address),
+                                                 sizeof destination.address);
+            if (where) at.destination = *where;
+        }
+        return at;
+    }
+    /// Sends one datagram to `to` from the local address `from` (its port is ignored: the datagram leaves
+    /// from this socket's port) and, if not 0, by interface `interface_index`: a multi-homed server's
+    /// reply from the address it was asked on. Errors: EINVAL (`from` is not this host's), EMSGSIZE,
+    /// ENETUNREACH, EAFNOSUPPORT, operation_not_supported (Windows).
+    Result<std::size_t> send_from(ConstBuffer datagram, const Address<F>& to, const Address<F>& from,
+                                  unsigned interface_index = 0) noexcept requires InternetFamily<F> {
+        sockaddr_storage source{};
+        std::memcpy(&source, from.data(), static_cast<std::size_t>(from.size()));
+        return detail::sys::send_from(this->native_handle(), datagram.data(), datagram.size(), to.data(),
+                                      to.size(), source, interface_index);
     }
     /// A Unix datagram socket bound to `path` (or "@name"). Errors: EADDRINUSE, errc::path_too_long.
     static Result<UdpSocket> bind(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
@@ -112,8 +217,8 @@ public:
                                             to.data(), to.size(), flags);
             });
     }
-    /// Waits for one datagram; `truncated` says it did not fit in `buffer` (never silently cut).
-    /// Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
+    /// Waits for one datagram and says who sent it; `truncated` says it did not fit in `buffer` (never
+    /// silently cut). Errors: ECONNREFUSED (connected socket, peer port closed), timed_out.
     Result<Received<F>> recv_from(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_from_timed(buffer);
@@ -123,7 +228,7 @@ public:
         auto got = detail::sys::recv_from(this->native_handle(), buffer.data(), buffer.size(),
                                           reinterpret_cast<sockaddr*>(&storage), &size);
         if (!got) return fail(got.error());
-        return received(*got, storage, size);
+        return received(buffer, *got, storage, size);
     }
     /// As recv_from(), giving up per `until` (timed_out, operation_canceled); the socket stays usable.
     Result<Received<F>> recv_from(MutableBuffer buffer, const Until& until) {
@@ -136,7 +241,7 @@ public:
                                               reinterpret_cast<sockaddr*>(&storage), &size, flags);
             });
         if (!got) return fail(got.error());
-        return received(*got, storage, size);
+        return received(buffer, *got, storage, size);
     }
 
     /// Sets the default peer: send() goes there and only its datagrams are received. Errors: ENETUNREACH.
@@ -157,7 +262,8 @@ public:
             });
     }
     /// Receives one datagram from the connected peer. Errors: errc::message_truncated when it did not fit
-    /// (the buffer holds its first buffer.size() bytes), ECONNREFUSED, timed_out.
+    /// (the buffer holds its first buffer.size() bytes; a bare size has no room for DatagramIn's flag),
+    /// ECONNREFUSED, timed_out.
     Result<std::size_t> recv(MutableBuffer buffer) noexcept {
         if (this->has_timeout()) [[unlikely]]
             return recv_timed(buffer);
@@ -286,7 +392,7 @@ public:
             if (detail::sys::would_block(got.error())) return std::optional<Received<F>>();
             return fail(got.error());
         }
-        auto datagram = received(*got, storage, size);
+        auto datagram = received(buffer, *got, storage, size);
         if (!datagram) return fail(datagram.error());
         return std::optional<Received<F>>(*datagram);
     }
@@ -299,6 +405,17 @@ public:
     }
 
 private:
+    Result<void> prepare(const Address<F>& address, const BindOptions& options) noexcept {
+        if (options.reuse_address)
+            if (auto ok = this->set_reuse_address(true); !ok) return ok;
+        if (options.reuse_port)
+            if (auto ok = this->set_reuse_port(true); !ok) return ok;
+        if constexpr (!std::is_same_v<F, IPv4>)
+            if (options.ipv6_only && address.domain() == AF_INET6)
+                return this->set_ipv6_only(*options.ipv6_only);
+        return {};
+    }
+
     NETLITE_NOINLINE Result<std::size_t> send_timed(ConstBuffer datagram) {
         return send(datagram, this->default_until());
     }
@@ -306,7 +423,7 @@ private:
         return recv(buffer, this->default_until());
     }
     /// A connected recv's size, or errc::message_truncated when the datagram did not fit.
-    static Result<std::size_t> whole(Result<detail::sys::Datagram> got) noexcept {
+    static Result<std::size_t> whole(Result<detail::sys::DatagramSize> got) noexcept {
         if (!got) return fail(got.error());
         if (got->full_size > got->copied) return fail(errc::message_truncated, "recv");
         return got->copied;
@@ -317,11 +434,11 @@ private:
     NETLITE_NOINLINE Result<Received<F>> recv_from_timed(MutableBuffer buffer) {
         return recv_from(buffer, this->default_until());
     }
-    static Result<Received<F>> received(detail::sys::Datagram got, const sockaddr_storage& storage,
-                                        detail::sys::socklen size) noexcept {
+    static Result<Received<F>> received(MutableBuffer buffer, detail::sys::DatagramSize got,
+                                        const sockaddr_storage& storage, detail::sys::socklen size) noexcept {
         auto sender = sender_address(storage, size);
         if (!sender) return fail(sender.error());
-        return Received<F>{got.copied, *sender, got.full_size > got.copied};
+        return Received<F>{buffer, got.copied, *sender, got.full_size > got.copied};
     }
     static Result<Address<F>> sender_address(const sockaddr_storage& storage,
                                              detail::sys::socklen size) noexcept {

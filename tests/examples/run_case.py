@@ -39,7 +39,7 @@ TIMEOUT = 30        # seconds: the bound on any single wait
 PROGRAMS = ["create_sockets", "resolve", "http_get", "echo_server_once", "echo_server",
             "echo_server_threaded", "echo_server_async", "echo_client", "echo_clients_threaded",
             "echo_clients_async", "udp_echo_server",
-            "udp_echo_client"]
+            "udp_echo_client", "multicast_sender", "multicast_receiver"]
 TCP_SERVERS = ["echo_server_once", "echo_server", "echo_server_threaded", "echo_server_async"]
 HOST_CLIENTS = ["http_get", "echo_client", "echo_clients_threaded", "echo_clients_async", "udp_echo_client"]
 MULTI_CLIENTS = ["echo_clients_threaded", "echo_clients_async"]
@@ -956,6 +956,81 @@ def udp_client_timeout():
           "udp_echo_client exits 1 with one line: %r" % r.stderr.decode().strip())
     check(1.5 <= took <= 4.5, "it gave up after %.2f s (wanted ~2 s)" % took)
     check(got == b"Hello World", "the datagram did reach the silent socket")
+
+
+def loopback_multicast_receiver(group, port):
+    """A Python receiver of `group`:`port` on the loopback interface, sharing the port; None when this
+    system refuses the join."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("0.0.0.0", port))
+    try:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     socket.inet_aton(group) + socket.inet_aton("127.0.0.1"))
+    except OSError:
+        s.close()
+        return None
+    s.settimeout(5)
+    return s
+
+
+def loopback_multicast_sender():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    return s
+
+
+@case()
+def multicast():
+    """Two multicast_receivers share one port on loopback multicast; multicast_sender and Python's socket
+    send to the group, each receiver (and a Python one) gets every datagram."""
+    skip_under_wine("the loopback interface has no name wine's if_nametoindex knows")
+    lo = "lo" if "lo" in [name for _, name in socket.if_nameindex()] else "lo0"
+    group = "239.255.%d.%d" % (random.randint(1, 254), random.randint(1, 254))  # organisation-local
+    # Can this system deliver multicast on loopback at all? Ask Python's socket first.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe_port:
+        probe_port.bind(("127.0.0.1", 0))
+        port = probe_port.getsockname()[1]
+    probe = loopback_multicast_receiver(group, port)
+    if probe is None:
+        raise Skip("this system refuses a multicast join on the loopback interface")
+    with probe, loopback_multicast_sender() as sender:
+        sender.sendto(b"probe", (group, port))
+        try:
+            probe.recvfrom(100)
+        except socket.timeout:
+            raise Skip("this system does not deliver multicast on the loopback interface")
+
+    first, address = start_server([exe("multicast_receiver"), "--host", group, "--port", "0", "--interface", lo])
+    port = port_of(address)
+    check(address == "0.0.0.0:%d" % port, "multicast_receiver listens on %s" % address)
+    second, address2 = start_server([exe("multicast_receiver"), "--host", group, "--port", port,
+                                     "--interface", lo])
+    check(port_of(address2) == port, "a second multicast_receiver shares port %d" % port)
+    python_receiver = loopback_multicast_receiver(group, port)
+    check(python_receiver is not None, "Python's socket joins the group on the same port too")
+    with python_receiver:
+        r = run([exe("multicast_sender"), "--host", group, "--port", port, "--interface", lo,
+                 "--message", "hello group"])
+        check(r.returncode == 0 and r.stdout == ("sent 11 bytes to %s:%d\n" % (group, port)).encode(),
+              "multicast_sender: %r %r" % (r.stdout, r.stderr))
+        for receiver in (first, second):
+            # The source address is the kernel's choice for a send by lo (127.0.0.1 or the host's own).
+            receiver.expect_line(r"Received from [\d.]+:\d+: hello group")
+        check(python_receiver.recvfrom(100)[0] == b"hello group", "Python's receiver got it as well")
+        with loopback_multicast_sender() as sender:
+            sender.sendto(b"from python", (group, port))
+        for receiver in (first, second):
+            receiver.expect_line(r"Received from 127\.0\.0\.1:\d+: from python")
+        check(True, "both multicast_receivers got Python's datagram")
+    r = run([exe("multicast_receiver"), "--host", group, "--port", port, "--interface", "no-such-if0"])
+    check(r.returncode == 1 and one_line(r.stderr), "an unknown interface: exit 1, %r" % r.stderr.strip())
+    r = run([exe("multicast_sender"), "--host", "not-an-address", "--port", port])
+    check(r.returncode == 1 and one_line(r.stderr), "a bad group: exit 1, %r" % r.stderr.strip())
 
 
 @case()

@@ -28,6 +28,19 @@ struct ConnectRace {
     std::vector<ConnectAttempt<F>> failures;
     Error last{errc::no_addresses, "connect"};
 };
+
+/// `first + delay * index`, saturating: time_point::max() (never) when it would overflow, `first` for a
+/// delay of zero or less. (A local helper: detail/chrono.hpp has no saturating arithmetic yet.)
+inline Clock::time_point attempt_start(Clock::time_point first, std::chrono::milliseconds delay,
+                                       std::size_t index) noexcept {
+    if (delay <= std::chrono::milliseconds::zero() || index == 0) return first;
+    const auto room = Clock::time_point::max() - first;  // first is now(): positive, no overflow
+    const auto room_ms = std::chrono::duration_cast<std::chrono::milliseconds>(room);
+    const auto times = static_cast<std::chrono::milliseconds::rep>(index);  // a count of addresses
+    if (delay > room_ms / times) return Clock::time_point::max();
+    return first + delay * times;
+}
+
 template <Family F>
 Task<void> connect_attempt(Address<F> address, Clock::time_point start, Until until, ConnectRace<F>& race) {
     if (start > Clock::now()) {
@@ -69,8 +82,8 @@ Task<Result<TcpStream<F>, ConnectError<F>>> async_connect_any(
     const auto order = detail::interleave_families<F>(addresses);
     const auto first = detail::coro::Clock::now();
     for (std::size_t i = 0; i < order.size(); ++i)
-        attempts.spawn(detail::coro::connect_attempt<F>(order[i], first + attempt_delay * static_cast<int>(i),
-                                                        until, race));
+        attempts.spawn(detail::coro::connect_attempt<F>(
+            order[i], detail::coro::attempt_start(first, attempt_delay, i), until, race));
     co_await attempts.join();
     if (race.winner) co_return Outcome(std::move(*race.winner));
     co_return Outcome(unexpected<ConnectError<F>>(ConnectError<F>(race.last, std::move(race.failures))));

@@ -227,7 +227,40 @@ private:
     std::optional<Result<void>> result_;
 };
 
+/// readiness of a descriptor the program owns: parks once, finishes at the first readiness event.
+template <class Unused = void>
+class ReadyOpT : public Operation<ReadyOpT<Unused>> {
+public:
+    ReadyOpT(Handle descriptor, Interest wanted, const Until& until) noexcept
+        : Operation<ReadyOpT>("wait", descriptor, wanted, until) {}
+    bool attempt() noexcept {  // the first call, before parking, does not know: park and wait for an event
+        if (!std::exchange(asked_, true)) return false;
+        result_.emplace();
+        return true;
+    }
+    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+    Result<void> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    bool asked_ = false;
+    std::optional<Result<void>> result_;
+};
+
 }  // namespace detail::coro
+
+/// Awaits readiness of any descriptor or socket handle the program owns (a pipe, an eventfd, a driver's
+/// socket) for `interest` (readable or writable, one of them), then returns; the program does the I/O.
+/// Always parks once (readiness is not probed first). The primitive for an awaitable over another
+/// protocol's engine (TLS: wait for what the engine asks for, then call it again). The descriptor must
+/// not be closed or owned by an AsyncStream meanwhile. Errors: timed_out, operation_canceled (as `until`
+/// says); device_or_resource_busy (another task waits for the same direction); as Poller::add (EBADF;
+/// EPERM for a regular file under epoll).
+template <class Unused = void>
+[[nodiscard]] detail::coro::ReadyOpT<Unused> async_wait_ready(detail::sys::native_handle descriptor,
+                                                              Interest interest,
+                                                              const Until& until = {}) noexcept {
+    return detail::coro::ReadyOpT<Unused>(descriptor, interest, until);
+}
 
 /// Awaits the next connection on `listener`. Errors: as TcpListener::accept(until).
 template <Family F>

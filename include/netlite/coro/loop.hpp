@@ -35,9 +35,98 @@ class BasicWakeSignal;
 /// Wakes a task of a Loop from another thread or a signal handler (BasicWakeSignal).
 using WakeSignal = BasicWakeSignal<>;
 
+namespace detail::coro {
+
+/// A function posted to a loop from another thread: a node of the loop's lock-free posted stack.
+struct Posted {
+    Posted* next = nullptr;
+    void (*run)(Posted*) noexcept = nullptr;   // calls the function, then frees the node
+    void (*drop)(Posted*) noexcept = nullptr;  // frees the node without calling it (the loop ended)
+};
+
+template <class Fn>
+struct PostedFn : Posted {
+    explicit PostedFn(Fn&& function) : fn(std::move(function)) {
+        run = [](Posted* p) noexcept {
+            auto* self = static_cast<PostedFn*>(p);
+            self->fn();
+            delete self;
+        };
+        drop = [](Posted* p) noexcept { delete static_cast<PostedFn*>(p); };
+    }
+    Fn fn;
+};
+
+/// The loop's deadlines: a binary min-heap of (deadline, waiter) pairs in a vector, each waiter knowing its
+/// position, so that taking out any one (an operation that finishes before its deadline: the common case)
+/// is a sift, not a walk. Costs, n = deadlines pending: park (push) O(log n), O(1) on average for deadlines
+/// in random order; unpark (remove) O(log n); the next deadline O(1); each expiry O(log n). Comparisons
+/// read the pair, not the waiter. The vector grows (amortised) to the most deadlines ever pending at
+/// once and keeps its capacity.
+class TimerHeap {
+public:
+    bool empty() const noexcept { return entries_.empty(); }
+    /// The earliest deadline's waiter; the heap must not be empty.
+    Waiter* first() const noexcept { return entries_.front().waiter; }
+    /// The earliest deadline; the heap must not be empty.
+    Clock::time_point earliest() const noexcept { return entries_.front().deadline; }
+    void push(Waiter* w) {
+        entries_.push_back(Entry{w->deadline, w});
+        sift_up(entries_.size() - 1);
+    }
+    /// Takes out `w`, which is in the heap: the last entry fills its place and moves up or down.
+    void remove(Waiter* w) noexcept {
+        const std::size_t slot = w->timer_slot;
+        const Entry last = entries_.back();
+        entries_.pop_back();
+        if (slot == entries_.size()) return;
+        entries_[slot] = last;
+        if (slot > 0 && last.deadline < entries_[(slot - 1) / 2].deadline)
+            sift_up(slot);
+        else
+            sift_down(slot);
+    }
+
+private:
+    struct Entry {
+        Clock::time_point deadline;
+        Waiter* waiter;
+    };
+    void place(std::size_t slot, const Entry& entry) noexcept {
+        entries_[slot] = entry;
+        entry.waiter->timer_slot = slot;
+    }
+    void sift_up(std::size_t slot) noexcept {
+        const Entry moving = entries_[slot];
+        while (slot > 0) {
+            const std::size_t parent = (slot - 1) / 2;
+            if (!(moving.deadline < entries_[parent].deadline)) break;
+            place(slot, entries_[parent]);
+            slot = parent;
+        }
+        place(slot, moving);
+    }
+    void sift_down(std::size_t slot) noexcept {
+        const Entry moving = entries_[slot];
+        const std::size_t size = entries_.size();
+        for (;;) {
+            std::size_t child = 2 * slot + 1;
+            if (child >= size) break;
+            if (child + 1 < size && entries_[child + 1].deadline < entries_[child].deadline) ++child;
+            if (!(entries_[child].deadline < moving.deadline)) break;
+            place(slot, entries_[child]);
+            slot = child;
+        }
+        place(slot, moving);
+    }
+    std::vector<Entry> entries_;
+};
+
+}  // namespace detail::coro
+
 /// A single-threaded event loop over a Poller: resumes parked tasks when their socket is ready, their
 /// deadline passes or they are cancelled. Not movable (tasks point at it); every member belongs to the
-/// thread that runs it, except waker() and WakeSignal::notify().
+/// thread that runs it, except post(), waker() and WakeSignal::notify().
 template <class Unused>
 class BasicLoop {
 public:
@@ -58,7 +147,6 @@ public:
     /// Use open(): the loop over `poller` (takes it).
     BasicLoop(Private, Poller poller) : poller_(std::move(poller)), waker_(poller_.waker()) {
         slots_.resize(256);
-        timers_.timer_prev = timers_.timer_next = &timers_;
     }
     BasicLoop(const BasicLoop&) = delete;
     BasicLoop& operator=(const BasicLoop&) = delete;
@@ -139,6 +227,25 @@ public:
         waker_.wake();
     }
 
+    /// Runs `fn()` on the loop's thread in its next iteration (in the order posted), waking the loop.
+    /// The one member any thread may call (with waker()): how a task or a message is handed from one
+    /// loop to another. `fn` must not throw; it is destroyed without being called if the loop is
+    /// destroyed first. Allocates one node per call (with the global operator new).
+    template <class Fn>
+    void post(Fn fn) {
+        auto* node = new detail::coro::PostedFn<Fn>(std::move(fn));
+        node->next = posted_.load(std::memory_order_relaxed);
+        while (!posted_.compare_exchange_weak(node->next, node, std::memory_order_release,
+                                              std::memory_order_relaxed)) {
+        }
+        waker_.wake();
+    }
+    /// Starts `task` on the loop's thread as spawn_detached(task) would, from any thread (post()).
+    template <class T>
+    void post(Task<T> task) {
+        post([this, owned = std::move(task)]() mutable noexcept { spawn_detached(std::move(owned)); });
+    }
+
 private:
     struct FdSlot {
         detail::coro::Waiter* reader = nullptr;
@@ -156,16 +263,18 @@ private:
     void dispatch(const Event& event) noexcept;
     void fire_timers() noexcept;
     void scan_remote() noexcept;
+    void run_posted() noexcept;
     std::optional<std::chrono::milliseconds> wait_time(bool block) const noexcept;
 
     Poller poller_;
     Waker waker_;
     std::atomic<bool> remote_{false};
+    std::atomic<detail::coro::Posted*> posted_{nullptr};  // newest first: pushed by any thread
     std::array<Event, 128> events_{};
     std::vector<FdSlot> slots_;
     detail::coro::WaiterList parked_;
     detail::coro::WaiterList ready_;
-    detail::coro::Waiter timers_;  // sentinel of the timer list (timer_prev/timer_next)
+    detail::coro::TimerHeap timers_;
     std::size_t remote_parked_ = 0;
     std::uint64_t iterations_ = 0;
     BasicScope<Unused>* detached_ = nullptr;  // dependent: Scope is defined after the loop
@@ -196,6 +305,28 @@ template <class Unused>
 BasicLoop<Unused>::~BasicLoop() {
     delete detached_;
     detached_ = nullptr;
+    for (detail::coro::Posted* p = posted_.exchange(nullptr, std::memory_order_acquire); p != nullptr;) {
+        detail::coro::Posted* next = p->next;
+        p->drop(p);
+        p = next;
+    }
+}
+
+template <class Unused>
+void BasicLoop<Unused>::run_posted() noexcept {
+    detail::coro::Posted* newest = posted_.exchange(nullptr, std::memory_order_acquire);
+    detail::coro::Posted* oldest = nullptr;  // reversed: run in the order posted
+    while (newest != nullptr) {
+        detail::coro::Posted* next = newest->next;
+        newest->next = oldest;
+        oldest = newest;
+        newest = next;
+    }
+    while (oldest != nullptr) {
+        detail::coro::Posted* next = oldest->next;
+        oldest->run(oldest);
+        oldest = next;
+    }
 }
 
 template <class Unused>
@@ -239,14 +370,7 @@ Result<void> BasicLoop<Unused>::park(detail::coro::Waiter* w) noexcept {
             return armed;
         }
     }
-    if (w->timed) {  // sorted insert, from the back: deadlines mostly arrive in order
-        Waiter* after = timers_.timer_prev;
-        while (after != &timers_ && after->deadline > w->deadline) after = after->timer_prev;
-        w->timer_prev = after;
-        w->timer_next = after->timer_next;
-        after->timer_next->timer_prev = w;
-        after->timer_next = w;
-    }
+    if (w->timed) timers_.push(w);
     if (w->on_remote != nullptr) ++remote_parked_;
     w->state = Waiter::State::parked;
     parked_.push_back(w);
@@ -266,9 +390,7 @@ void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
         if (slot.writer == w) slot.writer = nullptr;
     }
     if (w->timed) {
-        w->timer_prev->timer_next = w->timer_next;
-        w->timer_next->timer_prev = w->timer_prev;
-        w->timer_prev = w->timer_next = nullptr;
+        timers_.remove(w);
         w->timed = false;
     }
     if (w->on_remote != nullptr) --remote_parked_;
@@ -365,8 +487,8 @@ void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
 template <class Unused>
 void BasicLoop<Unused>::fire_timers() noexcept {
     const auto now = Clock::now();
-    while (timers_.timer_next != &timers_ && timers_.timer_next->deadline <= now) {
-        detail::coro::Waiter* w = timers_.timer_next;
+    while (!timers_.empty() && timers_.earliest() <= now) {
+        detail::coro::Waiter* w = timers_.first();  // finish() takes it out of the heap
         w->on_fail(w, Error(std::errc::timed_out, w->operation));
         finish(w);
     }
@@ -385,9 +507,13 @@ void BasicLoop<Unused>::scan_remote() noexcept {
 template <class Unused>
 std::optional<std::chrono::milliseconds> BasicLoop<Unused>::wait_time(bool block) const noexcept {
     if (!block || !ready_.empty()) return std::chrono::milliseconds(0);
-    if (timers_.timer_next == &timers_) return std::nullopt;
-    const auto left = timers_.timer_next->deadline - Clock::now();
+    if (timers_.empty()) return std::nullopt;
+    const auto left = timers_.earliest() - Clock::now();
     if (left <= Clock::duration::zero()) return std::chrono::milliseconds(0);
+    // At most a day per wait: the poller adds the wait to now(), which a deadline near time_point::max()
+    // would overflow. A deadline further away costs one empty iteration a day.
+    constexpr auto longest = std::chrono::hours(24);
+    if (left >= longest) return std::chrono::milliseconds(longest);
     return std::chrono::ceil<std::chrono::milliseconds>(left);
 }
 
@@ -398,6 +524,7 @@ void BasicLoop<Unused>::step(bool block) {
     if (ready)
         for (std::size_t i = 0; i < *ready; ++i) dispatch(events_[i]);
     scan_remote();
+    run_posted();
     fire_timers();
 }
 

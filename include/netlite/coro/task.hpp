@@ -59,7 +59,7 @@ struct Waiter {
     Handle fd = no_handle;
     Interest interest = Interest::none;
     State state = State::idle;
-    bool timed = false;  // linked in the timer list
+    bool timed = false;  // in the loop's timer heap
     Clock::time_point deadline = Clock::time_point::max();
     std::coroutine_handle<> handle;
     Loop* loop = nullptr;
@@ -74,8 +74,7 @@ struct Waiter {
     std::atomic<bool> stop_fired{false};            // set by a stop callback in another thread
     Waiter* prev = nullptr;                         // parked or ready list
     Waiter* next = nullptr;
-    Waiter* timer_prev = nullptr;  // timer list, sorted by deadline
-    Waiter* timer_next = nullptr;
+    std::size_t timer_slot = 0;  // its position in the timer heap, while timed
 };
 
 /// A circular intrusive list with a sentinel: unlinking needs no head.

@@ -69,7 +69,7 @@ inline Result<Optional> unless_would_block(Result<T>&& result) noexcept {
 }
 
 /// A datagram received: bytes copied and the datagram's full size (larger when it was truncated).
-struct Datagram {
+struct DatagramSize {
     std::size_t copied;
     std::size_t full_size;
 };
@@ -85,6 +85,24 @@ struct KeepAliveTiming {
 struct Linger {
     bool on;
     int seconds;
+};
+
+/// The portable part of a TCP connection's state (TCP_INFO and its relatives).
+struct TcpInfoFields {
+    std::chrono::microseconds rtt;  ///< smoothed round-trip time
+    std::uint64_t retransmits;      ///< segments retransmitted over the connection's life
+    std::uint64_t congestion_window_bytes;
+};
+
+/// Where a datagram was sent: the destination address in its IP header (port left 0) and the interface
+/// it arrived on (0 when the platform does not say); `known` is false when no such record came with it.
+/// (A template because the platform headers that declare sockaddr_storage come after this file: each
+/// platform file names DatagramDestination = DatagramDestinationOf<sockaddr_storage>.)
+template <class Storage>
+struct DatagramDestinationOf {
+    Storage address;
+    unsigned interface_index;
+    bool known;
 };
 
 }  // namespace netlite::detail::sys

@@ -816,15 +816,15 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
 /// recvfrom(2) on a datagram socket. MSG_TRUNC makes Linux report the datagram's real size, so a
 /// datagram larger than the buffer is detected without a second call. Elsewhere recvmsg(2) says only that
 /// it was cut (MSG_TRUNC in msg_flags): full_size is then one more than what was copied.
-inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                  socklen* from_size, int flags = 0) noexcept {
+inline Result<DatagramSize> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
+                                      socklen* from_size, int flags = 0) noexcept {
 #if defined(NETLITE_SYS_LINUX)
     size = io_length(size);
     for (;;) {
         const ssize_t got = ::recvfrom(fd, data, size, flags | MSG_TRUNC, from, from_size);
         if (got >= 0) {
             const auto full = static_cast<std::size_t>(got);
-            return Datagram{full < size ? full : size, full};
+            return DatagramSize{full < size ? full : size, full};
         }
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
@@ -840,7 +840,7 @@ inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size
         if (got >= 0) {
             if (from_size != nullptr) *from_size = message.msg_namelen;
             const auto copied = static_cast<std::size_t>(got);
-            return Datagram{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
         }
         if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
     }
@@ -1196,5 +1196,215 @@ inline Result<int> epoll_wait_for(int epoll_fd, epoll_event* events, int capacit
     }
 }
 #endif
+
+// --- more options (issue 21): each one a platform lacks is `unsupported_option` (operation_not_supported)
+// ---------------------------------------------------------------------------------------------------
+
+namespace more_option {
+inline constexpr IntOption ip_tos{IPPROTO_IP, IP_TOS, "IP_TOS"};
+inline constexpr IntOption ipv6_tclass{IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS"};
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, TCP_CORK, "TCP_CORK"};
+#elif defined(TCP_NOPUSH)
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, TCP_NOPUSH, "TCP_NOPUSH"};
+#else
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, unsupported_option, "TCP_CORK"};
+#endif
+#if defined(TCP_FASTOPEN)
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN"};
+#else
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN"};
+#endif
+// Linux only (the portable paths have no equivalent with the same meaning):
+#if defined(NETLITE_SYS_LINUX)
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, TCP_QUICKACK, "TCP_QUICKACK"};
+#else
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, unsupported_option, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, unsupported_option, "TCP_QUICKACK"};
+#endif
+#if defined(NETLITE_SYS_LINUX) && defined(TCP_FASTOPEN_CONNECT)
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT"};
+#else
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN_CONNECT"};
+#endif
+}  // namespace more_option
+
+/// The longest interface name bind_to_device takes, without its terminating NUL.
+inline constexpr std::size_t max_device_name = IF_NAMESIZE - 1;
+
+/// SO_BINDTODEVICE (Linux): `name` (NUL-terminated, at most max_device_name bytes; empty unbinds).
+/// Errors: ENODEV, EPERM, operation_not_supported elsewhere.
+inline Result<void> bind_to_device(native_handle fd, const char* name, std::size_t size) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, static_cast<socklen>(size)) != 0)
+        return fail(last_error("SO_BINDTODEVICE"));
+    return {};
+#else
+    (void)fd, (void)name, (void)size;
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+#endif
+}
+
+/// The device SO_BINDTODEVICE bound to, into `name` (IF_NAMESIZE bytes); its length, 0 when none.
+inline Result<std::size_t> bound_device(native_handle fd, char* name) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    socklen size = IF_NAMESIZE;
+    if (::getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &size) != 0)
+        return fail(last_error("SO_BINDTODEVICE"));
+    return ::strnlen(name, size);
+#else
+    (void)fd, (void)name;
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+#endif
+}
+
+/// TCP_INFO's round-trip time, retransmissions and congestion window (Linux). Errors: EBADF,
+/// operation_not_supported elsewhere.
+inline Result<TcpInfoFields> tcp_info(native_handle fd) noexcept {
+#if defined(NETLITE_SYS_LINUX)
+    auto info = get_option<::tcp_info>(fd, IPPROTO_TCP, TCP_INFO, "TCP_INFO");
+    if (!info) return fail(info.error());
+    return TcpInfoFields{std::chrono::microseconds(info->tcpi_rtt), info->tcpi_total_retrans,
+                         std::uint64_t{info->tcpi_snd_cwnd} * info->tcpi_snd_mss};
+#else
+    (void)fd;
+    return fail(std::errc::operation_not_supported, "TCP_INFO");
+#endif
+}
+
+// --- per-datagram addresses (issue 21): IP_PKTINFO / IPV6_RECVPKTINFO
+// ---------------------------------------------------------------------------------------------------
+
+using DatagramDestination = DatagramDestinationOf<sockaddr_storage>;
+
+/// Asks for each datagram's destination address and interface (IP_PKTINFO, or IP_RECVDSTADDR where there
+/// is no IP_PKTINFO; IPV6_RECVPKTINFO). Errors: ENOPROTOOPT, EBADF.
+inline Result<void> set_receive_destination(native_handle fd, bool v6, bool on) noexcept {
+    const int value = on ? 1 : 0;
+    if (v6) return set_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, value, "IPV6_RECVPKTINFO");
+#if defined(IP_PKTINFO)
+    return set_option(fd, IPPROTO_IP, IP_PKTINFO, value, "IP_PKTINFO");
+#else
+    return set_option(fd, IPPROTO_IP, IP_RECVDSTADDR, value, "IP_RECVDSTADDR");
+#endif
+}
+
+/// Reads the destination record of a received message's control data into `destination`.
+inline void read_destination(msghdr& message, DatagramDestination& destination) noexcept {
+    destination = DatagramDestination{};
+    for (cmsghdr* header = message.msg_controllen > 0 ? CMSG_FIRSTHDR(&message) : nullptr; header != nullptr;
+         header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == IPPROTO_IPV6 && header->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo info{};
+            std::memcpy(&info, CMSG_DATA(header), sizeof info);
+            auto& address = reinterpret_cast<sockaddr_in6&>(destination.address);
+            address.sin6_family = AF_INET6;
+            address.sin6_addr = info.ipi6_addr;
+            destination.interface_index = info.ipi6_ifindex;
+            destination.known = true;
+        }
+#if defined(IP_PKTINFO)
+        if (header->cmsg_level == IPPROTO_IP && header->cmsg_type == IP_PKTINFO) {
+            in_pktinfo info{};
+            std::memcpy(&info, CMSG_DATA(header), sizeof info);
+            auto& address = reinterpret_cast<sockaddr_in&>(destination.address);
+            address.sin_family = AF_INET;
+            address.sin_addr = info.ipi_addr;
+            destination.interface_index = static_cast<unsigned>(info.ipi_ifindex);
+            destination.known = true;
+        }
+#else
+        if (header->cmsg_level == IPPROTO_IP && header->cmsg_type == IP_RECVDSTADDR) {
+            auto& address = reinterpret_cast<sockaddr_in&>(destination.address);
+            address.sin_family = AF_INET;
+            std::memcpy(&address.sin_addr, CMSG_DATA(header), sizeof address.sin_addr);
+            destination.known = true;
+        }
+#endif
+    }
+}
+
+/// recvmsg(2) of one datagram, its sender, and its destination record (see set_receive_destination).
+/// Errors: as recv_from.
+inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size, sockaddr* from,
+                                              socklen* from_size, DatagramDestination& destination,
+                                              int flags = 0) noexcept {
+    alignas(cmsghdr) char control[256] = {};
+    io_buffer buffer = make_io_buffer(data, size);
+    msghdr message{};
+    message.msg_iov = &buffer;
+    message.msg_iovlen = 1;
+    message.msg_name = from;
+    message.msg_namelen = *from_size;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    for (;;) {
+        const ssize_t got = ::recvmsg(fd, &message, flags);
+        if (got >= 0) {
+            *from_size = message.msg_namelen;
+            read_destination(message, destination);
+            const auto copied = static_cast<std::size_t>(got);
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+        }
+        if (!interrupted()) return fail(io_error(fd, "recvmsg", flags));
+    }
+}
+
+/// sendmsg(2) of one datagram to `to` from the local address `from` (its port ignored; the unspecified
+/// address lets the kernel choose) and, where given, interface `interface_index`.
+/// Errors: EINVAL (from is not this host's), EMSGSIZE, ENETUNREACH, operation_not_supported (IPv4 on a
+/// system with neither IP_PKTINFO nor IP_SENDSRCADDR).
+inline Result<std::size_t> send_from(native_handle fd, const void* data, std::size_t size, const sockaddr* to,
+                                     socklen to_size, const sockaddr_storage& from, unsigned interface_index,
+                                     int flags = 0) noexcept {
+    alignas(cmsghdr) char control[128] = {};
+    io_buffer buffer = make_io_buffer(data, size);
+    msghdr message{};
+    message.msg_iov = &buffer;
+    message.msg_iovlen = 1;
+    message.msg_name = const_cast<sockaddr*>(to);
+    message.msg_namelen = to_size;
+    message.msg_control = control;
+    cmsghdr* header = nullptr;
+    if (from.ss_family == AF_INET6) {
+        message.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+        header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = IPPROTO_IPV6;
+        header->cmsg_type = IPV6_PKTINFO;
+        header->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+        in6_pktinfo info{};
+        info.ipi6_addr = reinterpret_cast<const sockaddr_in6&>(from).sin6_addr;
+        info.ipi6_ifindex = interface_index;
+        std::memcpy(CMSG_DATA(header), &info, sizeof info);
+    } else {
+#if defined(IP_PKTINFO)
+        message.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+        header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = IPPROTO_IP;
+        header->cmsg_type = IP_PKTINFO;
+        header->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+        in_pktinfo info{};
+        info.ipi_spec_dst = reinterpret_cast<const sockaddr_in&>(from).sin_addr;
+        info.ipi_ifindex = static_cast<decltype(info.ipi_ifindex)>(interface_index);
+        std::memcpy(CMSG_DATA(header), &info, sizeof info);
+#elif defined(IP_SENDSRCADDR)
+        message.msg_controllen = CMSG_SPACE(sizeof(in_addr));
+        header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = IPPROTO_IP;
+        header->cmsg_type = IP_SENDSRCADDR;
+        header->cmsg_len = CMSG_LEN(sizeof(in_addr));
+        std::memcpy(CMSG_DATA(header), &reinterpret_cast<const sockaddr_in&>(from).sin_addr, sizeof(in_addr));
+#else
+        return fail(std::errc::operation_not_supported, "sendmsg");
+#endif
+    }
+    [[maybe_unused]] const SendGuard guard{};
+    for (;;) {
+        const ssize_t sent = ::sendmsg(fd, &message, flags | no_signal);
+        if (sent >= 0) return static_cast<std::size_t>(sent);
+        if (!interrupted()) return fail(io_error(fd, "sendmsg", flags));
+    }
+}
 
 }  // namespace netlite::detail::sys

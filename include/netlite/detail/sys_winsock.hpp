@@ -929,16 +929,16 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
 /// recvfrom on a datagram socket. Winsock fails a datagram larger than the buffer with WSAEMSGSIZE after
 /// filling the buffer and discarding the rest; its real size is unknown, so full_size is one more than
 /// was copied. `from` may be null (a connected socket's recv).
-inline Result<Datagram> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                  socklen* from_size, int flags = 0) noexcept {
+inline Result<DatagramSize> recv_from(native_handle fd, void* data, std::size_t size, sockaddr* from,
+                                      socklen* from_size, int flags = 0) noexcept {
     const int length = clamp_int(size);
     const auto call = [&] {
         return ::recvfrom(fd, static_cast<char*>(data), length, flags & ~dont_wait, from, from_size);
     };
     const int got = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
-    if (got >= 0) return Datagram{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
+    if (got >= 0) return DatagramSize{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
     if (::WSAGetLastError() == WSAEMSGSIZE)
-        return Datagram{static_cast<std::size_t>(length), static_cast<std::size_t>(length) + 1};
+        return DatagramSize{static_cast<std::size_t>(length), static_cast<std::size_t>(length) + 1};
     return fail(last_error(fd, "recvfrom"));
 }
 
@@ -1287,6 +1287,60 @@ struct FileId {
 };
 inline FileId identity(native_handle fd) noexcept {
     return FileId{fd, fd != INVALID_SOCKET};
+}
+
+// --- more options (issue 21): each one Windows lacks is `unsupported_option` (operation_not_supported)
+// ---------------------------------------------------------------------------------------------------
+
+namespace more_option {
+inline constexpr IntOption ip_tos{IPPROTO_IP, IP_TOS, "IP_TOS"};
+inline constexpr IntOption ipv6_tclass{IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS"};
+inline constexpr IntOption tcp_cork{IPPROTO_TCP, unsupported_option, "TCP_CORK"};
+inline constexpr IntOption tcp_fastopen{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN"};
+inline constexpr IntOption tcp_user_timeout{IPPROTO_TCP, unsupported_option, "TCP_USER_TIMEOUT"};
+inline constexpr IntOption tcp_quickack{IPPROTO_TCP, unsupported_option, "TCP_QUICKACK"};
+inline constexpr IntOption tcp_fastopen_connect{IPPROTO_TCP, unsupported_option, "TCP_FASTOPEN_CONNECT"};
+}  // namespace more_option
+
+/// The longest interface name bind_to_device takes (Windows has no SO_BINDTODEVICE).
+inline constexpr std::size_t max_device_name = 255;
+
+/// No SO_BINDTODEVICE on Windows. Errors: operation_not_supported.
+inline Result<void> bind_to_device(native_handle, const char*, std::size_t) noexcept {
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+}
+
+/// No SO_BINDTODEVICE on Windows. Errors: operation_not_supported.
+inline Result<std::size_t> bound_device(native_handle, char*) noexcept {
+    return fail(std::errc::operation_not_supported, "SO_BINDTODEVICE");
+}
+
+/// Not offered on Windows yet (SIO_TCP_INFO would be the way). Errors: operation_not_supported.
+inline Result<TcpInfoFields> tcp_info(native_handle) noexcept {
+    return fail(std::errc::operation_not_supported, "TCP_INFO");
+}
+
+// --- per-datagram addresses (issue 21): Windows needs WSARecvMsg/WSASendMsg, not wired up yet
+// ---------------------------------------------------------------------------------------------------
+
+using DatagramDestination = DatagramDestinationOf<sockaddr_storage>;
+
+/// Not offered on Windows yet (IP_PKTINFO exists there, read through WSARecvMsg). Errors:
+/// operation_not_supported.
+inline Result<void> set_receive_destination(native_handle, bool, bool) noexcept {
+    return fail(std::errc::operation_not_supported, "IP_PKTINFO");
+}
+
+/// Not offered on Windows yet. Errors: operation_not_supported.
+inline Result<DatagramSize> recv_with_destination(native_handle, void*, std::size_t, sockaddr*, socklen*,
+                                              DatagramDestination&, int = 0) noexcept {
+    return fail(std::errc::operation_not_supported, "recvmsg");
+}
+
+/// Not offered on Windows yet. Errors: operation_not_supported.
+inline Result<std::size_t> send_from(native_handle, const void*, std::size_t, const sockaddr*, socklen,
+                                     const sockaddr_storage&, unsigned, int = 0) noexcept {
+    return fail(std::errc::operation_not_supported, "sendmsg");
 }
 
 }  // namespace netlite::detail::sys
