@@ -1,6 +1,6 @@
 // A throwaway PKI for the TLS tests (tls_test, tls_coro_test): a CA and the certificates the tests use,
 // made at test time through OpenSSL's API in a private temp directory (removed at exit). No private key
-// is committed.
+// is committed. And Peer: another TLS program (openssl s_client, Python, ...) started and stopped by PID.
 #pragma once
 
 #include "catch.hpp"
@@ -11,13 +11,22 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace netlite_tls_test {
 
@@ -165,5 +174,111 @@ inline TlsOptions server_options(const Identity& id = pki().server_ec) {
     options.private_key.file = id.key_file;
     return options;
 }
+
+// --- peers: other programs, started and stopped by PID ---------------------------------------------------
+
+inline bool have(const char* program) {
+    return std::system((std::string("command -v ") + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+/// A child process with its stdin and stdout+stderr piped; killed (by its PID) and reaped at destruction.
+class Peer {
+public:
+    explicit Peer(std::vector<std::string> argv) {
+        int in[2], out[2];
+        REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+        REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::dup2(in[0], 0);
+            ::dup2(out[1], 1);
+            ::dup2(out[1], 2);
+            std::vector<char*> args;
+            for (std::string& arg : argv) args.push_back(arg.data());
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(in[0]);
+        ::close(out[1]);
+        stdin_ = in[1];
+        stdout_ = out[0];
+    }
+    ~Peer() {
+        close_stdin();
+        if (pid_ > 0) {  // not after exit_status() reaped it: kill(-1) would signal every process we may
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(stdout_);
+    }
+    Peer(const Peer&) = delete;
+    Peer& operator=(const Peer&) = delete;
+
+    void send(const std::string& text) {
+        REQUIRE(::write(stdin_, text.data(), text.size()) == ssize_t(text.size()));
+    }
+    void close_stdin() {
+        if (stdin_ >= 0) ::close(stdin_);
+        stdin_ = -1;
+    }
+    /// Reads output until a line contains `marker` (returned) or 10 s pass (std::nullopt).
+    std::optional<std::string> line_with(const std::string& marker) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            for (std::size_t end; (end = pending_.find('\n')) != std::string::npos;) {
+                std::string line = pending_.substr(0, end);
+                output_ += pending_.substr(0, end + 1);
+                pending_.erase(0, end + 1);
+                if (line.find(marker) != std::string::npos) return line;
+            }
+            if (!read_some(deadline)) return std::nullopt;
+        }
+    }
+    /// Everything the peer writes until it exits (or 10 s pass).
+    std::string rest_of_output() {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (read_some(deadline)) {
+        }
+        output_ += pending_;
+        pending_.clear();
+        return output_;
+    }
+    /// The exit status once the peer exits (waits up to 10 s); -1 if it does not. Once reaped, the PID is
+    /// forgotten (it may be reused) and later calls return the same status.
+    int exit_status() {
+        if (pid_ <= 0) return status_;
+        for (int i = 0; i < 1000; ++i) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                return status_;
+            }
+            ::poll(nullptr, 0, 10);  // a child's exit has no descriptor to wait on here
+        }
+        return -1;
+    }
+
+private:
+    bool read_some(std::chrono::steady_clock::time_point deadline) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd entry{stdout_, POLLIN, 0};
+        if (::poll(&entry, 1, static_cast<int>(left.count())) <= 0) return false;
+        char buffer[4096];
+        const ssize_t got = ::read(stdout_, buffer, sizeof buffer);
+        if (got <= 0) return false;
+        pending_.append(buffer, static_cast<std::size_t>(got));
+        return true;
+    }
+    pid_t pid_ = -1;
+    int status_ = -1;
+    int stdin_ = -1;
+    int stdout_ = -1;
+    std::string pending_, output_;
+};
 
 }  // namespace netlite_tls_test
