@@ -585,6 +585,70 @@ http {
     check(r.returncode == 2, "https_get --ca without a value exits 2")
 
 
+def tls_client(port, ca, timeout=TIMEOUT):
+    """A Python ssl client connected to localhost:port, verifying the server against `ca`."""
+    import ssl
+    context = ssl.create_default_context(cafile=ca)
+    return context.wrap_socket(connect(socket.AF_INET, ("127.0.0.1", port), timeout), server_hostname="localhost")
+
+
+@case()
+def tls_echo_server_async():
+    """tls_echo_server_async (built only with OpenSSL) with Python's ssl: 1 MiB echoed in 64 KiB rounds and
+    close_notify both ways; a silent client does not hold the others; a client that vanishes without
+    close_notify is reported; the CLI contract; SIGINT exits 0."""
+    skip_under_wine("TLS is not built for Windows")
+    program = exe("tls_echo_server_async")
+    if not os.path.exists(program):
+        raise Skip("tls_echo_server_async is not built (OpenSSL 3 was not found at configure time)")
+    ca, cert, key = throwaway_ca_and_server_cert()
+    r = run([program, "--help"])
+    check(r.returncode == 0 and b"usage:" in r.stdout, "--help prints usage, exit 0")
+    r = run([program, "--host", "127.0.0.1", "--port", "0"])
+    check(r.returncode == 2 and b"--cert" in r.stderr, "without --cert/--key: usage, exit 2")
+    r = run([program, "--cert", cert, "--key"])
+    check(r.returncode == 2, "--key without a value: exit 2")
+    r = run([program, "--cert", cert, "--key", key, "--port", "70000"])
+    check(r.returncode == 2, "a bad port: exit 2")
+    r = run([program, "--cert", os.path.join(TMP, "missing.pem"), "--key", key, "--port", "0"])
+    check(r.returncode == 1 and one_line(r.stderr), "an unreadable certificate: exit 1, one line (%r)" % r.stderr)
+
+    server, address = start_server([program, "--cert", cert, "--key", key, "--host", "127.0.0.1", "--port", "0"])
+    port = port_of(address)
+    with connect(socket.AF_INET, ("127.0.0.1", port)) as silent:  # connects and never says a word
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        with tls_client(port, ca) as s:
+            server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+            data = big_payload(MIB)
+            back = bytearray()
+            for offset in range(0, len(data), 64 * 1024):
+                piece = data[offset:offset + 64 * 1024]
+                s.sendall(piece)
+                while len(back) < offset + len(piece):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        raise Fail("the server closed after %d bytes" % len(back))
+                    back += chunk
+            check(bytes(back) == data, "1 MiB echoed byte-identical over TLS while a silent client waits")
+            check(s.version() in ("TLSv1.3", "TLSv1.2"), "negotiated %s" % s.version())
+            s.unwrap()  # close_notify, and the server's in answer
+            check(True, "close_notify both ways")
+    with tls_client(port, ca) as s:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        s.sendall(b"cut short")
+        check(s.recv(100) == b"cut short", "a second client is echoed")
+    # That client closed TCP without close_notify: the server says so and goes on serving.
+    check(wait_for_stderr(server, "tls read: connection closed without close_notify"),
+          "a client gone without close_notify is reported as truncated")
+    with tls_client(port, ca) as s:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        s.sendall(b"still there")
+        check(s.recv(100) == b"still there", "the server goes on after a truncated client")
+        s.unwrap()
+    os.kill(server.proc.pid, signal.SIGINT)
+    check(server.wait(15) == 0, "SIGINT: exit 0")
+
+
 def big_payload(size=4 * MIB):
     return random.randbytes(size)
 
