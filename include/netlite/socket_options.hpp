@@ -9,9 +9,9 @@
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <netlite/detail/chrono.hpp>
 #include <climits>
 #include <cstdint>
+#include <netlite/detail/chrono.hpp>
 #include <string>
 #include <string_view>
 #include <type_traits>
