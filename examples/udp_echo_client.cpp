@@ -1,7 +1,7 @@
 // udp_echo_client - the tutorial's UDP client: send one datagram, print the reply.
 //
 // UDP gives no guarantee that a datagram arrives, nor any "connection refused" when nobody listens.
-// Python's s.recvfrom(1024) would then wait forever; a read timeout turns that into an error.
+// Python's s.recvfrom(1024) would then wait forever; a deadline turns that into an error.
 #include "cli.hpp"
 
 #include <netlite/udp.hpp>
@@ -33,12 +33,14 @@ int main(int argc, char** argv) {
 
     auto socket = UdpSocket<>::open_for(server);  // unbound: the OS picks our port on the first send
     if (!socket) return cli::fail(socket.error().message());
-    if (auto ok = socket->set_read_timeout(std::chrono::seconds(2)); !ok)
-        return cli::fail(ok.error().message());
-    if (auto sent = socket->send_to(options.message, server); !sent) return cli::fail(sent.error().message());
+    // The reply must come within 2 s: a deadline, passed to each call as an Until and measured by netlite
+    // (the kernel's SO_RCVTIMEO, set_read_timeout, starts again after each signal).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    if (auto sent = socket->send_to(options.message, server, deadline); !sent)
+        return cli::fail(sent.error().message());
 
     static char buffer[64 * 1024];
-    auto reply = socket->recv_from(buffer);
+    auto reply = socket->recv_from(buffer, deadline);
     if (!reply && reply.error() == std::errc::timed_out)
         return cli::fail("no reply from " + server.to_string() + " within 2 s");
     if (!reply) return cli::fail(reply.error().message());

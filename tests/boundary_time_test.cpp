@@ -597,7 +597,7 @@ TEMPLATE_TEST_CASE("Empty sockets and an empty Poller: every Poller call fails w
 TEST_CASE("A read blocked in another thread ends with a stop token, on every platform",
           "[boundary][cancel]") {
     // shutdown(read) from another thread wakes a blocked read on Linux only: Windows documents it for later
-    // calls, not for one in progress (README, Windows table). A stop token is the portable way.
+    // calls, not for one in progress (docs/platforms.md, Windows table). A stop token is the portable way.
     auto [client, server] = connected_pair();
     const StopLater stop;
     char byte = 0;

@@ -34,7 +34,7 @@ using netlite::Result;
 using netlite::TcpStream;
 using netlite::UdpSocket;
 
-// Which options this build offers (README, Platforms): Linux has them all; the portable-POSIX paths
+// Which options this build offers (docs/platforms.md): Linux has them all; the portable-POSIX paths
 // have TCP_FASTOPEN and the type of service (and TCP_NOPUSH on a real BSD); Windows the type of service.
 #if defined(__linux__) && !defined(NETLITE_PORTABLE_POSIX)
 constexpr bool linux_options = true;

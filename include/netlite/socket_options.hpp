@@ -2,16 +2,16 @@
 // netlite/socket_options.hpp - any socket option, typed: RawOption<T> for the generic get/set, the typed
 // options systems programmers ask for (type of service, TCP user timeout, cork, quick ack, fast open,
 // bound device) and TcpInfo. Every Socket has these members (socket.hpp includes this header).
-// What a platform lacks fails with std::errc::operation_not_supported (README, Platforms).
+// What a platform lacks fails with std::errc::operation_not_supported (docs/platforms.md).
 #pragma once
 
 #include <netlite/address.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 
-#include <netlite/detail/chrono.hpp>
 #include <climits>
 #include <cstdint>
+#include <netlite/detail/chrono.hpp>
 #include <string>
 #include <string_view>
 #include <type_traits>

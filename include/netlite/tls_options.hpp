@@ -3,6 +3,8 @@
 // versions, ALPN, client certificates, session resumption. No TLS library header is included here.
 #pragma once
 
+#include <netlite/detail/config.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The README's C++ code blocks as tests, as Rust's doc tests are.
 
-Every ```cpp block of README.md is one of three kinds, told by an HTML comment on the line before it:
+Every ```cpp block of README.md (and of each other Markdown file given, such as docs/*.md) is one of three
+kinds, told by an HTML comment on the line before it:
 
   (no marker)                          a complete program (includes and main): compiled with
                                        g++ -std=c++20 -Wall -Wextra -Wpedantic -Werror against include/, and
@@ -18,8 +19,10 @@ Every ```cpp block of README.md is one of three kinds, told by an HTML comment o
                                        "// README snippet" (the sketch's #include lines go to the top).
 
 A block without a marker and without main, or a marker before anything but a ```cpp block, fails.
-Exits 0 when every block passes, 1 otherwise.
-usage: check_snippets.py --readme README.md --include include/ --compiler g++ --work DIR [--run-timeout 30]
+Exits 0 when every block passes, 1 otherwise. PATHs are relative to the repository: --root, by default the
+directory of the first file given.
+usage: check_snippets.py --readme README.md [docs/*.md ...] --include include/ --compiler g++ --work DIR
+                         [--root DIR] [--run-timeout 30]
 """
 
 import argparse
@@ -33,14 +36,19 @@ FLAGS = ["-std=c++20", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-pthread"]
 
 
 class Block:
-    def __init__(self, line, kind, argument, code):
+    def __init__(self, line, kind, argument, code, document="README.md"):
         self.line, self.kind, self.argument, self.code = line, kind, argument, code
+        self.document = document
 
     def name(self):
-        return f"README.md:{self.line}"
+        return f"{self.document}:{self.line}"
+
+    def stem(self):
+        """A file name for this block's program, unique across documents."""
+        return re.sub(r"[^A-Za-z0-9]+", "_", os.path.splitext(self.document)[0]).strip("_").lower() + f"_{self.line}"
 
 
-def blocks(readme_lines):
+def blocks(readme_lines, document="README.md"):
     """Every ```cpp block with the marker on the line before it (None when there is none)."""
     found, errors = [], []
     i = 0
@@ -48,14 +56,14 @@ def blocks(readme_lines):
         line = readme_lines[i].rstrip("\n")
         marker = MARKER.match(line)
         if marker and not (i + 1 < len(readme_lines) and readme_lines[i + 1].startswith("```cpp")):
-            errors.append(f"README.md:{i + 1}: a snippet marker not followed by a ```cpp block")
+            errors.append(f"{document}:{i + 1}: a snippet marker not followed by a ```cpp block")
         if line.startswith("```cpp"):
             end = i + 1
             while end < len(readme_lines) and not readme_lines[end].startswith("```"):
                 end += 1
             previous = MARKER.match(readme_lines[i - 1].rstrip("\n")) if i > 0 else None
             kind, argument = (previous.group(1), previous.group(2)) if previous else ("run", None)
-            found.append(Block(i + 1, kind, argument, "".join(readme_lines[i + 1:end])))
+            found.append(Block(i + 1, kind, argument, "".join(readme_lines[i + 1:end]), document))
             i = end
         i += 1
     return found, errors
@@ -72,7 +80,7 @@ def normalized(text):
 
 
 def compile_program(block, args, run):
-    source = os.path.join(args.work, f"readme_{block.line}.cpp")
+    source = os.path.join(args.work, f"{block.stem()}.cpp")
     binary = source[:-4]
     with open(source, "w") as out:
         out.write(block.code)
@@ -102,8 +110,8 @@ def compile_in_context(block, args, path):
     lines = block.code.splitlines(keepends=True)
     includes = "".join(line for line in lines if line.startswith("#include"))
     body = "".join(line for line in lines if not line.startswith("#include"))
-    return compile_program(Block(block.line, block.kind, None, includes + text.replace("// README snippet", body)),
-                           args, run=False)
+    return compile_program(Block(block.line, block.kind, None, includes + text.replace("// README snippet", body),
+                                 block.document), args, run=False)
 
 
 def check_fragment(block, args):
@@ -134,16 +142,21 @@ def check(block, args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--readme", required=True)
+    parser.add_argument("--readme", required=True, nargs="+", help="README.md, then any other Markdown files")
+    parser.add_argument("--root", help="the repository (default: the first file's directory)")
     parser.add_argument("--include", required=True)
     parser.add_argument("--compiler", default="g++")
     parser.add_argument("--work", required=True)
     parser.add_argument("--run-timeout", type=float, default=30)
     args = parser.parse_args()
-    args.root = os.path.dirname(os.path.abspath(args.readme))
+    args.root = os.path.abspath(args.root or os.path.dirname(os.path.abspath(args.readme[0])))
     os.makedirs(args.work, exist_ok=True)
-    with open(args.readme) as readme:
-        found, failures = blocks(readme.readlines())
+    found, failures = [], []
+    for path in args.readme:
+        with open(path) as document:
+            more, errors = blocks(document.readlines(), os.path.relpath(os.path.abspath(path), args.root))
+        found += more
+        failures += errors
     for message in failures:
         print(f"readme: FAIL {message}")
     for block in found:
@@ -151,10 +164,10 @@ def main():
         what = {"run": "compiled and ran", "compile-only": "compiled", "fragment": "fragment"}[block.kind]
         if block.kind == "fragment":
             what = ("excerpt of " if block.argument.startswith("of ") else "compiled in ") + block.argument[3:]
-        print(f"readme: {block.name():15} {'ok  ' if problem is None else 'FAIL'} {what}"
+        print(f"readme: {block.name():22} {'ok  ' if problem is None else 'FAIL'} {what}"
               + ("" if problem is None else f": {problem}"))
         failures += [block] if problem else []
-    print(f"readme: {len(found)} blocks, {len(failures)} failed")
+    print(f"readme: {len(found)} blocks in {len(args.readme)} files, {len(failures)} failed")
     return 1 if failures else 0
 
 

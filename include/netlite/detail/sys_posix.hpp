@@ -1327,9 +1327,9 @@ inline void read_destination(msghdr& message, DatagramDestination& destination) 
 
 /// recvmsg(2) of one datagram, its sender, and its destination record (see set_receive_destination).
 /// Errors: as recv_from.
-inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                              socklen* from_size, DatagramDestination& destination,
-                                              int flags = 0) noexcept {
+inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size,
+                                                  sockaddr* from, socklen* from_size,
+                                                  DatagramDestination& destination, int flags = 0) noexcept {
     alignas(cmsghdr) char control[256] = {};
     io_buffer buffer = make_io_buffer(data, size);
     msghdr message{};

@@ -1333,7 +1333,7 @@ inline Result<void> set_receive_destination(native_handle, bool, bool) noexcept 
 
 /// Not offered on Windows yet. Errors: operation_not_supported.
 inline Result<DatagramSize> recv_with_destination(native_handle, void*, std::size_t, sockaddr*, socklen*,
-                                              DatagramDestination&, int = 0) noexcept {
+                                                  DatagramDestination&, int = 0) noexcept {
     return fail(std::errc::operation_not_supported, "recvmsg");
 }
 
