@@ -638,7 +638,7 @@ def tls_echo_server_async():
         s.sendall(b"cut short")
         check(s.recv(100) == b"cut short", "a second client is echoed")
     # That client closed TCP without close_notify: the server says so and goes on serving.
-    check(wait_for_stderr(server, "tls read: connection closed without close_notify"),
+    check(wait_for_stderr(server, b"tls read: connection closed without close_notify"),
           "a client gone without close_notify is reported as truncated")
     with tls_client(port, ca) as s:
         server.expect_line(r"Connected with 127\.0\.0\.1:\d+")

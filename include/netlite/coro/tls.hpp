@@ -70,6 +70,7 @@ inline Result<std::optional<std::size_t>> as_step(Result<bool> done) noexcept {
     return *done ? std::optional<std::size_t>(0) : std::nullopt;
 }
 
+/// The handshake, as TlsStream::handshake() (errors: its).
 template <Family F>
 Task<Result<void>> tls_handshake(TlsStream<F>& stream, Until until) {
     auto done = co_await tls_drive(stream, until, "tls handshake",
@@ -78,6 +79,7 @@ Task<Result<void>> tls_handshake(TlsStream<F>& stream, Until until) {
     co_return Result<void>();
 }
 
+/// close_notify, as TlsStream::shutdown() (errors: its).
 template <Family F>
 Task<Result<void>> tls_shutdown(TlsStream<F>& stream, Until until) {
     auto done = co_await tls_drive(stream, until, "tls shutdown",
