@@ -389,6 +389,68 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
     CHECK(open_fd_count() == fds_before);
 }
 
+namespace {
+/// Handshakes, then for each 1-byte request from the client writes "late" back, until close_notify.
+Task<void> on_request_server(Listener& server, TlsContext context) {
+    auto accepted = co_await netlite::async_accept(server.listener, 10s);
+    if (!accepted) co_return;
+    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    if (!tls) co_return;
+    char request = 0;
+    while (co_await netlite::async_read_exact(*tls, MutableBuffer(&request, 1), 10s))
+        if (!co_await netlite::async_write_all(*tls, ConstBuffer("late", 4), 10s)) co_return;
+    (void)co_await netlite::async_shutdown(*tls, 10s);
+}
+}  // namespace
+
+// Regression: a wait that timed out leaves the loop's cache of an attached socket at "would block", so the
+// next wait parks without a first probe; the event that then arrives is its wake-up. A wait that took that
+// event for the skipped probe (as async_wait_ready's does) slept on until its deadline.
+TEST_CASE("tls coro: on an attached stream, a read after one that timed out or was stopped still wakes up",
+          "[tls][coro][negative]") {
+    const bool by_stop = GENERATE(false, true);
+    auto loop = Loop::open();
+    REQUIRE_OK(loop);
+    Listener server;
+    auto body = [&]() -> Task<void> {
+        Scope scope(*loop);
+        scope.spawn(on_request_server(server, server_context()));
+        auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
+        REQUIRE_OK(tls);
+        auto stream = AsyncTlsStream<IPv4>::attach(*loop, std::move(*tls));
+        REQUIRE_OK(stream);
+        char reply[4] = {};
+        for (int round = 0; round < 3; ++round) {
+            INFO("round " << round);
+            if (by_stop) {
+                std::stop_source stop;
+                std::optional<netlite::Result<std::size_t>> stopped;
+                auto reader = [&]() -> Task<void> {
+                    stopped = co_await netlite::async_read(*stream, MutableBuffer(reply, sizeof reply),
+                                                           netlite::Until(stop.get_token()));
+                };
+                Scope readers(*loop);
+                readers.spawn(reader());
+                stop.request_stop();
+                co_await readers.join();
+                REQUIRE(stopped);
+                CHECK_FALSE(*stopped);
+            } else {
+                auto early = co_await netlite::async_read(*stream, MutableBuffer(reply, sizeof reply), 50ms);
+                REQUIRE_FALSE(early);
+                CHECK(early.error() == std::errc::timed_out);
+            }
+            CHECK_OK(co_await netlite::async_write_all(*stream, ConstBuffer("?", 1), 10s));
+            auto late = co_await netlite::async_read_exact(*stream, MutableBuffer(reply, sizeof reply), 10s);
+            CHECK_OK(late);
+            CHECK(std::string(reply, sizeof reply) == "late");
+        }
+        CHECK_OK(co_await netlite::async_shutdown(*stream, 10s));
+        co_await scope.join();
+    };
+    loop->run(body());  // a missed wake-up fails `late` with timed_out after 10 s
+}
+
 TEST_CASE("tls coro: a silent peer during the handshake meets the deadline", "[tls][coro][negative]") {
     auto loop = Loop::open();
     REQUIRE_OK(loop);

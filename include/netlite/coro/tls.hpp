@@ -5,18 +5,19 @@
 // twice: it needs <netlite/tls.hpp> (OpenSSL, netlite::tls) and is not part of <netlite/coro.hpp> or
 // <netlite/netlite.hpp>, so the core stays free of OpenSSL.
 //
-// Built on the loop's seam for another protocol's engine, async_wait_ready: each call tries the TLS step
-// first and, only when TLS says "would block", waits for the readiness TlsStream::wait_for() asks for (a
-// read may have to write, a handshake waits for the peer's flight), then tries again, choosing the
-// direction after every attempt. It never waits while decrypted bytes are buffered, because it waits only
-// after an attempt that found none. Each call is a Task (one coroutine frame per call); all of a call's
-// waits share its one Until, as the blocking TlsStream's do.
+// Built on the loop's Operation, as async_wait_ready is: each call tries the TLS step first and, only when
+// TLS says "would block", waits for the readiness TlsStream::wait_for() asks for (a read may have to
+// write, a handshake waits for the peer's flight), then tries again, choosing the direction after every
+// attempt. It never waits while decrypted bytes are buffered, because it waits only after an attempt
+// that found none. Each call is a Task (one coroutine frame per call); all of a call's waits share its
+// one Until, as the blocking TlsStream's do. No change to the loop.
 #pragma once
 
 #include <netlite/buffer.hpp>
 #include <netlite/coro/connect.hpp>
 #include <netlite/coro/io.hpp>
 #include <netlite/coro/loop.hpp>
+#include <netlite/coro/operation.hpp>
 #include <netlite/coro/task.hpp>
 #include <netlite/deadline.hpp>
 #include <netlite/poll.hpp>
@@ -35,12 +36,34 @@ namespace netlite {
 
 namespace detail::coro {
 
+/// Waits for the readiness the last TLS attempt asked for: finishes at the first readiness event after it
+/// parked (the attempt just before found that the socket would block). Unlike async_wait_ready's wait, the
+/// first event always finishes it: on a socket attached to the loop (AsyncTlsStream) whose cached "would
+/// block" makes the loop skip the attempt before parking (after an earlier wait timed out or was
+/// cancelled), async_wait_ready would take that event for the skipped probe and miss the wake-up.
+template <class Unused = void>
+class TlsWaitOp : public Operation<TlsWaitOp<Unused>> {
+public:
+    TlsWaitOp(Handle descriptor, Interest wanted, const Until& until) noexcept
+        : Operation<TlsWaitOp>("wait", descriptor, wanted, until) {}
+    bool attempt() noexcept {  // before parking (in await_suspend) it does not know: park, wait for an event
+        if (this->state != Waiter::State::parked) return false;
+        result_.emplace();
+        return true;
+    }
+    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+    Result<void> await_resume() noexcept { return std::move(*result_); }
+
+private:
+    std::optional<Result<void>> result_;
+};
+
 /// The wait for what the last TLS attempt on `stream` asked for, within `until` (an awaitable: no frame
 /// of its own). Its errors name the wait: the callers report them under the TLS call's name (renamed()).
 template <Family F>
-ReadyOpT<> tls_ready(const TlsStream<F>& stream, const Until& until) noexcept {
+TlsWaitOp<> tls_ready(const TlsStream<F>& stream, const Until& until) noexcept {
     const Interest wanted = stream.wait_for() == TlsWait::writable ? Interest::writable : Interest::readable;
-    return async_wait_ready(stream.tcp().native_handle(), wanted, until);
+    return TlsWaitOp<>(stream.tcp().native_handle(), wanted, until);
 }
 
 /// `error` as the TLS call `operation` reports it.
@@ -148,8 +171,8 @@ Task<Result<std::size_t, TransferError>> tls_read_to_end(TlsStream<F>& stream, C
 /// stream closes. Use it in one loop's tasks; it must not outlive its Loop. A read and a write may be in
 /// progress at once (two tasks), unless TLS makes both wait for the same direction (a read that must
 /// write while a write waits for writable): the second wait then fails with device_or_resource_busy.
-/// (async_wait_ready over an attached socket is sound here: a TLS call waits only after its socket said
-/// "would block", which is what the loop's cache records as it parks.)
+/// (A TLS call waits only after its socket said "would block", which is what the loop's cache records as
+/// it parks: the next edge is the wake-up.)
 template <Family F = IP>
 class AsyncTlsStream {
 public:
