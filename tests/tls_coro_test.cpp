@@ -1,7 +1,8 @@
 // netlite/coro/tls.hpp on loopback: a coroutine TLS server × a coroutine client on the same loop, and ×
-// openssl s_client and Python's ssl; many connections on one loop; a read that never gets data ends at
-// its deadline, at a stop and at the task's cancellation; a TCP close without close_notify is truncated;
-// read_to_end succeeds only after close_notify. The certificates are made at test time
+// openssl s_client and Python's ssl; many connections on one loop; 4 MiB each way with a reader and a
+// writer task on one stream; a read that never gets data ends at its deadline, at a stop and at the task's
+// cancellation, and the next read on an attached stream still wakes up; a TCP close without close_notify
+// is truncated; read_to_end succeeds only after close_notify. The certificates are made at test time
 // (tls_test_support.hpp).
 #include "catch.hpp"
 #include "test_support.hpp"
@@ -62,8 +63,8 @@ TlsContext client_context(std::optional<netlite::TlsVersion> only = std::nullopt
     return *context;
 }
 
-/// Echoes every byte until the peer's close_notify (or any failure), then sends close_notify. On an
-/// AsyncTlsStream when `attached`, else on the plain TlsStream.
+/// Echoes every byte until the peer's close_notify (or any failure), then sends close_notify; `stream` is a
+/// TlsStream or an AsyncTlsStream.
 template <class Stream>
 Task<void> echo_on(Stream& stream) {
     std::vector<char> buffer(16 * 1024);
