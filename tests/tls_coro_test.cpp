@@ -249,11 +249,13 @@ TEST_CASE("tls coro: the coroutine server × openssl s_client and Python's ssl",
     Listener server;
     const std::string port = std::to_string(server.port);
     int served = 0;
-    // The loop runs on its own thread; this one drives the peer program.
+    const TlsContext context = server_context();
+    // The loop runs on its own thread, which makes no Catch assertion (Catch is not thread-safe); this one
+    // drives the peer program.
     auto serve = [&] {
         std::jthread thread([&] {
             auto loop = Loop::open();
-            if (loop) loop->run(echo_server(server, server_context(), 1, true, &served));
+            if (loop) loop->run(echo_server(server, context, 1, true, &served));
         });
         return thread;
     };
