@@ -85,7 +85,7 @@ Task<void> echo_connection(TlsContext context, TcpStream<IPv4> tcp, bool attache
     if (attached) {
         Loop& loop = co_await netlite::current_loop();
         auto stream = AsyncTlsStream<IPv4>::attach(loop, std::move(*tls));
-        REQUIRE_OK(stream);
+        if (!stream) co_return;  // (no assertion: the interop case runs this on a thread of its own)
         co_await echo_on(*stream);
     } else {
         co_await echo_on(*tls);
