@@ -206,8 +206,8 @@ public:
     /// False only when `fd` is attached and the loop knows it would block for `interest` (a would-block or
     /// a short read since its last readiness event): the attempt is skipped, the operation parks.
     bool worth_trying(native_handle_type fd, Interest interest) const noexcept {
-        if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return true;
-        const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+        if (fd == detail::sys::invalid_handle || slot_index(fd) >= slots_.size()) return true;
+        const FdSlot& slot = slots_[slot_index(fd)];
         if (!slot.attached) return true;
         return includes(interest, Interest::readable) ? slot.readable : slot.writable;
     }
@@ -216,8 +216,8 @@ public:
     /// Not after an event that said the peer shut down or failed: a short read may have consumed the end of
     /// stream's marker (or left an error behind) that no new event will report.
     void note_drained(native_handle_type fd) noexcept {
-        if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
-        FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+        if (fd == detail::sys::invalid_handle || slot_index(fd) >= slots_.size()) return;
+        FdSlot& slot = slots_[slot_index(fd)];
         if (!slot.closing) slot.readable = false;
     }
 
@@ -247,6 +247,9 @@ public:
     }
 
 private:
+    /// The slot of `fd`: its number on POSIX; on Windows its handle value / 4 (sys::handle_index), so the
+    /// table grows with the number of handles, not with their values' unused low bits.
+    static std::size_t slot_index(native_handle_type fd) noexcept { return detail::sys::handle_index(fd); }
     struct FdSlot {
         detail::coro::Waiter* reader = nullptr;
         detail::coro::Waiter* writer = nullptr;
@@ -356,7 +359,7 @@ template <class Unused>
 Result<void> BasicLoop<Unused>::park(detail::coro::Waiter* w) noexcept {
     using detail::coro::Waiter;
     if (w->fd != detail::sys::invalid_handle && w->interest != Interest::none) {
-        const auto index = static_cast<std::size_t>(w->fd);
+        const auto index = slot_index(w->fd);
         if (index >= slots_.size()) slots_.resize(index * 2 + 1);
         Waiter*& slot =
             includes(w->interest, Interest::readable) ? slots_[index].reader : slots_[index].writer;
@@ -384,8 +387,8 @@ void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
     detail::coro::WaiterList::unlink(w);
     w->state = Waiter::State::idle;
     if (w->fd != detail::sys::invalid_handle && w->interest != Interest::none &&
-        static_cast<std::size_t>(w->fd) < slots_.size()) {
-        FdSlot& slot = slots_[static_cast<std::size_t>(w->fd)];
+        slot_index(w->fd) < slots_.size()) {
+        FdSlot& slot = slots_[slot_index(w->fd)];
         if (slot.reader == w) slot.reader = nullptr;
         if (slot.writer == w) slot.writer = nullptr;
     }
@@ -400,7 +403,7 @@ void BasicLoop<Unused>::unpark(detail::coro::Waiter* w) noexcept {
 
 template <class Unused>
 Result<void> BasicLoop<Unused>::arm(native_handle_type fd) noexcept {
-    const FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+    const FdSlot& slot = slots_[slot_index(fd)];
     const Interest wanted = (slot.reader ? Interest::readable : Interest::none) |
                             (slot.writer ? Interest::writable : Interest::none);
     auto armed = poller_.modify(fd, wanted, Token(fd), Trigger::oneshot);
@@ -415,7 +418,7 @@ Result<bool> BasicLoop<Unused>::attach(native_handle_type fd) noexcept {
         return false;
     } else {
         if (fd == detail::sys::invalid_handle) return fail(std::errc::bad_file_descriptor, "attach");
-        const auto index = static_cast<std::size_t>(fd);
+        const auto index = slot_index(fd);
         if (index >= slots_.size()) slots_.resize(index * 2 + 1);
         const Interest both = Interest::readable | Interest::writable;
         auto added = poller_.add(fd, both, Token(fd), Trigger::edge);
@@ -431,8 +434,8 @@ Result<bool> BasicLoop<Unused>::attach(native_handle_type fd) noexcept {
 
 template <class Unused>
 void BasicLoop<Unused>::detach(native_handle_type fd) noexcept {
-    if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
-    FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+    if (fd == detail::sys::invalid_handle || slot_index(fd) >= slots_.size()) return;
+    FdSlot& slot = slots_[slot_index(fd)];
     if (!slot.attached) return;
     (void)poller_.remove(fd);  // fails only if the descriptor was closed under us: the kernel dropped it
     slot.attached = slot.closing = false;
@@ -442,8 +445,8 @@ void BasicLoop<Unused>::detach(native_handle_type fd) noexcept {
 template <class Unused>
 void BasicLoop<Unused>::dispatch(const Event& event) noexcept {
     const auto fd = static_cast<native_handle_type>(event.token.value());
-    if (fd == detail::sys::invalid_handle || static_cast<std::size_t>(fd) >= slots_.size()) return;
-    FdSlot& slot = slots_[static_cast<std::size_t>(fd)];
+    if (fd == detail::sys::invalid_handle || slot_index(fd) >= slots_.size()) return;
+    FdSlot& slot = slots_[slot_index(fd)];
     const bool failed = event.hangup || event.error;
     if (slot.attached) {
         slot.closing = slot.closing || event.read_closed || failed;

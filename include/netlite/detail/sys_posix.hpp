@@ -67,6 +67,11 @@ namespace netlite::detail::sys {
 using native_handle = int;
 /// The value of no socket.
 inline constexpr native_handle invalid_handle = -1;
+/// Where `fd` goes in a table keyed by socket (the coroutine loop's): the descriptor itself, since POSIX
+/// hands out the lowest free number and the table stays as dense as the descriptor table.
+inline std::size_t handle_index(native_handle fd) noexcept {
+    return static_cast<std::size_t>(fd);
+}
 /// An open file send_file() reads from.
 using file_handle = int;
 /// Sizes of socket addresses (socklen_t).

@@ -74,6 +74,12 @@ namespace netlite::detail::sys {
 using native_handle = ::SOCKET;
 /// The value of no socket (INVALID_SOCKET, not -1).
 inline constexpr native_handle invalid_handle = INVALID_SOCKET;
+/// Where `fd` goes in a table keyed by socket (the coroutine loop's). A SOCKET is a kernel handle, and
+/// kernel handle values are multiples of 4 (the low two bits are left to the application as tags): the
+/// value / 4 keeps such a table as dense as the process's handle table instead of 3/4 empty.
+inline std::size_t handle_index(native_handle fd) noexcept {
+    return static_cast<std::size_t>(fd) >> 2;
+}
 /// An open file send_file() reads from: a C runtime descriptor (_open), as on POSIX.
 using file_handle = int;
 /// Sizes of socket addresses (Winsock's socklen_t is int).
