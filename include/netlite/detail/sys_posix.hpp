@@ -31,6 +31,7 @@
 #include <limits>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -970,7 +971,8 @@ inline const char* resolve_message(int code) noexcept {
     return ::gai_strerror(code);
 }
 
-/// getaddrinfo(3), calling `visit(const sockaddr*, socklen)` for each result in the order given.
+/// getaddrinfo(3), calling `visit(const sockaddr*, socklen)` for each result in the order given (or
+/// `visit(address, size, canonical_name)`: AI_CANONNAME's answer with the first result, else null).
 /// Returns the getaddrinfo code (0 on success) and leaves errno meaningful for EAI_SYSTEM.
 template <class Visit>
 inline int resolve(const char* host, const char* service, int family, int socktype, int flags,
@@ -989,8 +991,12 @@ inline int resolve(const char* host, const char* service, int family, int sockty
         Release& operator=(const Release&) = delete;
         ~Release() { ::freeaddrinfo(list); }
     } release{list};
-    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
-        visit(entry->ai_addr, entry->ai_addrlen);
+    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
+        if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
+            visit(entry->ai_addr, entry->ai_addrlen, entry->ai_canonname);
+        else
+            visit(entry->ai_addr, entry->ai_addrlen);
+    }
     return 0;
 }
 
@@ -1327,9 +1333,9 @@ inline void read_destination(msghdr& message, DatagramDestination& destination) 
 
 /// recvmsg(2) of one datagram, its sender, and its destination record (see set_receive_destination).
 /// Errors: as recv_from.
-inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size, sockaddr* from,
-                                              socklen* from_size, DatagramDestination& destination,
-                                              int flags = 0) noexcept {
+inline Result<DatagramSize> recv_with_destination(native_handle fd, void* data, std::size_t size,
+                                                  sockaddr* from, socklen* from_size,
+                                                  DatagramDestination& destination, int flags = 0) noexcept {
     alignas(cmsghdr) char control[256] = {};
     io_buffer buffer = make_io_buffer(data, size);
     msghdr message{};

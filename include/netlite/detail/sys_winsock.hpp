@@ -61,6 +61,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -1073,8 +1074,9 @@ inline const char* resolve_message(int code) noexcept {
     return ::gai_strerrorA(code);
 }
 
-/// getaddrinfo, calling `visit(const sockaddr*, socklen)` for each result in the order given. Returns the
-/// getaddrinfo code (0 on success; Winsock's are WSA* values).
+/// getaddrinfo, calling `visit(const sockaddr*, socklen)` for each result in the order given (or
+/// `visit(address, size, canonical_name)`: AI_CANONNAME's answer with the first result, else null). Returns
+/// the getaddrinfo code (0 on success; Winsock's are WSA* values).
 template <class Visit>
 inline int resolve(const char* host, const char* service, int family, int socktype, int flags,
                    Visit&& visit) {
@@ -1090,8 +1092,12 @@ inline int resolve(const char* host, const char* service, int family, int sockty
         addrinfo* list;
         ~Release() { ::freeaddrinfo(list); }
     } release{list};
-    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
-        visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen));
+    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
+        if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
+            visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen), entry->ai_canonname);
+        else
+            visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen));
+    }
     return 0;
 }
 
@@ -1333,7 +1339,7 @@ inline Result<void> set_receive_destination(native_handle, bool, bool) noexcept 
 
 /// Not offered on Windows yet. Errors: operation_not_supported.
 inline Result<DatagramSize> recv_with_destination(native_handle, void*, std::size_t, sockaddr*, socklen*,
-                                              DatagramDestination&, int = 0) noexcept {
+                                                  DatagramDestination&, int = 0) noexcept {
     return fail(std::errc::operation_not_supported, "recvmsg");
 }
 
