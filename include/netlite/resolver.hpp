@@ -160,8 +160,10 @@ inline Result<std::vector<NetworkInterface>> network_interfaces() {
     std::vector<NetworkInterface> found;
     auto listed = detail::sys::interface_entries([&](const detail::sys::InterfaceEntry& entry) {
         NetworkInterface* interface_ = nullptr;
+        // One interface per index: Linux lists each extra IPv4 address under its label ("eth0:1"), which
+        // if_nametoindex maps to its interface's index.
         for (NetworkInterface& known : found)
-            if (known.name == entry.name) interface_ = &known;
+            if (entry.index != 0 ? known.index == entry.index : known.name == entry.name) interface_ = &known;
         if (interface_ == nullptr) {
             found.push_back(
                 NetworkInterface{entry.name, entry.index, {}, entry.up, entry.loopback, entry.multicast});
