@@ -212,7 +212,10 @@ TEST_CASE("reverse_lookup asks the hosts file, then DNS; without a name server i
     REQUIRE_OK(named);
     INFO(named->host);
     CHECK(named->host != "127.0.0.1");
-    CHECK(named->service == "http");
+    if (named->service == "80")
+        WARN("this system's services database does not name port 80 (no /etc/services?)");
+    else
+        CHECK(named->service == "http");
     auto back = netlite::resolve<IPv4>(named->host, "80");
     REQUIRE_OK(back);
     CHECK(std::find(back->begin(), back->end(), Address<IPv4>::loopback(80)) != back->end());
