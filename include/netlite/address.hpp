@@ -768,6 +768,27 @@ private:
 // ---------------------------------------------------------------------------------------------------------
 namespace detail {
 
+/// getaddrinfo for `node` (null: loopback, or with AI_PASSIVE every address) and `service` (a port's
+/// digits or a service name; null: port 0), keeping every address of family F in the order given and,
+/// where `canonical` is not null, AI_CANONNAME's answer in it. Errors: resolve_category codes,
+/// errc::no_addresses.
+template <InternetFamily F>
+Result<std::vector<Address<F>>> resolve_all(const char* node, const char* service, int socktype, int flags,
+                                            std::string* canonical) {
+    std::vector<Address<F>> found;
+    const int code = sys::resolve(node, service, F::domain, socktype, flags,
+                                  [&](const sockaddr* address, detail::sys::socklen size, const char* name) {
+                                      if (name != nullptr && canonical != nullptr && canonical->empty())
+                                          *canonical = name;
+                                      if (auto converted = Address<F>::from_native(address, size))
+                                          found.push_back(*converted);
+                                  });
+    if (code == sys::resolve_system) return fail(sys::last_error("resolve"));
+    if (code != 0) return fail(Error(std::error_code(code, resolve_category()), "resolve"));
+    if (found.empty()) return fail(errc::no_addresses, "resolve");
+    return found;
+}
+
 /// getaddrinfo for `host`/`port`, keeping every address of family F in the order given.
 /// `passive` makes an empty host mean "any address" (for bind) instead of loopback.
 template <InternetFamily F>
@@ -778,17 +799,8 @@ Result<std::vector<Address<F>>> resolve(std::string_view host, std::uint16_t por
     // No AI_ADDRCONFIG: glibc ignores loopback for it, so "localhost" would fail on a machine without a
     // network.
     const int flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    std::vector<Address<F>> found;
-    const int code =
-        sys::resolve(node.empty() ? nullptr : node.c_str(), service.c_str(), F::domain, SOCK_STREAM, flags,
-                     [&](const sockaddr* address, detail::sys::socklen size) {
-                         if (auto converted = Address<F>::from_native(address, size))
-                             found.push_back(*converted);
-                     });
-    if (code == sys::resolve_system) return fail(sys::last_error("resolve"));
-    if (code != 0) return fail(Error(std::error_code(code, resolve_category()), "resolve"));
-    if (found.empty()) return fail(errc::no_addresses, "resolve");
-    return found;
+    return resolve_all<F>(node.empty() ? nullptr : node.c_str(), service.c_str(), SOCK_STREAM, flags,
+                          nullptr);
 }
 
 /// Calls `bind(address)` for each local address `host` names and returns the first success or the last

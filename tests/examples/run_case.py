@@ -39,7 +39,7 @@ TIMEOUT = 30        # seconds: the bound on any single wait
 PROGRAMS = ["create_sockets", "resolve", "http_get", "echo_server_once", "echo_server",
             "echo_server_threaded", "echo_server_async", "echo_client", "echo_clients_threaded",
             "echo_clients_async", "udp_echo_server",
-            "udp_echo_client", "multicast_sender", "multicast_receiver"]
+            "udp_echo_client", "multicast_sender", "multicast_receiver", "udp_reply_from"]
 TCP_SERVERS = ["echo_server_once", "echo_server", "echo_server_threaded", "echo_server_async"]
 HOST_CLIENTS = ["http_get", "echo_client", "echo_clients_threaded", "echo_clients_async", "udp_echo_client"]
 MULTI_CLIENTS = ["echo_clients_threaded", "echo_clients_async"]
@@ -342,12 +342,12 @@ def contract(program):
             r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
         check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
               "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
-    if program == "udp_echo_server":
+    if program in ("udp_echo_server", "udp_reply_from"):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
             busy.bind(("127.0.0.1", 0))
             r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
         check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
-              "udp_echo_server on a port in use: exit 1, reason %r" % r.stderr.decode().strip())
+              "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
     if program == "udp_echo_client":
         r = run([exe(program), "--host", "127.0.0.1", "--port", "0"])
         check(r.returncode == 1 and one_line(r.stderr), "udp_echo_client to port 0: exit 1, reason %r"
@@ -366,7 +366,7 @@ def unresolvable():
         # Not isolated: refuse to send a DNS query for a made-up name to the real network.
         raise Skip("not inside an empty network namespace (interfaces: %s); run via run_in_netns.sh" % names)
     bad = "no-such-host.invalid"
-    for program in ["resolve"] + HOST_CLIENTS + TCP_SERVERS + ["udp_echo_server"]:
+    for program in ["resolve"] + HOST_CLIENTS + TCP_SERVERS + ["udp_echo_server", "udp_reply_from"]:
         argv = [exe(program), bad] if program == "resolve" else [exe(program), "--host", bad, "--port", "1"]
         if program in MULTI_CLIENTS:
             argv += ["--clients", "1"]
@@ -1095,6 +1095,156 @@ def multicast():
     check(r.returncode == 1 and one_line(r.stderr), "an unknown interface: exit 1, %r" % r.stderr.strip())
     r = run([exe("multicast_sender"), "--host", "not-an-address", "--port", port])
     check(r.returncode == 1 and one_line(r.stderr), "a bad group: exit 1, %r" % r.stderr.strip())
+
+
+def can_bind(family, host):
+    """Whether a UDP socket can bind `host` (an address this machine has)."""
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.bind((host, 0))
+        return True
+    except OSError:
+        return False
+
+
+def ask_udp(family, client_host, target, port, data):
+    """Python's socket sends `data` from `client_host` to `target`:`port`; returns (reply, its source
+    (host, port), our port)."""
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.settimeout(TIMEOUT)
+        s.bind((client_host, 0))
+        s.sendto(data, (target, port))
+        try:
+            reply, source = s.recvfrom(65536)
+        except socket.timeout:
+            raise Fail("no reply from %s:%d within %ss" % (target, port, TIMEOUT))
+        return reply, source[:2], s.getsockname()[1]
+
+
+@case()
+def udp_reply_from():
+    """udp_reply_from on every address answers each datagram from the address it was sent to: 127.0.0.1
+    and 127.0.0.2 (Python's socket as the client, checking the reply's source), ::1 over IPv6; the
+    control: udp_echo_server's plain send_to answers 127.0.0.2's datagram from 127.0.0.1."""
+    skip_under_wine("netlite has no IP_PKTINFO on Windows yet (set_receive_destination: not supported)")
+    server, address = start_server([exe("udp_reply_from"), "--host", "0.0.0.0", "--port", "0"])
+    port = port_of(address)
+    check(address == "0.0.0.0:%d" % port, "udp_reply_from listens on %s" % address)
+    targets = ["127.0.0.1"]
+    if can_bind(socket.AF_INET, "127.0.0.2"):  # Linux: all of 127.0.0.0/8 is the loopback interface's
+        targets.append("127.0.0.2")
+    else:
+        print("skipped: the 127.0.0.2 part (this system has only 127.0.0.1 on loopback)")
+    for target in targets:
+        data = ("asked at " + target).encode()
+        reply, source, ours = ask_udp(socket.AF_INET, "127.0.0.1", target, port, data)
+        check(reply == data, "the datagram to %s came back whole" % target)
+        check(source == (target, port), "the reply to %s:%d came from %s:%d" % (target, port, source[0], source[1]))
+        server.expect_line(r"Received from 127\.0\.0\.1:%d at %s \(interface \d+\)" % (ours, re.escape(target)))
+    if "127.0.0.2" in targets:
+        control, caddress = start_server([exe("udp_echo_server"), "--host", "0.0.0.0", "--port", "0"])
+        _, source, _ = ask_udp(socket.AF_INET, "127.0.0.1", "127.0.0.2", port_of(caddress), b"control")
+        check(source[0] == "127.0.0.1",
+              "the control: udp_echo_server (send_to) answers 127.0.0.2's datagram from %s" % source[0])
+        control.expect_line(r"Received from 127\.0\.0\.1:\d+")
+    if not ipv6_available():
+        print("skipped: the IPv6 part (no ::1 here)")
+        return
+    server6, address6 = start_server([exe("udp_reply_from"), "--host", "::", "--port", "0"])
+    port6 = port_of(address6)
+    check(address6 == "[::]:%d" % port6, "udp_reply_from --host :: listens on %s" % address6)
+    reply, source, ours = ask_udp(socket.AF_INET6, "::1", "::1", port6, b"over IPv6")
+    check(reply == b"over IPv6" and source == ("::1", port6), "the IPv6 reply came from [::1]:%d" % port6)
+    server6.expect_line(r"Received from \[::1\]:%d at ::1 \(interface \d+\)" % ours)
+
+
+@case()
+def pass_file():
+    """pass_file send/receive hand an open file from one process to another over a Unix socket, the file's
+    name already removed; Python's socket.send_fds/recv_fds as the other side each way (a descriptor
+    shares its offset); a message without a descriptor, a missing file, nobody listening, bad usage."""
+    skip_under_wine("pass_file is built for POSIX only (and wine has no AF_UNIX)")
+    if not os.path.exists(exe("pass_file")):
+        raise Skip("pass_file is not built here")
+    if not hasattr(socket, "send_fds"):
+        raise Skip("this Python has no socket.send_fds (3.9+)")
+    received = r"received (.*) as descriptor (\d+)\n"
+
+    # netlite to netlite. Once the sender has it open, the file's name goes: only the descriptor leads to it.
+    content = b"first line\n" + bytes(range(256)) * 64 + b"\nlast line\n"
+    name = os.path.join(TMP, "passed.bin")
+    with open(name, "wb") as f:
+        f.write(content)
+    path = os.path.join(TMP, "pass.sock")
+    sender, address = start_server([exe("pass_file"), "send", name, "--unix", path])
+    check(address == path, "pass_file send listens on %s" % address)
+    os.unlink(name)
+    r = run([exe("pass_file"), "receive", "--unix", path])
+    head = re.match(received.encode(), r.stdout)
+    check(r.returncode == 0 and head is not None and head.group(1) == name.encode(),
+          "pass_file receive: %r %r" % (r.stdout[:80], r.stderr))
+    check(r.stdout[head.end():] == content, "it read the removed file's %d bytes through the descriptor" % len(content))
+    sender.expect_line(r"Connected with .*")
+    sender.expect_line(r"passed " + re.escape(name))
+    check(sender.wait() == 0, "pass_file send exits 0 after one receiver")
+
+    # netlite sends, Python's socket.recv_fds receives.
+    name = os.path.join(TMP, "to-python.txt")
+    with open(name, "wb") as f:
+        f.write(b"for python\n")
+    path = os.path.join(TMP, "to-python.sock")
+    sender, _ = start_server([exe("pass_file"), "send", name, "--unix", path])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(TIMEOUT)
+        s.connect(path)
+        message, fds, _, _ = socket.recv_fds(s, 4096, 4)
+        message += recv_to_eof(s)
+    check(message == name.encode() and len(fds) == 1, "Python's recv_fds got the name and one descriptor")
+    with os.fdopen(fds[0], "rb") as f:
+        check(f.read() == b"for python\n", "Python read the file through it")
+    check(sender.wait() == 0, "pass_file send exits 0")
+
+    # Python's socket.send_fds sends a file it has read 6 bytes of; netlite's receiver goes on from there.
+    name = os.path.join(TMP, "from-python.txt")
+    with open(name, "wb") as f:
+        f.write(b"skip: the rest\n")
+    path = os.path.join(TMP, "from-python.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(path)
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        receiver = Process([exe("pass_file"), "receive", "--unix", path])
+        connection, _ = listener.accept()
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            check(os.read(fd, 6) == b"skip: ", "Python read the first 6 bytes")
+            with connection:
+                socket.send_fds(connection, [b"python's file"], [fd])
+        finally:
+            os.close(fd)
+        check(receiver.wait() == 0, "pass_file receive exits 0: %r" % receiver.stderr)
+        out = receiver.stdout_bytes()
+        head = re.match(received.encode(), out)
+        check(head is not None and head.group(1) == b"python's file" and out[head.end():] == b"the rest\n",
+              "pass_file receive read on from Python's offset: %r" % out)
+
+        # A message with no descriptor: exit 1 with one line.
+        receiver = Process([exe("pass_file"), "receive", "--unix", path])
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(b"no descriptor")
+        check(receiver.wait() == 1 and one_line(receiver.stderr) and b"descriptor" in receiver.stderr,
+              "no descriptor: exit 1, %r" % receiver.stderr.strip())
+
+    r = run([exe("pass_file"), "send", os.path.join(TMP, "no-such-file"), "--unix", os.path.join(TMP, "x.sock")])
+    check(r.returncode == 1 and one_line(r.stderr) and not r.stdout, "a missing file: exit 1, %r" % r.stderr.strip())
+    r = run([exe("pass_file"), "receive", "--unix", os.path.join(TMP, "nobody-listens-here")])
+    check(r.returncode == 1 and one_line(r.stderr) and not r.stdout, "nobody listening: exit 1, %r" % r.stderr.strip())
+    r = run([exe("pass_file"), "--help"])
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: pass_file") and not r.stderr, "--help: exit 0")
+    for argv in ([], ["frobnicate"], ["receive", "extra"], ["send"], ["receive", "--no-such-flag"], ["receive", "--unix"]):
+        r = run([exe("pass_file")] + argv)
+        check(r.returncode == 2 and b"usage: " in r.stderr and not r.stdout, "pass_file %s: usage, exit 2" % (" ".join(argv) or "(no arguments)"))
 
 
 @case()

@@ -31,6 +31,7 @@
 #include <limits>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -975,7 +976,8 @@ inline const char* resolve_message(int code) noexcept {
     return ::gai_strerror(code);
 }
 
-/// getaddrinfo(3), calling `visit(const sockaddr*, socklen)` for each result in the order given.
+/// getaddrinfo(3), calling `visit(const sockaddr*, socklen)` for each result in the order given (or
+/// `visit(address, size, canonical_name)`: AI_CANONNAME's answer with the first result, else null).
 /// Returns the getaddrinfo code (0 on success) and leaves errno meaningful for EAI_SYSTEM.
 template <class Visit>
 inline int resolve(const char* host, const char* service, int family, int socktype, int flags,
@@ -994,8 +996,12 @@ inline int resolve(const char* host, const char* service, int family, int sockty
         Release& operator=(const Release&) = delete;
         ~Release() { ::freeaddrinfo(list); }
     } release{list};
-    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
-        visit(entry->ai_addr, entry->ai_addrlen);
+    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
+        if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
+            visit(entry->ai_addr, entry->ai_addrlen, entry->ai_canonname);
+        else
+            visit(entry->ai_addr, entry->ai_addrlen);
+    }
     return 0;
 }
 

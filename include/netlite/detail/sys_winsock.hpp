@@ -61,6 +61,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -1079,8 +1080,9 @@ inline const char* resolve_message(int code) noexcept {
     return ::gai_strerrorA(code);
 }
 
-/// getaddrinfo, calling `visit(const sockaddr*, socklen)` for each result in the order given. Returns the
-/// getaddrinfo code (0 on success; Winsock's are WSA* values).
+/// getaddrinfo, calling `visit(const sockaddr*, socklen)` for each result in the order given (or
+/// `visit(address, size, canonical_name)`: AI_CANONNAME's answer with the first result, else null). Returns
+/// the getaddrinfo code (0 on success; Winsock's are WSA* values).
 template <class Visit>
 inline int resolve(const char* host, const char* service, int family, int socktype, int flags,
                    Visit&& visit) {
@@ -1096,8 +1098,12 @@ inline int resolve(const char* host, const char* service, int family, int sockty
         addrinfo* list;
         ~Release() { ::freeaddrinfo(list); }
     } release{list};
-    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next)
-        visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen));
+    for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
+        if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
+            visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen), entry->ai_canonname);
+        else
+            visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen));
+    }
     return 0;
 }
 
