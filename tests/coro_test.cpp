@@ -807,6 +807,65 @@ TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[c
     CHECK(loop.run(body()) == "ok");
 }
 
+// Regression (issue 20): the coroutine race started attempt i at i x the attempt delay, so a refused first
+// address held a listening second one back by the whole delay. It now follows the blocking race's
+// schedule (detail/connect_race.hpp): a failure starts the next attempt at once.
+TEST_CASE("connect_any: a refused first address starts the next attempt at once, not after the delay",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    const auto refused = [] {  // a port that was free a moment ago
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    constexpr auto delay = std::chrono::milliseconds(10'000);
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good};
+        auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 30s, delay);
+        if (!won) co_return "race failed: " + won.error().message();
+        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        if (won.value().native_handle() == netlite::detail::sys::invalid_handle) co_return "no stream";
+        co_return "ok";
+    };
+    const auto began = std::chrono::steady_clock::now();
+    CHECK(loop.run(body()) == "ok");
+    const auto took = std::chrono::steady_clock::now() - began;
+    INFO("took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < delay / 2);  // the old schedule waited the whole 10 s before the second attempt
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("connect_any: more refused addresses than may be pending at once are all tried", "[coro]") {
+    // 40 refused addresses, all due at once (delay zero): the schedule holds 8 back until earlier ones
+    // fail (detail/connect_race.hpp's cap of 32), and every one is still tried and recorded.
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    const auto refused = [] {
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> many(40, refused);
+        auto lost =
+            co_await netlite::async_connect_any<netlite::IPv4>(many, 10s, std::chrono::milliseconds(0));
+        if (lost) co_return "connected to a closed port";
+        if (lost.error() != std::errc::connection_refused) co_return "error: " + lost.error().message();
+        if (lost.error().attempts().size() != 40)
+            co_return "attempts: " + std::to_string(lost.error().attempts().size());
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
 TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
     auto opened = Loop::open();
     REQUIRE(opened.has_value());
