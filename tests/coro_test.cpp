@@ -3,6 +3,7 @@
 
 #include <netlite/coro.hpp>
 #include <netlite/coro/resolve.hpp>
+#include <netlite/coro/signal.hpp>
 #include <netlite/stop_token.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -1127,4 +1129,131 @@ TEST_CASE("AsyncStream: data and end of stream in one event, the read after the 
     };
     loop.run(body());
     CHECK(outcome == "3,0");
+}
+
+// --- signals as awaitables (coro/signal.hpp) ------------------------------------------------------------
+
+namespace {
+// The signal tests under wine: a console of our own and GenerateConsoleCtrlEvent may work or not.
+bool cannot_signal_here() {
+    if (!netlite_test::can_send_test_signal()) {
+        WARN("skipped: this process cannot get a console of its own to send itself Ctrl+Break");
+        return true;
+    }
+    return false;
+}
+
+Task<netlite::Result<int>> await_signal(netlite::SignalSet& set, netlite::Until until) {
+    co_return co_await set.wait(until);
+}
+Task<netlite::Result<int>> send_signal_from_a_thread() {  // starts once the waiter before it has parked
+    bool sent = false;
+    std::thread([&] { sent = netlite_test::send_test_signal(); }).join();
+    co_return sent ? netlite::Result<int>(0) : netlite::fail(std::errc::operation_not_supported, "send");
+}
+}  // namespace
+
+TEST_CASE("signals: a signal sent from another thread wakes the task parked on it", "[coro][signal]") {
+    if (cannot_signal_here()) return;
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE(set.has_value());
+    auto body = [&]() -> Task<std::string> {
+        auto [got, sent] = co_await netlite::when_all(await_signal(*set, 10s), send_signal_from_a_thread());
+        if (!sent) co_return "could not send: " + sent.error().message();
+        if (!got) co_return "wait: " + got.error().message();
+        if (*got != netlite_test::test_signal) co_return "signal " + std::to_string(*got);
+        co_return "ok";
+    };
+    const std::string outcome = loop.run(body());
+    if (netlite_test::under_wine() && outcome.rfind("wait: ", 0) == 0) {
+        WARN("skipped: wine delivered no console control event (" << outcome << ")");
+        return;
+    }
+    CHECK(outcome == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("signals: one that arrives between waits is kept; every set watching it gets it",
+          "[coro][signal]") {
+    if (cannot_signal_here()) return;
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto first = netlite::SignalSet::open(loop, {SIGINT, netlite_test::test_signal});
+    auto second = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE((first.has_value() && second.has_value()));
+    REQUIRE(netlite_test::send_test_signal());  // nobody waits yet
+    auto body = [&]() -> Task<std::string> {
+        auto a = co_await first->wait(10s);
+        auto b = co_await second->wait(10s);
+        if (!a || !b) co_return "wait: " + (a ? b : a).error().message();
+        if (*a != netlite_test::test_signal || *b != netlite_test::test_signal) co_return "wrong signal";
+        auto again = co_await first->wait(std::chrono::milliseconds(20));  // taken: nothing left
+        if (again || again.error() != std::errc::timed_out) co_return "a second arrival from one signal";
+        co_return "ok";
+    };
+    const std::string outcome = loop.run(body());
+    if (netlite_test::under_wine() && outcome.rfind("wait: ", 0) == 0) {
+        WARN("skipped: wine delivered no console control event (" << outcome << ")");
+        return;
+    }
+    CHECK(outcome == "ok");
+}
+
+TEST_CASE("signals: a wait ends at its deadline, on a stop, and when its task is cancelled",
+          "[coro][signal]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE(set.has_value());
+    auto body = [&]() -> Task<std::string> {
+        auto expired = co_await set->wait(std::chrono::milliseconds(30));
+        if (expired || expired.error() != std::errc::timed_out) co_return "deadline: not timed_out";
+        std::stop_source stopped;
+        stopped.request_stop();
+        auto stop = co_await set->wait(netlite::Until(stopped.get_token()));
+        if (stop || stop.error() != std::errc::operation_canceled) co_return "stop: not operation_canceled";
+        std::optional<netlite::Result<int>> cancelled;
+        auto waiter = [&]() -> Task<void> { cancelled.emplace(co_await set->wait(10s)); };
+        Scope scope(loop);
+        scope.spawn(waiter());
+        scope.cancel();
+        co_await scope.join();
+        if (!cancelled || *cancelled || cancelled->error() != std::errc::operation_canceled)
+            co_return "cancel: not operation_canceled";
+        const netlite::SignalList list{netlite_test::test_signal};  // named: g++ 12 (see coro.hpp's rules)
+        auto by_function = co_await netlite::async_signal(list, std::chrono::milliseconds(20));
+        if (by_function || by_function.error() != std::errc::timed_out)
+            co_return "async_signal: not timed_out";
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("signals: bad numbers are refused; closing the last set puts the disposition back",
+          "[coro][signal]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto none = netlite::SignalSet::open(loop, {});
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.error() == std::errc::invalid_argument);
+    auto beyond = netlite::SignalSet::open(loop, {netlite_test::test_signal, 65});
+    REQUIRE_FALSE(beyond.has_value());
+    CHECK(beyond.error() == std::errc::invalid_argument);
+    const auto before = netlite_test::signal_is_default(netlite_test::test_signal);
+    {
+        auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+        REQUIRE(set.has_value());
+        auto moved = std::move(*set);
+        CHECK_FALSE(set->is_open());
+        CHECK(moved.is_open());
+        if (before) CHECK(netlite_test::signal_is_default(netlite_test::test_signal) == false);
+    }
+    CHECK(netlite_test::signal_is_default(netlite_test::test_signal) == before);
 }
