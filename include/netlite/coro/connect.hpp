@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // netlite/coro/connect.hpp - the connect races on the loop: async_connect_any (Happy Eyeballs over several
-// addresses) and async_connect(host, port). Part of <netlite/coro.hpp>.
+// addresses, on the blocking race's schedule: detail/connect_race.hpp) and async_connect(host, port). Part
+// of <netlite/coro.hpp>.
 #pragma once
 
 #include <netlite/coro/io.hpp>
