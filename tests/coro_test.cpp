@@ -1146,10 +1146,19 @@ bool cannot_signal_here() {
 Task<netlite::Result<int>> await_signal(netlite::SignalSet& set, netlite::Until until) {
     co_return co_await set.wait(until);
 }
-Task<netlite::Result<int>> send_signal_from_a_thread() {  // starts once the waiter before it has parked
+// Starts once the waiter before it has parked; when the signal cannot be sent, stops the waiter.
+Task<netlite::Result<int>> send_signal_from_a_thread(std::stop_source& give_up) {
     bool sent = false;
     std::thread([&] { sent = netlite_test::send_test_signal(); }).join();
-    co_return sent ? netlite::Result<int>(0) : netlite::fail(std::errc::operation_not_supported, "send");
+    if (sent) co_return 0;
+    give_up.request_stop();
+    co_return netlite::fail(std::errc::operation_not_supported, "send");
+}
+// Windows only: the console event could not be generated (wine has no GenerateConsoleCtrlEvent).
+bool skipped_for_sending(const std::string& outcome) {
+    if (!netlite_test::is_windows || outcome.rfind("could not send", 0) != 0) return false;
+    WARN("skipped: " << outcome << " (this Windows cannot generate console control events)");
+    return true;
 }
 }  // namespace
 
@@ -1160,14 +1169,17 @@ TEST_CASE("signals: a signal sent from another thread wakes the task parked on i
     Loop& loop = *opened;
     auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
     REQUIRE(set.has_value());
+    std::stop_source give_up;
     auto body = [&]() -> Task<std::string> {
-        auto [got, sent] = co_await netlite::when_all(await_signal(*set, 10s), send_signal_from_a_thread());
+        auto [got, sent] = co_await netlite::when_all(
+            await_signal(*set, netlite::Until(10s, give_up.get_token())), send_signal_from_a_thread(give_up));
         if (!sent) co_return "could not send: " + sent.error().message();
         if (!got) co_return "wait: " + got.error().message();
         if (*got != netlite_test::test_signal) co_return "signal " + std::to_string(*got);
         co_return "ok";
     };
     const std::string outcome = loop.run(body());
+    if (skipped_for_sending(outcome)) return;
     if (netlite_test::under_wine() && outcome.rfind("wait: ", 0) == 0) {
         WARN("skipped: wine delivered no console control event (" << outcome << ")");
         return;
@@ -1185,7 +1197,10 @@ TEST_CASE("signals: one that arrives between waits is kept; every set watching i
     auto first = netlite::SignalSet::open(loop, {SIGINT, netlite_test::test_signal});
     auto second = netlite::SignalSet::open(loop, {netlite_test::test_signal});
     REQUIRE((first.has_value() && second.has_value()));
-    REQUIRE(netlite_test::send_test_signal());  // nobody waits yet
+    if (!netlite_test::send_test_signal()) {                       // nobody waits yet
+        CHECK(skipped_for_sending("could not send test_signal"));  // POSIX: kill(2) to oneself cannot fail
+        return;
+    }
     auto body = [&]() -> Task<std::string> {
         auto a = co_await first->wait(10s);
         auto b = co_await second->wait(10s);
