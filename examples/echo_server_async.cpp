@@ -4,14 +4,18 @@
 // instead of blocking a thread, so one thread serves thousands of clients (like echo_server_evented, with
 // no state machine). `--threads N` runs N loops, one per thread, each with its own SO_REUSEPORT listener
 // on the same port: the kernel spreads the connections over them (a Unix socket is shared instead).
-// SIGINT/SIGTERM: stop accepting, give open connections 5 s to finish, cancel the rest, exit 0.
+// SIGINT/SIGTERM: stop accepting, give open connections 5 s to finish, cancel the rest, exit 0. The first
+// loop awaits the signal like any other event (netlite/coro/signal.hpp; Windows: Ctrl+C, closing the
+// console) and stops every loop through one StopSource: no signal thread, no signal mask.
 #include "cli.hpp"
 
 #include <netlite/coro.hpp>
+#include <netlite/coro/signal.hpp>
 #include <netlite/limits.hpp>
 #include <netlite/stop_source.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -83,13 +87,31 @@ Task<Result<void>> serve(Loop& loop, TcpListener<F>& listener, StopToken stop) {
     co_return accepted;
 }
 
-// Runs one loop on the calling thread. Returns 0, or 1 after printing why.
+// Waits for SIGINT or SIGTERM, then stops every loop; ends without stopping them when a stop comes first.
+Task<void> stop_on_signal(SignalSet& signals, StopSource& source, bool& signalled) {
+    if (auto signal = co_await signals.wait(source.get_token())) {
+        signalled = true;
+        source.request_stop();
+    }
+}
+
+// The first loop's server: serve() with the signal watch beside it. However it ends, the other loops stop.
 template <Family F>
-int run_loop(TcpListener<F>& listener, StopToken stop) {
-    auto loop = Loop::open();
-    if (!loop) return cli::fail(loop.error().message());
+Task<Result<void>> serve_first(Loop& loop, TcpListener<F>& listener, SignalSet& signals, StopSource& source,
+                               bool& signalled) {
+    Scope watch(loop);
+    watch.spawn(stop_on_signal(signals, source, signalled));
+    auto served = co_await serve(loop, listener, source.get_token());
+    source.request_stop();  // an accept error ends this loop: end the others too
+    co_await watch.join();
+    co_return served;
+}
+
+// Runs `server` on `loop`, on the calling thread. Returns 0, or 1 after printing why.
+template <Family F, class Server>
+int run_loop(Loop& loop, TcpListener<F>& listener, Server server) {
     if (auto ok = listener.set_nonblocking(true); !ok) return cli::fail(ok.error().message());
-    auto served = loop->run(serve(*loop, listener, stop));
+    auto served = loop.run(server(loop, listener));
     return served ? 0 : cli::fail(served.error().message());
 }
 
@@ -102,9 +124,13 @@ int announce(const TcpListener<F>& listener) {
     return 0;
 }
 
-// N loops on N threads. `bind_next` makes each thread's listener (the first decides the port).
+// N loops on N threads; the first, `loop`, on this one, watching `signals`. `bind_next` makes each thread's
+// listener (the first decides the port).
 template <Family F, class Bind>
-int serve_threads(int threads, StopToken stop, Bind bind_next) {
+int serve_threads(int threads, Loop& loop, SignalSet& signals, Bind bind_next) {
+    StopSource source;
+    const StopToken stop = source.get_token();
+    bool signalled = false;
     std::vector<std::unique_ptr<TcpListener<F>>> listeners;
     for (int i = 0; i < threads; ++i) {
         auto listener = bind_next(listeners.empty() ? nullptr : listeners.front().get());
@@ -115,10 +141,19 @@ int serve_threads(int threads, StopToken stop, Bind bind_next) {
     std::vector<int> status(static_cast<std::size_t>(threads), 0);
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i)
-        workers.emplace_back([&, i] { status[static_cast<std::size_t>(i)] = run_loop(*listeners[i], stop); });
-    status[0] = run_loop(*listeners[0], stop);
+        workers.emplace_back([&, i] {
+            auto own = Loop::open();
+            status[static_cast<std::size_t>(i)] =
+                own ? run_loop(*own, *listeners[i],
+                               [&](Loop& l, TcpListener<F>& listener) { return serve(l, listener, stop); })
+                    : cli::fail(own.error().message());
+            if (status[static_cast<std::size_t>(i)] != 0) source.request_stop();
+        });
+    status[0] = run_loop(loop, *listeners[0], [&](Loop& l, TcpListener<F>& listener) {
+        return serve_first(l, listener, signals, source, signalled);
+    });
     for (std::thread& worker : workers) worker.join();
-    if (stop.stop_requested()) std::cerr << cli::program_name() << ": shutting down\n";
+    if (signalled) std::cerr << cli::program_name() << ": shutting down\n";
     for (int s : status)
         if (s != 0) return s;
     return 0;
@@ -129,21 +164,27 @@ int serve_threads(int threads, StopToken stop, Bind bind_next) {
 int main(int argc, char** argv) {
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path | cli::threads, {.port = 8088}, usage);
-    const StopToken stop = cli::stop_on_signals();  // before any other thread starts
+    // The first loop and its signal watch, before the server says it listens: from then on SIGINT/SIGTERM
+    // stop it cleanly instead of ending the process.
+    auto loop = Loop::open();
+    if (!loop) return cli::fail(loop.error().message());
+    auto signals = SignalSet::open(*loop, {SIGINT, SIGTERM});
+    if (!signals) return cli::fail(signals.error().message());
     (void)raise_descriptor_limit();  // one descriptor per client: Debian's soft limit of 1,024 is not many
 
     if (!options.unix_path.empty()) {
         // No SO_REUSEPORT for Unix sockets: every loop polls a clone of one listener.
-        return serve_threads<Unix>(options.threads, stop, [&](const UnixListener* first) {
+        return serve_threads<Unix>(options.threads, *loop, *signals, [&](const UnixListener* first) {
             if (first != nullptr) return first->try_clone();
             return UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true});
         });
     }
-    return serve_threads<IP>(options.threads, stop, [&](const TcpListener<>* first) -> Result<TcpListener<>> {
-        const ListenOptions shared{.reuse_port = options.threads > 1};
-        if (first == nullptr) return TcpListener<>::bind(options.host, options.port, shared);
-        auto where = first->local_address();  // the port the first one got (--port 0: ephemeral)
-        if (!where) return fail(where.error());
-        return TcpListener<>::bind(*where, shared);
-    });
+    return serve_threads<IP>(
+        options.threads, *loop, *signals, [&](const TcpListener<>* first) -> Result<TcpListener<>> {
+            const ListenOptions shared{.reuse_port = options.threads > 1};
+            if (first == nullptr) return TcpListener<>::bind(options.host, options.port, shared);
+            auto where = first->local_address();  // the port the first one got (--port 0: ephemeral)
+            if (!where) return fail(where.error());
+            return TcpListener<>::bind(*where, shared);
+        });
 }

@@ -3,6 +3,7 @@
 
 #include <netlite/coro.hpp>
 #include <netlite/coro/resolve.hpp>
+#include <netlite/coro/signal.hpp>
 #include <netlite/stop_token.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -807,6 +809,65 @@ TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[c
     CHECK(loop.run(body()) == "ok");
 }
 
+// Regression (issue 20): the coroutine race started attempt i at i x the attempt delay, so a refused first
+// address held a listening second one back by the whole delay. It now follows the blocking race's
+// schedule (detail/connect_race.hpp): a failure starts the next attempt at once.
+TEST_CASE("connect_any: a refused first address starts the next attempt at once, not after the delay",
+          "[coro]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto good = listener->local_address();
+    REQUIRE(good.has_value());
+    const auto refused = [] {  // a port that was free a moment ago
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    constexpr auto delay = std::chrono::milliseconds(10'000);
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good};
+        auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 30s, delay);
+        if (!won) co_return "race failed: " + won.error().message();
+        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        if (won.value().native_handle() == netlite::detail::sys::invalid_handle) co_return "no stream";
+        co_return "ok";
+    };
+    const auto began = std::chrono::steady_clock::now();
+    CHECK(loop.run(body()) == "ok");
+    const auto took = std::chrono::steady_clock::now() - began;
+    INFO("took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < delay / 2);  // the old schedule waited the whole 10 s before the second attempt
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("connect_any: more refused addresses than may be pending at once are all tried", "[coro]") {
+    // 40 refused addresses, all due at once (delay zero): the schedule holds 8 back until earlier ones
+    // fail (detail/connect_race.hpp's cap of 32), and every one is still tried and recorded.
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    const auto refused = [] {
+        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+        REQUIRE(l.has_value());
+        return *l->local_address();
+    }();
+    auto body = [&]() -> Task<std::string> {
+        std::vector<netlite::Address<netlite::IPv4>> many(40, refused);
+        auto lost =
+            co_await netlite::async_connect_any<netlite::IPv4>(many, 10s, std::chrono::milliseconds(0));
+        if (lost) co_return "connected to a closed port";
+        if (lost.error() != std::errc::connection_refused) co_return "error: " + lost.error().message();
+        if (lost.error().attempts().size() != 40)
+            co_return "attempts: " + std::to_string(lost.error().attempts().size());
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
 TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
     auto opened = Loop::open();
     REQUIRE(opened.has_value());
@@ -1068,4 +1129,146 @@ TEST_CASE("AsyncStream: data and end of stream in one event, the read after the 
     };
     loop.run(body());
     CHECK(outcome == "3,0");
+}
+
+// --- signals as awaitables (coro/signal.hpp) ------------------------------------------------------------
+
+namespace {
+// The signal tests under wine: a console of our own and GenerateConsoleCtrlEvent may work or not.
+bool cannot_signal_here() {
+    if (!netlite_test::can_send_test_signal()) {
+        WARN("skipped: this process cannot get a console of its own to send itself Ctrl+Break");
+        return true;
+    }
+    return false;
+}
+
+Task<netlite::Result<int>> await_signal(netlite::SignalSet& set, netlite::Until until) {
+    co_return co_await set.wait(until);
+}
+// Starts once the waiter before it has parked; when the signal cannot be sent, stops the waiter.
+Task<netlite::Result<int>> send_signal_from_a_thread(std::stop_source& give_up) {
+    bool sent = false;
+    std::thread([&] { sent = netlite_test::send_test_signal(); }).join();
+    if (sent) co_return 0;
+    give_up.request_stop();
+    co_return netlite::fail(std::errc::operation_not_supported, "send");
+}
+// Windows only: the console event could not be generated (wine has no GenerateConsoleCtrlEvent).
+bool skipped_for_sending(const std::string& outcome) {
+    if (!netlite_test::is_windows || outcome.rfind("could not send", 0) != 0) return false;
+    WARN("skipped: " << outcome << " (this Windows cannot generate console control events)");
+    return true;
+}
+}  // namespace
+
+TEST_CASE("signals: a signal sent from another thread wakes the task parked on it", "[coro][signal]") {
+    if (cannot_signal_here()) return;
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE(set.has_value());
+    std::stop_source give_up;
+    auto body = [&]() -> Task<std::string> {
+        auto [got, sent] = co_await netlite::when_all(
+            await_signal(*set, netlite::Until(10s, give_up.get_token())), send_signal_from_a_thread(give_up));
+        if (!sent) co_return "could not send: " + sent.error().message();
+        if (!got) co_return "wait: " + got.error().message();
+        if (*got != netlite_test::test_signal) co_return "signal " + std::to_string(*got);
+        co_return "ok";
+    };
+    const std::string outcome = loop.run(body());
+    if (skipped_for_sending(outcome)) return;
+    if (netlite_test::under_wine() && outcome.rfind("wait: ", 0) == 0) {
+        WARN("skipped: wine delivered no console control event (" << outcome << ")");
+        return;
+    }
+    CHECK(outcome == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("signals: one that arrives between waits is kept; every set watching it gets it",
+          "[coro][signal]") {
+    if (cannot_signal_here()) return;
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto first = netlite::SignalSet::open(loop, {SIGINT, netlite_test::test_signal});
+    auto second = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE((first.has_value() && second.has_value()));
+    if (!netlite_test::send_test_signal()) {                       // nobody waits yet
+        CHECK(skipped_for_sending("could not send test_signal"));  // POSIX: kill(2) to oneself cannot fail
+        return;
+    }
+    auto body = [&]() -> Task<std::string> {
+        auto a = co_await first->wait(10s);
+        auto b = co_await second->wait(10s);
+        if (!a || !b) co_return "wait: " + (a ? b : a).error().message();
+        if (*a != netlite_test::test_signal || *b != netlite_test::test_signal) co_return "wrong signal";
+        auto again = co_await first->wait(std::chrono::milliseconds(20));  // taken: nothing left
+        if (again || again.error() != std::errc::timed_out) co_return "a second arrival from one signal";
+        co_return "ok";
+    };
+    const std::string outcome = loop.run(body());
+    if (netlite_test::under_wine() && outcome.rfind("wait: ", 0) == 0) {
+        WARN("skipped: wine delivered no console control event (" << outcome << ")");
+        return;
+    }
+    CHECK(outcome == "ok");
+}
+
+TEST_CASE("signals: a wait ends at its deadline, on a stop, and when its task is cancelled",
+          "[coro][signal]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+    REQUIRE(set.has_value());
+    auto body = [&]() -> Task<std::string> {
+        auto expired = co_await set->wait(std::chrono::milliseconds(30));
+        if (expired || expired.error() != std::errc::timed_out) co_return "deadline: not timed_out";
+        std::stop_source stopped;
+        stopped.request_stop();
+        auto stop = co_await set->wait(netlite::Until(stopped.get_token()));
+        if (stop || stop.error() != std::errc::operation_canceled) co_return "stop: not operation_canceled";
+        std::optional<netlite::Result<int>> cancelled;
+        auto waiter = [&]() -> Task<void> { cancelled.emplace(co_await set->wait(10s)); };
+        Scope scope(loop);
+        scope.spawn(waiter());
+        scope.cancel();
+        co_await scope.join();
+        if (!cancelled || *cancelled || cancelled->error() != std::errc::operation_canceled)
+            co_return "cancel: not operation_canceled";
+        const netlite::SignalList list{netlite_test::test_signal};  // named: g++ 12 (see coro.hpp's rules)
+        auto by_function = co_await netlite::async_signal(list, std::chrono::milliseconds(20));
+        if (by_function || by_function.error() != std::errc::timed_out)
+            co_return "async_signal: not timed_out";
+        co_return "ok";
+    };
+    CHECK(loop.run(body()) == "ok");
+    CHECK(loop.parked_count() == 0);
+}
+
+TEST_CASE("signals: bad numbers are refused; closing the last set puts the disposition back",
+          "[coro][signal]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto none = netlite::SignalSet::open(loop, {});
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.error() == std::errc::invalid_argument);
+    auto beyond = netlite::SignalSet::open(loop, {netlite_test::test_signal, 65});
+    REQUIRE_FALSE(beyond.has_value());
+    CHECK(beyond.error() == std::errc::invalid_argument);
+    const auto before = netlite_test::signal_is_default(netlite_test::test_signal);
+    {
+        auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
+        REQUIRE(set.has_value());
+        auto moved = std::move(*set);
+        CHECK_FALSE(set->is_open());
+        CHECK(moved.is_open());
+        if (before) CHECK(netlite_test::signal_is_default(netlite_test::test_signal) == false);
+    }
+    CHECK(netlite_test::signal_is_default(netlite_test::test_signal) == before);
 }

@@ -924,6 +924,30 @@ TEST_CASE("connect_any: a refused address starts the next attempt at once", "[ha
     CHECK(open_fd_count() == fds);
 }
 
+// The shared schedule (detail/connect_race.hpp): an attempt that fails as it starts (a TCP connect to a
+// multicast address: ENETUNREACH from connect(2) itself, no packet sent) makes the next address due at
+// once, even while an earlier attempt is pending. The blocking race used to wait one more delay.
+TEST_CASE("connect_any: an attempt that fails as it starts starts the next at once", "[happy-eyeballs]") {
+    const auto multicast = *Address<IPv4>::parse("224.0.0.1:9");
+    if (auto at_once = TcpStream<IPv4>::connect(multicast, Until(0ms));
+        at_once || at_once.error() != std::errc::network_unreachable) {
+        WARN("skipped: a connect to 224.0.0.1 does not fail at once here (Linux refuses TCP to multicast)");
+        return;
+    }
+    auto dead = dead_listener(Address<IP>(Address<IPv4>::loopback(0)));
+    auto alive = listen_at(Address<IP>(Address<IPv4>::loopback(0)));
+    const std::vector<Address<IP>> addresses{dead.address, Address<IP>(multicast), where(alive)};
+    constexpr auto delay = 1000ms;
+    auto [stream, took] = timed([&] { return TcpStream<IP>::connect_any(addresses, 10s, delay); });
+    report("connect_any {dead, failing at once, alive}, attempt delay 1 s", took);
+    INFO("took " << millis(took) << " ms");
+    REQUIRE(stream.has_value());
+    CHECK(stream->peer_address() == netlite::Result<Address<IP>>(where(alive)));
+    CHECK(took >= delay);         // the second address waited for the first one's delay
+    CHECK(took < delay + 700ms);  // but the third did not wait another (it took 2 s before)
+    REQUIRE_OK(alive.accept(5s));
+}
+
 TEST_CASE("connect_any: every address refused lists them all", "[happy-eyeballs]") {
     std::vector<RefusedPort> ports;
     for (int i = 0; i < 3; ++i) ports.push_back(refused_port());

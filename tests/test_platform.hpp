@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -19,6 +20,7 @@
 
 #include <cerrno>
 #endif
+#include <signal.h>
 
 namespace netlite_test {
 
@@ -185,6 +187,52 @@ inline bool is_socket_file(const std::string& path) {
 inline bool path_exists(const std::string& path) {
     std::error_code error;
     return std::filesystem::exists(std::filesystem::symlink_status(path, error));
+}
+
+/// A signal the tests may send themselves: SIGUSR1 on POSIX; on Windows Ctrl+Break (SIGBREAK), the one
+/// console control event that cannot be switched off.
+inline constexpr int test_signal =
+#if defined(_WIN32)
+    SIGBREAK;
+#else
+    SIGUSR1;
+#endif
+
+/// Prepares a process to receive its own test_signal: nothing on POSIX; on Windows a console of its own
+/// (FreeConsole, AllocConsole), so that the event reaches this process and not the test runner beside
+/// it. False when that is impossible.
+inline bool can_send_test_signal() {
+#if defined(_WIN32)
+    static const bool own_console = [] {
+        (void)::FreeConsole();
+        return ::AllocConsole() != 0;
+    }();
+    return own_console;
+#else
+    return true;
+#endif
+}
+
+/// Sends test_signal to this process (kill(2); Windows: GenerateConsoleCtrlEvent to its console, after
+/// can_send_test_signal()). False when it could not be sent.
+inline bool send_test_signal() {
+#if defined(_WIN32)
+    return ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0) != 0;
+#else
+    return ::kill(::getpid(), test_signal) == 0;
+#endif
+}
+
+/// Whether `signo` has its default disposition (POSIX: sigaction); empty where it cannot be asked (Windows).
+inline std::optional<bool> signal_is_default(int signo) {
+#if defined(_WIN32)
+    (void)signo;
+    return std::nullopt;
+#else
+    struct sigaction current = {};
+    if (::sigaction(signo, nullptr, &current) != 0) return std::nullopt;
+    return current.sa_handler == SIG_DFL;
+#endif
 }
 
 }  // namespace netlite_test

@@ -4,6 +4,8 @@
 // The umbrella of netlite/coro/: task.hpp (Task), loop.hpp (Loop), operation.hpp (the awaiter base that
 // parks on the loop), stream.hpp (AsyncStream), io.hpp (the awaitable calls), wake.hpp (WakeSignal),
 // scope.hpp (Scope, when_all, when_any), connect.hpp (the connect races). Include one of them for less.
+// Opt-in, not included here: resolve.hpp (async_resolve on a helper thread), signal.hpp (SignalSet,
+// async_signal: signals and console control events as awaitables).
 //
 // The straight-line code of a thread per connection at the cost of a readiness loop. Opt-in (not in
 // netlite.hpp): it pulls in <coroutine>.

@@ -6,6 +6,8 @@
 #include <netlite/address.hpp>
 #include <netlite/buffer.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/detail/connect_race.hpp>
+#include <netlite/detail/read_to_end.hpp>
 #include <netlite/detail/sys.hpp>
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
@@ -284,17 +286,18 @@ public:
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
         const Until& limit = until.is_forever() ? this->default_until() : until;
-        constexpr std::size_t chunk = std::size_t{16} * 1024;
         const std::size_t start = out.size();
+        detail::ReadRoom room;  // the growth rule (detail/read_to_end.hpp)
         for (;;) {
             const std::size_t used = out.size();
-            out.resize(used + (used - start < chunk ? chunk : used - start));  // grow geometrically
+            out.resize(used + room.size());
             const MutableBuffer free(out.data() + used, out.size() - used);
             auto got = limit.is_forever() ? detail::sys::recv(this->native_handle(), free.data(), free.size())
                                           : read(free, limit);
             out.resize(used + (got ? *got : 0));
             if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
             if (*got == 0) return used - start;
+            room.got(*got);
         }
     }
     /// Everything until end of stream, as a string, within `until`. Errors: read()'s (use read_to_end(out)
@@ -425,22 +428,9 @@ private:
 };
 
 namespace detail {
-/// RFC 8305 section 4: alternate address families, starting with the family of the first address.
-template <Family F>
-std::vector<Address<F>> interleave_families(std::span<const Address<F>> addresses) {
-    std::vector<Address<F>> first, second, order;
-    for (const Address<F>& address : addresses)
-        (address.domain() == addresses.front().domain() ? first : second).push_back(address);
-    for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
-        if (i < first.size()) order.push_back(first[i]);
-        if (i < second.size()) order.push_back(second[i]);
-    }
-    return order;
-}
-
-/// Connection racing for TcpStream::connect_any (RFC 8305): attempts start one `attempt_delay` apart,
-/// alternating address families, or at once when the previous one fails; the first to connect wins and
-/// the rest are closed with their streams.
+/// Connection racing for TcpStream::connect_any: AttemptSchedule (detail/connect_race.hpp, shared with the
+/// coroutine race) says which address to start and when; this starts them as non-blocking connects and
+/// polls them. The first to connect wins and the rest are closed with their streams.
 template <Family F>
 class HappyEyeballs {
 public:
@@ -448,29 +438,24 @@ public:
 
     HappyEyeballs(std::span<const Address<F>> addresses, const Until& until,
                   std::chrono::milliseconds attempt_delay)
-        : order_(interleave_families(addresses)), until_(until), delay_(attempt_delay) {}
+        : schedule_(addresses, attempt_delay), until_(until) {}
 
     Result<TcpStream<F>, ConnectError<F>> run() {
-        if (order_.empty()) return fail(errc::no_addresses, "connect");
+        if (schedule_.empty()) return fail(errc::no_addresses, "connect");
         if (until_.stop_requested()) return fail(std::errc::operation_canceled, "connect");
-        auto next_start = Clock::now();
         for (;;) {
-            if (next_ < order_.size() && (pending_.empty() || Clock::now() >= next_start) &&
-                pending_.size() < max_pending) {
-                if (auto winner = start(order_[next_++])) return std::move(*winner);
-                next_start = saturating_add(Clock::now(), delay_);  // milliseconds::max(): never
+            if (const Address<F>* address = schedule_.start(Clock::now())) {
+                if (auto winner = start(*address)) return std::move(*winner);
                 continue;
             }
             if (pending_.empty()) return failure(last_);  // every address failed
-            const bool more = next_ < order_.size();
-            auto ready = wait(more ? sys::earlier(next_start, until_.deadline()) : until_.deadline());
+            auto ready = wait(sys::earlier(schedule_.next_due(), until_.deadline()));
             if (!ready) {
                 if (ready.error() == std::errc::timed_out && Clock::now() < until_.deadline())
-                    continue;  // next
+                    continue;  // the next address is due
                 return failure(ready.error());
             }
             if (auto winner = collect()) return std::move(*winner);
-            next_start = Clock::now();  // a failure starts the next attempt at once
         }
     }
 
@@ -479,7 +464,6 @@ private:
         TcpStream<F> stream;
         Address<F> address;
     };
-    static constexpr std::size_t max_pending = 32;
 
     /// Starts a non-blocking connect; returns the stream if it connected at once.
     std::optional<TcpStream<F>> start(const Address<F>& address) {
@@ -522,9 +506,11 @@ private:
         return std::nullopt;
     }
 
+    /// An attempt failed: recorded, and the next address is due at once.
     std::optional<TcpStream<F>> record(const Address<F>& address, const Error& error) {
         attempts_.push_back(ConnectAttempt<F>{address, error});
         last_ = error;
+        schedule_.failed(Clock::now());
         return std::nullopt;
     }
     /// Hands the winner back blocking, as every TcpStream starts; one that cannot be switched back is a
@@ -540,14 +526,12 @@ private:
         return unexpected<ConnectError<F>>(ConnectError<F>(error, std::move(attempts_)));
     }
 
-    std::vector<Address<F>> order_;
+    AttemptSchedule<F> schedule_;
     std::vector<Pending> pending_;
     std::vector<sys::poll_entry> polled_;
     std::vector<ConnectAttempt<F>> attempts_;
-    std::size_t next_ = 0;
     Error last_{errc::no_addresses, "connect"};
     Until until_;
-    std::chrono::milliseconds delay_;
 };
 }  // namespace detail
 

@@ -9,6 +9,7 @@
 // through netlite's own send/recv (never SIGPIPE, whatever the socket's blocking mode).
 #pragma once
 
+#include <netlite/detail/read_to_end.hpp>
 #include <netlite/detail/tls_openssl.hpp>
 #include <netlite/tcp.hpp>
 #include <netlite/tls_options.hpp>
@@ -219,15 +220,16 @@ public:
     /// tls_errc::truncated. Errors: read()'s; what arrived before the error stays in `out`.
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
-        constexpr std::size_t chunk = std::size_t{16} * 1024;
         const std::size_t start = out.size();
+        detail::ReadRoom room;  // TcpStream::read_to_end's growth rule (detail/read_to_end.hpp)
         for (;;) {
             const std::size_t used = out.size();
-            out.resize(used + chunk);
-            auto got = read(MutableBuffer(out.data() + used, chunk), until);
+            out.resize(used + room.size());
+            auto got = read(MutableBuffer(out.data() + used, room.size()), until);
             out.resize(used + (got ? *got : 0));
             if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
             if (*got == 0) return used - start;
+            room.got(*got);
         }
     }
     /// Everything until the peer's close_notify, as a string. Errors: as read_to_end(out).

@@ -9,6 +9,7 @@
 #include <netlite/coro/operation.hpp>
 #include <netlite/coro/stream.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/detail/read_to_end.hpp>
 #include <netlite/poll.hpp>
 #include <netlite/result.hpp>
 #include <netlite/tcp.hpp>
@@ -134,10 +135,9 @@ public:
           out_(&out),
           start_(out.size()) {}
     bool attempt() noexcept {
-        constexpr std::size_t chunk = std::size_t{16} * 1024;
         for (;;) {
             const std::size_t used = out_->size();
-            out_->resize(used + (used - start_ < chunk ? chunk : used - start_));
+            out_->resize(used + room_.size());  // the blocking read_to_end's rule (detail/read_to_end.hpp)
             auto got = stream_->try_read(MutableBuffer(out_->data() + used, out_->size() - used));
             out_->resize(used + (got && *got ? **got : 0));
             if (!got) {
@@ -149,6 +149,7 @@ public:
                 result_.emplace(out_->size() - start_);
                 return true;
             }
+            room_.got(**got);
         }
     }
     void fail_with(const Error& error) noexcept {
@@ -160,6 +161,7 @@ private:
     TcpStream<F>* stream_;
     Container* out_;
     std::size_t start_;
+    ReadRoom room_;
     std::optional<Result<std::size_t, TransferError>> result_;
 };
 
