@@ -186,6 +186,19 @@ UdpSocket<IPv4> ssm_receiver(const Address<IPv4>& group, const Address<IPv4>& so
     return std::move(*receiver);
 }
 
+/// Makes `sender` send multicast by the loopback interface `lo` and hear it there. Where IP_MULTICAST_IF
+/// by index is refused (wine), the sender's bound loopback address still takes its multicast out by
+/// loopback (Linux routes a multicast from a bound source by the interface that has that address).
+void send_by_loopback(UdpSocket<IPv4>& sender, unsigned lo) {
+    auto chosen = sender.set_multicast_interface(lo);
+    if (!netlite_test::under_wine()) REQUIRE_OK(chosen);
+    if (!chosen)
+        WARN("IP_MULTICAST_IF by index refused (" << chosen.error().message()
+                                                  << "): the bound 127.0.0.x chooses the interface");
+    REQUIRE_OK(sender.set_multicast_loop(true));
+    REQUIRE_OK(sender.set_multicast_ttl(1));
+}
+
 TEST_CASE("a source-specific join receives its source's datagrams and not another's", "[udp][ssm]") {
     const auto lo = loopback_index();
     if (!lo) NETLITE_SKIP("no loopback interface found by network_interfaces()");
@@ -202,9 +215,7 @@ TEST_CASE("a source-specific join receives its source's datagrams and not anothe
 
     auto sender = UdpSocket<IPv4>::bind(one);  // the datagrams' source is 127.0.0.1
     REQUIRE_OK(sender);
-    REQUIRE_OK(sender->set_multicast_interface(*lo));
-    REQUIRE_OK(sender->set_multicast_loop(true));
-    REQUIRE_OK(sender->set_multicast_ttl(1));
+    send_by_loopback(*sender, *lo);
     Address<IPv4> to_one = group;
     to_one.set_port(wants_one.local_address()->port());
     Address<IPv4> to_two = group;
@@ -214,6 +225,10 @@ TEST_CASE("a source-specific join receives its source's datagrams and not anothe
     if (!sent) NETLITE_SKIP("cannot send multicast on loopback here: " + sent.error().message());
     char buffer[32];
     auto got = wants_one.recv_from(buffer, 5s);
+    if (!got && got.error() == std::errc::timed_out && netlite_test::under_wine())
+        NETLITE_SKIP(
+            "wine 8 hands Windows' ip_mreq_source to Linux unconverted (the two order its source "
+            "and interface fields differently), so the join filters for source 0.0.0.n");
     if (!got && got.error() == std::errc::timed_out)
         NETLITE_SKIP("this system does not loop multicast back on the loopback interface");
     REQUIRE_OK(got);
@@ -229,8 +244,7 @@ TEST_CASE("a source-specific join receives its source's datagrams and not anothe
     if (auto second = second_loopback()) {
         auto other = UdpSocket<IPv4>::bind(*second);
         REQUIRE_OK(other);
-        REQUIRE_OK(other->set_multicast_interface(*lo));
-        REQUIRE_OK(other->set_multicast_loop(true));
+        send_by_loopback(*other, *lo);
         REQUIRE_OK(other->send_to(std::string_view("from two"), to_two));
         auto heard = wants_two.recv_from(buffer, 5s);
         REQUIRE_OK(heard);
