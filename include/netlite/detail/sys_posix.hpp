@@ -107,6 +107,15 @@ inline void set_unix_length([[maybe_unused]] sockaddr_un& address, [[maybe_unuse
     address.sun_len = static_cast<decltype(address.sun_len)>(size);
 #endif
 }
+/// Records an IPv4 or IPv6 address's length inside it where the system has that field (BSD's ss_len):
+/// the BSDs refuse a group_req / group_source_req whose addresses lack it (EINVAL).
+inline void set_inet_length([[maybe_unused]] sockaddr_storage& address) noexcept {
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+    address.ss_len = static_cast<decltype(address.ss_len)>(
+        address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+#endif
+}
 /// listen(2)'s largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
 
@@ -451,6 +460,7 @@ inline Result<void> multicast_group_option(native_handle fd, const sockaddr_stor
     request.gr_interface = interface_index;
     const bool v4 = group->sa_family == AF_INET;
     std::memcpy(&request.gr_group, group, v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    set_inet_length(request.gr_group);
     return set_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
                       request, join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
 #else
@@ -486,6 +496,8 @@ inline Result<void> source_multicast_option(native_handle fd, const sockaddr_sto
     const std::size_t size = v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     std::memcpy(&request.gsr_group, &group, size);
     std::memcpy(&request.gsr_source, &source, size);
+    set_inet_length(request.gsr_group);
+    set_inet_length(request.gsr_source);
     return set_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
                       join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, request,
                       join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP");
