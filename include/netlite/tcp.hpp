@@ -25,26 +25,6 @@
 
 namespace netlite {
 
-namespace detail {
-/// Fills `out` (room for sys::max_io_buffers) with the OS's vectored-I/O records (their layout differs
-/// from Buffer's) for what one call can take: empty buffers are skipped (they would use up the OS's count
-/// and make a call that moves nothing look like end of stream), at most sys::max_io_buffers records and
-/// sys::max_io_bytes in all, the last one cut to fit. Returns how many records; 0 means no room at all.
-template <class Buffer>
-std::size_t to_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out) noexcept {
-    std::size_t count = 0;
-    std::size_t room = sys::max_io_bytes;
-    for (const Buffer& buffer : buffers) {
-        if (count == sys::max_io_buffers || room == 0) break;
-        if (buffer.size() == 0) continue;
-        const std::size_t take = buffer.size() < room ? buffer.size() : room;
-        out[count++] = sys::make_io_buffer(buffer.data(), take);
-        room -= take;
-    }
-    return count;
-}
-}  // namespace detail
-
 /// One address a multi-address connect tried, and why it failed.
 template <Family F>
 struct ConnectAttempt {

@@ -10,6 +10,7 @@
 #include <netlite/result.hpp>
 #include <netlite/socket.hpp>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -175,6 +176,22 @@ public:
         return detail::sys::send_from(this->native_handle(), datagram.data(), datagram.size(), to.data(),
                                       to.size(), source, interface_index);
     }
+    /// Joins multicast `group` (its port is ignored) on interface `interface_index` (0: the system picks)
+    /// for datagrams sent from `source` only: a source-specific join (IGMPv3/MLDv2, groups 232/8 and
+    /// ff3x::/96). Errors: EINVAL (not a multicast group, `group` and `source` of different families, an
+    /// index above INT_MAX), EADDRNOTAVAIL, ENODEV (no such interface), operation_not_supported (OpenBSD,
+    /// NetBSD; an interface index on a BSD without MCAST_JOIN_SOURCE_GROUP).
+    Result<void> join_source_multicast(const Address<F>& group, const Address<F>& source,
+                                       unsigned interface_index = 0) noexcept requires InternetFamily<F> {
+        return source_membership(group, source, interface_index, true);
+    }
+    /// Leaves a source-specific join made with join_source_multicast. Errors: EADDRNOTAVAIL (no such
+    /// join), EINVAL, operation_not_supported, as join_source_multicast().
+    Result<void> leave_source_multicast(const Address<F>& group, const Address<F>& source,
+                                        unsigned interface_index = 0) noexcept requires InternetFamily<F> {
+        return source_membership(group, source, interface_index, false);
+    }
+
     /// A Unix datagram socket bound to `path` (or "@name"). Errors: EADDRINUSE, errc::path_too_long.
     static Result<UdpSocket> bind(std::string_view path) noexcept requires std::is_same_v<F, Unix> {
         auto address = Address<Unix>::parse(path);
@@ -242,6 +259,63 @@ public:
             });
         if (!got) return fail(got.error());
         return received(buffer, *got, storage, size);
+    }
+
+    // --- vectored datagrams: one datagram gathered from, or scattered over, several buffers ---------------
+
+    /// Most non-empty buffers one vectored datagram takes (IOV_MAX; 1,024 on Windows).
+    static constexpr std::size_t max_datagram_buffers = detail::sys::max_io_buffers;
+
+    /// Sends one datagram to `to` made of `buffers` in order (sendmsg; WSASendTo on Windows). Empty buffers
+    /// are skipped; none at all send an empty datagram, which UDP carries. A datagram is never split
+    /// across calls, so more than max_datagram_buffers non-empty buffers is EINVAL (a stream's
+    /// write_vectored would send the first ones). For a Unix datagram socket, an unnamed `to` sends to the
+    /// connected peer. Errors: as send_to(), EINVAL.
+    Result<std::size_t> send_to(std::span<const ConstBuffer> buffers, const Address<F>& to) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return send_to_vectored_timed(buffers, to);
+        return send_to(buffers, to, Until{});
+    }
+    /// As send_to(buffers, to), giving up per `until` when the send buffer stays full (timed_out,
+    /// operation_canceled).
+    Result<std::size_t> send_to(std::span<const ConstBuffer> buffers, const Address<F>& to,
+                                const Until& until) {
+        detail::sys::io_buffer vectors[max_datagram_buffers];
+        auto count = detail::datagram_iovecs(buffers, vectors, true, "sendmsg");
+        if (!count) return fail(count.error());
+        bool named = true;
+        if constexpr (std::is_same_v<F, Unix>) named = !to.is_unnamed();
+        return detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_out, until, "sendmsg", [&](int flags) {
+                return detail::sys::send_to_vectored(this->native_handle(), vectors, *count,
+                                                     named ? to.data() : nullptr, to.size(), flags);
+            });
+    }
+    /// Waits for one datagram and scatters it over `buffers` in order (recvmsg; WSARecvFrom on Windows):
+    /// the record recv_from() returns, with `size` counting the bytes over all buffers, `truncated` set
+    /// when they had too little room, and `buffer` left empty. Empty buffers are skipped; none at all take
+    /// one datagram and keep nothing of it (truncated unless it was empty). More than
+    /// max_datagram_buffers non-empty buffers is EINVAL. Errors: as recv_from(), EINVAL.
+    Result<DatagramIn<F>> recv_from(std::span<const MutableBuffer> buffers) noexcept {
+        if (this->has_timeout()) [[unlikely]]
+            return recv_from_vectored_timed(buffers);
+        return recv_from(buffers, Until{});
+    }
+    /// As recv_from(buffers), giving up per `until` (timed_out, operation_canceled).
+    Result<DatagramIn<F>> recv_from(std::span<const MutableBuffer> buffers, const Until& until) {
+        detail::sys::io_buffer vectors[max_datagram_buffers];
+        auto count = detail::datagram_iovecs(buffers, vectors, false, "recvmsg");
+        if (!count) return fail(count.error());
+        sockaddr_storage storage;  // NOLINT(cppcoreguidelines-pro-type-member-init): see recv_from()
+        detail::sys::socklen size = sizeof storage;
+        auto got = detail::sys::when_ready(
+            this->native_handle(), detail::sys::poll_in, until, "recvmsg", [&](int flags) {
+                size = sizeof storage;
+                return detail::sys::recv_from_vectored(this->native_handle(), vectors, *count,
+                                                       reinterpret_cast<sockaddr*>(&storage), &size, flags);
+            });
+        if (!got) return fail(got.error());
+        return received(MutableBuffer(), *got, storage, size);
     }
 
     /// Sets the default peer: send() goes there and only its datagrams are received. Errors: ENETUNREACH.
@@ -416,6 +490,21 @@ private:
         return {};
     }
 
+    NETLITE_NOINLINE Result<std::size_t> send_to_vectored_timed(std::span<const ConstBuffer> buffers,
+                                                                const Address<F>& to) {
+        return send_to(buffers, to, this->default_until());
+    }
+    NETLITE_NOINLINE Result<DatagramIn<F>> recv_from_vectored_timed(std::span<const MutableBuffer> buffers) {
+        return recv_from(buffers, this->default_until());
+    }
+    Result<void> source_membership(const Address<F>& group, const Address<F>& source,
+                                   unsigned interface_index, bool join) const noexcept {
+        if (interface_index > INT_MAX)
+            return fail(std::errc::invalid_argument,
+                        join ? "join_source_multicast" : "leave_source_multicast");
+        return detail::sys::source_multicast_membership(this->native_handle(), group.data(), group.size(),
+                                                        source.data(), source.size(), interface_index, join);
+    }
     NETLITE_NOINLINE Result<std::size_t> send_timed(ConstBuffer datagram) {
         return send(datagram, this->default_until());
     }

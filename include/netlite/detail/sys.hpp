@@ -13,13 +13,53 @@
 #include <netlite/detail/sys_common.hpp>
 #include <netlite/result.hpp>
 
+#include <cstddef>
 #include <cstring>
+#include <span>
 
 #if defined(_WIN32)
 #include <netlite/detail/sys_winsock.hpp>
 #else
 #include <netlite/detail/sys_posix.hpp>
 #endif
+
+namespace netlite::detail {
+/// Fills `out` (room for sys::max_io_buffers) with the OS's vectored-I/O records (their layout differs
+/// from Buffer's) for what one call can take: empty buffers are skipped (they would use up the OS's count
+/// and make a call that moves nothing look like end of stream), at most sys::max_io_buffers records and
+/// sys::max_io_bytes in all, the last one cut to fit. Returns how many records; 0 means no room at all.
+template <class Buffer>
+std::size_t to_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out) noexcept {
+    std::size_t count = 0;
+    std::size_t room = sys::max_io_bytes;
+    for (const Buffer& buffer : buffers) {
+        if (count == sys::max_io_buffers || room == 0) break;
+        if (buffer.size() == 0) continue;
+        const std::size_t take = buffer.size() < room ? buffer.size() : room;
+        out[count++] = sys::make_io_buffer(buffer.data(), take);
+        room -= take;
+    }
+    return count;
+}
+
+/// to_iovecs() for the buffers of one datagram, which cannot be split across calls as a stream's bytes
+/// can: more non-empty buffers than sys::max_io_buffers is EINVAL rather than a shorter datagram.
+/// A send (`sending`) larger than sys::max_io_bytes is EMSGSIZE; a receive's room beyond it is unused.
+/// Returns how many records (0: an empty datagram, or no room). Errors: EINVAL, EMSGSIZE.
+template <class Buffer>
+Result<std::size_t> datagram_iovecs(std::span<const Buffer> buffers, sys::io_buffer* out, bool sending,
+                                    const char* operation) noexcept {
+    std::size_t nonempty = 0;
+    std::size_t total = 0;
+    for (const Buffer& buffer : buffers) {
+        if (buffer.size() == 0) continue;
+        if (++nonempty > sys::max_io_buffers) return fail(std::errc::invalid_argument, operation);
+        total += buffer.size() < sys::max_io_bytes ? buffer.size() : sys::max_io_bytes;
+        if (sending && total > sys::max_io_bytes) return fail(std::errc::message_size, operation);
+    }
+    return to_iovecs(buffers, out);
+}
+}  // namespace netlite::detail
 
 // --- built on the platform interface
 // -----------------------------------------------------------------------------------------------------
@@ -86,6 +126,26 @@ inline Result<void> multicast_membership(native_handle fd, const sockaddr* group
     std::memcpy(&storage, group_address,
                 static_cast<std::size_t>(size) < sizeof storage ? size : sizeof storage);
     return multicast_group_option(fd, storage, interface_index, join);
+}
+
+/// Joins (or leaves) the multicast `group_address` for datagrams from `source_address` only (both
+/// sockaddr_in or both sockaddr_in6, of `group_size` and `source_size` bytes) on interface
+/// `interface_index`. Both are copied into sockaddr_storage first, as multicast_membership does.
+/// Errors: EINVAL (the two are of different families), the platform's setsockopt errors,
+/// operation_not_supported.
+inline Result<void> source_multicast_membership(native_handle fd, const sockaddr* group_address,
+                                                socklen group_size, const sockaddr* source_address,
+                                                socklen source_size, unsigned interface_index,
+                                                bool join) noexcept {
+    const char* what = join ? "join_source_multicast" : "leave_source_multicast";
+    if (group_address->sa_family != source_address->sa_family) return fail(std::errc::invalid_argument, what);
+    sockaddr_storage group{};
+    std::memcpy(&group, group_address,
+                static_cast<std::size_t>(group_size) < sizeof group ? group_size : sizeof group);
+    sockaddr_storage source{};
+    std::memcpy(&source, source_address,
+                static_cast<std::size_t>(source_size) < sizeof source ? source_size : sizeof source);
+    return source_multicast_option(fd, group, source, interface_index, join);
 }
 
 }  // namespace netlite::detail::sys

@@ -107,6 +107,15 @@ inline void set_unix_length([[maybe_unused]] sockaddr_un& address, [[maybe_unuse
     address.sun_len = static_cast<decltype(address.sun_len)>(size);
 #endif
 }
+/// Records an IPv4 or IPv6 address's length inside it where the system has that field (BSD's ss_len):
+/// the BSDs refuse a group_req / group_source_req whose addresses lack it (EINVAL).
+inline void set_inet_length([[maybe_unused]] sockaddr_storage& address) noexcept {
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+    address.ss_len = static_cast<decltype(address.ss_len)>(
+        address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+#endif
+}
 /// listen(2)'s largest backlog.
 inline constexpr int max_backlog = SOMAXCONN;
 
@@ -451,6 +460,7 @@ inline Result<void> multicast_group_option(native_handle fd, const sockaddr_stor
     request.gr_interface = interface_index;
     const bool v4 = group->sa_family == AF_INET;
     std::memcpy(&request.gr_group, group, v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    set_inet_length(request.gr_group);
     return set_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
                       request, join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
 #else
@@ -466,6 +476,44 @@ inline Result<void> multicast_group_option(native_handle fd, const sockaddr_stor
     request.ipv6mr_interface = interface_index;
     return set_option(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, request,
                       join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP");
+#endif
+}
+
+/// Joins (or leaves) the group in `group` receiving only what `source` sends (both sockaddr_in or both
+/// sockaddr_in6) on interface `interface_index`; use sys.hpp's source_multicast_membership. The
+/// protocol-independent MCAST_JOIN_SOURCE_GROUP with group_source_req takes the interface by index for
+/// both families (Linux, macOS, FreeBSD). Where it is missing, IPv4's IP_ADD_SOURCE_MEMBERSHIP with
+/// ip_mreq_source names the interface by address, so only index 0 (the kernel picks) is offered there.
+/// Errors: EADDRNOTAVAIL, EINVAL, ENODEV, operation_not_supported (a system without either option:
+/// OpenBSD, NetBSD; or an interface index with only ip_mreq_source).
+inline Result<void> source_multicast_option(native_handle fd, const sockaddr_storage& group,
+                                            const sockaddr_storage& source, unsigned interface_index,
+                                            bool join) noexcept {
+    const bool v4 = group.ss_family == AF_INET;
+#if defined(MCAST_JOIN_SOURCE_GROUP)
+    group_source_req request{};
+    request.gsr_interface = interface_index;
+    const std::size_t size = v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    std::memcpy(&request.gsr_group, &group, size);
+    std::memcpy(&request.gsr_source, &source, size);
+    set_inet_length(request.gsr_group);
+    set_inet_length(request.gsr_source);
+    return set_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+                      join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, request,
+                      join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP");
+#elif defined(IP_ADD_SOURCE_MEMBERSHIP)
+    const char* what = join ? "IP_ADD_SOURCE_MEMBERSHIP" : "IP_DROP_SOURCE_MEMBERSHIP";
+    if (!v4 || interface_index != 0) return fail(std::errc::operation_not_supported, what);
+    ip_mreq_source request{};
+    request.imr_multiaddr = reinterpret_cast<const sockaddr_in&>(group).sin_addr;
+    request.imr_sourceaddr = reinterpret_cast<const sockaddr_in&>(source).sin_addr;
+    request.imr_interface.s_addr = htonl(INADDR_ANY);
+    return set_option(fd, IPPROTO_IP, join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP, request,
+                      what);
+#else
+    (void)fd, (void)v4, (void)source, (void)interface_index;
+    return fail(std::errc::operation_not_supported,
+                join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP");
 #endif
 }
 
@@ -860,7 +908,7 @@ inline auto io_buffer_count(std::size_t count) noexcept -> decltype(msghdr{}.msg
 }
 
 /// sendmsg(2) of several buffers at once (writev semantics, but without SIGPIPE). At most max_io_buffers
-/// buffers and max_io_bytes in all (see tcp.hpp's to_iovecs).
+/// buffers and max_io_bytes in all (see sys.hpp's to_iovecs).
 inline Result<std::size_t> send_vectored(native_handle fd, io_buffer* buffers, std::size_t count) noexcept {
     msghdr message{};
     message.msg_iov = buffers;
@@ -882,6 +930,44 @@ inline Result<std::size_t> recv_vectored(native_handle fd, io_buffer* buffers, s
         const ssize_t got = ::recvmsg(fd, &message, 0);
         if (got >= 0) return static_cast<std::size_t>(got);
         if (!interrupted()) return fail(io_error(fd, "recvmsg"));
+    }
+}
+
+/// sendmsg(2) of one datagram gathered from `count` buffers (at most max_io_buffers) to `to` (null: the
+/// connected peer), without SIGPIPE. `flags` may hold dont_wait. No buffers send an empty datagram.
+inline Result<std::size_t> send_to_vectored(native_handle fd, io_buffer* buffers, std::size_t count,
+                                            const sockaddr* to, socklen to_size, int flags = 0) noexcept {
+    msghdr message{};
+    message.msg_iov = count > 0 ? buffers : nullptr;
+    message.msg_iovlen = io_buffer_count(count);
+    message.msg_name = const_cast<sockaddr*>(to);
+    message.msg_namelen = to != nullptr ? to_size : 0;
+    [[maybe_unused]] const SendGuard guard{};
+    for (;;) {
+        const ssize_t sent = ::sendmsg(fd, &message, flags | no_signal);
+        if (sent >= 0) return static_cast<std::size_t>(sent);
+        if (!interrupted()) return fail(io_error(fd, "sendmsg", flags));
+    }
+}
+
+/// recvmsg(2) of one datagram scattered over `count` buffers (at most max_io_buffers), and its sender
+/// (`from` may be null). A datagram larger than the buffers is cut: MSG_TRUNC in msg_flags says so, and
+/// full_size is then one more than what was copied. `flags` may hold dont_wait or peek.
+inline Result<DatagramSize> recv_from_vectored(native_handle fd, io_buffer* buffers, std::size_t count,
+                                               sockaddr* from, socklen* from_size, int flags = 0) noexcept {
+    msghdr message{};
+    message.msg_iov = count > 0 ? buffers : nullptr;
+    message.msg_iovlen = io_buffer_count(count);
+    message.msg_name = from;
+    message.msg_namelen = from_size != nullptr ? *from_size : 0;
+    for (;;) {
+        const ssize_t got = ::recvmsg(fd, &message, flags);
+        if (got >= 0) {
+            if (from_size != nullptr) *from_size = message.msg_namelen;
+            const auto copied = static_cast<std::size_t>(got);
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+        }
+        if (!interrupted()) return fail(io_error(fd, "recvmsg", flags));
     }
 }
 

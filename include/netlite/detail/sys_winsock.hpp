@@ -548,6 +548,30 @@ inline Result<void> multicast_group_option(native_handle fd, const sockaddr_stor
                       join ? "IPV6_JOIN_GROUP" : "IPV6_LEAVE_GROUP");
 }
 
+/// Joins (or leaves) the group in `group` receiving only what `source` sends (both sockaddr_in or both
+/// sockaddr_in6) on interface `interface_index`; use sys.hpp's source_multicast_membership. IPv4:
+/// IP_ADD_SOURCE_MEMBERSHIP with ip_mreq_source, the index written as 0.0.0.x as for IP_ADD_MEMBERSHIP;
+/// IPv6: MCAST_JOIN_SOURCE_GROUP with group_source_req (Windows has no IPv6-specific source join).
+/// Errors: EADDRNOTAVAIL, EINVAL, ENODEV, ENOPROTOOPT (a system without the option).
+inline Result<void> source_multicast_option(native_handle fd, const sockaddr_storage& group,
+                                            const sockaddr_storage& source, unsigned interface_index,
+                                            bool join) noexcept {
+    if (group.ss_family == AF_INET) {
+        ip_mreq_source request{};
+        request.imr_multiaddr = reinterpret_cast<const sockaddr_in&>(group).sin_addr;
+        request.imr_sourceaddr = reinterpret_cast<const sockaddr_in&>(source).sin_addr;
+        request.imr_interface.s_addr = htonl(interface_index);
+        return set_option(fd, IPPROTO_IP, join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP,
+                          request, join ? "IP_ADD_SOURCE_MEMBERSHIP" : "IP_DROP_SOURCE_MEMBERSHIP");
+    }
+    group_source_req request{};
+    request.gsr_interface = interface_index;
+    std::memcpy(&request.gsr_group, &group, sizeof(sockaddr_in6));
+    std::memcpy(&request.gsr_source, &source, sizeof(sockaddr_in6));
+    return set_option(fd, IPPROTO_IPV6, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, request,
+                      join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP");
+}
+
 /// The interface IPv4 multicast is sent from, by index (0: the system picks); 0.0.0.x is an index.
 inline Result<void> set_ipv4_multicast_interface(native_handle fd, unsigned interface_index) noexcept {
     const DWORD index = htonl(interface_index);
@@ -968,6 +992,49 @@ inline Result<std::size_t> recv_vectored(native_handle fd, io_buffer* buffers, s
         return fail(last_error(fd, "WSARecv"));
     }
     return static_cast<std::size_t>(got);
+}
+
+/// WSASendTo of one datagram gathered from `count` buffers (at most max_io_buffers) to `to` (null: the
+/// connected peer). `flags` may hold dont_wait. No buffers send an empty datagram (Winsock is given one
+/// empty buffer: it wants at least one).
+inline Result<std::size_t> send_to_vectored(native_handle fd, io_buffer* buffers, std::size_t count,
+                                            const sockaddr* to, socklen to_size, int flags = 0) noexcept {
+    io_buffer none = make_io_buffer(nullptr, 0);
+    const DWORD buffer_count =
+        count == 0 ? 1 : static_cast<DWORD>(count < max_io_buffers ? count : max_io_buffers);
+    DWORD sent = 0;
+    const auto call = [&] {
+        return ::WSASendTo(fd, count == 0 ? &none : buffers, buffer_count, &sent,
+                           static_cast<DWORD>(flags & ~dont_wait), to, to != nullptr ? to_size : 0, nullptr,
+                           nullptr);
+    };
+    const int result = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
+    if (result != 0) return fail(last_error(fd, "WSASendTo"));
+    return static_cast<std::size_t>(sent);
+}
+
+/// WSARecvFrom of one datagram scattered over `count` buffers (at most max_io_buffers), and its sender
+/// (`from` may be null). A datagram larger than the buffers fails with WSAEMSGSIZE after filling them
+/// all: reported as cut, full_size one more than what was copied. `flags` may hold dont_wait or peek.
+inline Result<DatagramSize> recv_from_vectored(native_handle fd, io_buffer* buffers, std::size_t count,
+                                               sockaddr* from, socklen* from_size, int flags = 0) noexcept {
+    io_buffer none = make_io_buffer(nullptr, 0);
+    io_buffer* list = count == 0 ? &none : buffers;
+    const DWORD buffer_count =
+        count == 0 ? 1 : static_cast<DWORD>(count < max_io_buffers ? count : max_io_buffers);
+    DWORD got = 0;
+    DWORD call_flags = static_cast<DWORD>(flags & ~dont_wait);
+    const auto call = [&] {
+        return ::WSARecvFrom(fd, list, buffer_count, &got, &call_flags, from, from_size, nullptr, nullptr);
+    };
+    const int result = (flags & dont_wait) ? dont_wait_call(fd, call) : call();
+    if (result == 0) return DatagramSize{static_cast<std::size_t>(got), static_cast<std::size_t>(got)};
+    if (::WSAGetLastError() == WSAEMSGSIZE) {
+        std::size_t room = 0;
+        for (DWORD i = 0; i < buffer_count; ++i) room += list[i].len;
+        return DatagramSize{room, room + 1};
+    }
+    return fail(last_error(fd, "WSARecvFrom"));
 }
 
 inline Result<void> shutdown(native_handle fd, int how) noexcept {
