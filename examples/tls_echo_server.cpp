@@ -134,9 +134,11 @@ int serve(const TlsContext& context, Result<TcpListener<F>> listener, const Stop
         std::fflush(stdout);
         try {
             // The stream is moved into the thread, which owns it from now on; `running` counts the thread.
+            // Each thread holds a copy of the context: copies share one TLS context (and are cheap).
             running.started();
-            std::thread([&running, &context, s = std::move(stream), drop = drop_all.get_token()]() mutable {
-                echo(context, std::move(s), drop);
+            std::thread([&running, ctx = context, s = std::move(stream),
+                         drop = drop_all.get_token()]() mutable {
+                echo(ctx, std::move(s), drop);
                 running.finished();
             }).detach();
         } catch (const std::system_error& error) {  // out of threads: drop this client, keep serving
