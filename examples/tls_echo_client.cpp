@@ -123,6 +123,9 @@ int talk(TlsStream<F>& tls, std::string_view message, std::chrono::steady_clock:
         if (auto ready = poller->wait(events, left); !ready) return report(ready.error());
     }
     cli::print_verbatim(reply);  // exactly the bytes that came back
+    if (sent < message.size())   // the server ended the stream before it took the whole message
+        return cli::fail("tls echo: the server closed after " + std::to_string(sent) + " of " +
+                         std::to_string(message.size()) + " bytes were sent");
     return 0;
 }
 

@@ -840,7 +840,23 @@ def tls_echo_client_peers():
         check(r.returncode == 0 and r.stdout == want,
               "tls_echo_client + Python ssl server: %d bytes back byte-identical (%r)" % (len(want), r.stderr))
         check(outcomes[-1:] == ["close_notify"], "the Python server saw close_notify and answered it (%r)" % outcomes[-1:])
-    # Nobody trusts the throwaway CA without --ca; and the certificate is not made out to 127.0.0.2.
+    # A server that ends the stream (close_notify) before it took the whole message: an error, not an echo.
+    def close_early():
+        raw, _ = listener.accept()
+        raw.settimeout(TIMEOUT)
+        try:
+            with context.wrap_socket(raw, server_side=True) as s:
+                s.recv(1000)
+                s.unwrap()
+        except (ssl.SSLError, OSError):
+            pass
+
+    server = threading.Thread(target=close_early, daemon=True)
+    server.start()
+    r = run([program, "--port", port, "--ca", ca, "--message", "-"], stdin_data=big_payload())
+    server.join(TIMEOUT)
+    check(r.returncode == 1 and one_line(r.stderr), "a server that closes early: exit 1, %r" % r.stderr.strip())
+    # Nobody trusts the throwaway CA without --ca.
     server = threading.Thread(target=serve_one, daemon=True)
     server.start()
     r = run([program, "--port", port, "--message", "x"])
