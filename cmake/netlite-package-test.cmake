@@ -3,9 +3,10 @@
 # Modes (NETLITE_MODE):
 #   install         `cmake --install` NETLITE_BUILD_DIR to a temporary prefix, consume it with find_package
 #   build-tree      consume NETLITE_BUILD_DIR itself with find_package (netlite_DIR)
-#   source-install  the README's recipe verbatim on NETLITE_SOURCE_DIR where Catch2 cannot be found
-#                   (tests must turn themselves off, -DNETLITE_BUILD_TESTS=ON must fail clearly), then
-#                   consume the installed prefix
+#   source-install  the README's recipe verbatim on NETLITE_SOURCE_DIR where neither Catch2 nor OpenSSL
+#                   can be found (tests and TLS must turn themselves off, each saying so once,
+#                   -DNETLITE_BUILD_TESTS=ON must fail clearly), then consume the installed prefix (asked
+#                   for, the tls component is not found, and says why)
 #   deb             `cpack -G DEB` from NETLITE_SOURCE_DIR, check its name and contents, unpack it with
 #                   dpkg-deb -x into a temporary root, consume that root, run lintian (no errors)
 #   fetchcontent    commit NETLITE_SOURCE_DIR's files to a scratch git repository, build
@@ -17,7 +18,9 @@
 #   NETLITE_SOURCE_DIR           netlite source tree (source-install, deb, fetchcontent)
 #   NETLITE_CONSUMER_SOURCE_DIR  tests/package_consumer (tests/fetchcontent_consumer for fetchcontent)
 #   NETLITE_WORK_DIR             scratch directory (wiped before and after)
-# Optional: NETLITE_CONFIG, NETLITE_INSTALL_DATADIR, NETLITE_INSTALL_INCLUDEDIR (relative),
+# Optional: NETLITE_TLS_CONSUMER_SOURCE_DIR (tests/package_consumer_tls: also build the TLS component's
+#   consumer with find_package(netlite COMPONENTS tls) and, from an install, pkg-config netlite-tls; given
+#   only where netlite's own configure found OpenSSL 3), NETLITE_CONFIG, NETLITE_INSTALL_DATADIR, NETLITE_INSTALL_INCLUDEDIR (relative),
 #   NETLITE_GENERATOR, NETLITE_MAKE_PROGRAM,
 #   NETLITE_CXX_COMPILER, NETLITE_CXX_FLAGS, NETLITE_EXE_LINKER_FLAGS,
 #   NETLITE_CXX_STANDARD (all forwarded so the consumer is built like netlite).
@@ -79,12 +82,17 @@ file(REMOVE_RECURSE "${NETLITE_WORK_DIR}")
 file(MAKE_DIRECTORY "${NETLITE_WORK_DIR}")
 
 # --- Where should find_package(netlite) look? --------------------------------
+# The core's consumer is configured where OpenSSL cannot be found: the core needs nothing but a compiler.
 set(consumer_args
     -S "${NETLITE_CONSUMER_SOURCE_DIR}"
     -B "${consumer_build}"
+    -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+# What every consumer (the core's, the TLS component's) is configured with besides its -S/-B.
+set(consumer_common_args
     "-DCMAKE_BUILD_TYPE=${NETLITE_CONFIG}"
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
     -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+set(tls_absent FALSE)  # the install was made without OpenSSL: the tls component must not be found
 
 # run_expect_failure(<description> <regex> <command...>): the command must fail, saying <regex>.
 function(run_expect_failure description regex)
@@ -102,10 +110,11 @@ endfunction()
 set(netlite_build "${NETLITE_WORK_DIR}/netlite-build")
 
 if(NETLITE_MODE STREQUAL "source-install")
-    # The README's recipe, word for word, where find_package(Catch2) finds nothing.
+    # The README's recipe, word for word, where find_package(Catch2) and find_package(OpenSSL) find nothing:
+    # installing the core needs nothing but a compiler and CMake.
     set(recipe_configure "${CMAKE_COMMAND}" -S "${NETLITE_SOURCE_DIR}" -B "${netlite_build}"
-        -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON)
-    message(STATUS "configure netlite without Catch2: ${recipe_configure}")
+        -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+    message(STATUS "configure netlite without Catch2 and OpenSSL: ${recipe_configure}")
     execute_process(COMMAND ${recipe_configure} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     message("${out}")
     if(NOT rc EQUAL 0)
@@ -121,6 +130,12 @@ if(NETLITE_MODE STREQUAL "source-install")
     if(EXISTS "${netlite_build}/tests")
         fail("configure without Catch2 still set up the tests (${netlite_build}/tests exists)")
     endif()
+    string(REGEX MATCHALL "TLS is off[^\n]*OpenSSL 3 was not found[^\n]*apt-get install libssl-dev" said "${out}")
+    list(LENGTH said said_count)
+    if(NOT said_count EQUAL 1)
+        fail("configure without OpenSSL must say once that TLS is off, naming libssl-dev")
+    endif()
+    set(tls_absent TRUE)
     run("install netlite (README recipe)" "${CMAKE_COMMAND}" --install "${netlite_build}" --prefix "${prefix}")
     # Asked for explicitly, the tests need Catch2 and say so.
     run_expect_failure("configure with -DNETLITE_BUILD_TESTS=ON without Catch2"
@@ -167,6 +182,20 @@ elseif(NETLITE_MODE STREQUAL "deb")
             fail("the package lacks ${must}")
         endif()
     endforeach()
+    if(NETLITE_TLS_CONSUMER_SOURCE_DIR)
+        # The TLS component: its CMake targets and pkg-config file, and OpenSSL's headers recommended.
+        foreach(must usr/include/netlite/tls.hpp usr/share/cmake/netlite/netlite-tls-targets.cmake
+                     usr/share/pkgconfig/netlite-tls.pc)
+            if(NOT listing MATCHES "\\./${must}\n")
+                fail("the package lacks ${must}")
+            endif()
+        endforeach()
+        execute_process(COMMAND dpkg-deb --field "${deb}" Recommends OUTPUT_VARIABLE recommends
+            OUTPUT_STRIP_TRAILING_WHITESPACE)
+        if(NOT recommends MATCHES "libssl-dev")
+            fail("the package does not recommend libssl-dev (Recommends: '${recommends}')")
+        endif()
+    endif()
     execute_process(COMMAND dpkg-deb --field "${deb}" Architecture OUTPUT_VARIABLE arch
         OUTPUT_STRIP_TRAILING_WHITESPACE)
     if(NOT arch STREQUAL "all")
@@ -195,7 +224,7 @@ if(NETLITE_MODE STREQUAL "fetchcontent")
     run("git init" ${git} init -q)
     run("git add" ${git} add -A)
     run("git commit" ${git} commit -q -m snapshot)
-    list(APPEND consumer_args "-DNETLITE_GIT_REPOSITORY=file://${repo}" -DNETLITE_GIT_TAG=main)
+    list(APPEND consumer_common_args "-DNETLITE_GIT_REPOSITORY=file://${repo}" -DNETLITE_GIT_TAG=main)
 elseif(NETLITE_MODE STREQUAL "install")
     if(NOT netlite_installed)
         run("install netlite" "${CMAKE_COMMAND}" --install "${NETLITE_BUILD_DIR}"
@@ -236,31 +265,32 @@ elseif(NETLITE_MODE STREQUAL "install")
         fail("headers not installed under ${prefix}/${NETLITE_INSTALL_INCLUDEDIR}/netlite")
     endif()
 
-    list(APPEND consumer_args "-DCMAKE_PREFIX_PATH=${prefix}")
+    list(APPEND consumer_common_args "-DCMAKE_PREFIX_PATH=${prefix}")
     set(expected_dir "${prefix}")
 else()
-    list(APPEND consumer_args "-Dnetlite_DIR=${NETLITE_BUILD_DIR}")
+    list(APPEND consumer_common_args "-Dnetlite_DIR=${NETLITE_BUILD_DIR}")
     set(expected_dir "${NETLITE_BUILD_DIR}")
 endif()
 
 # --- Configure, build and run the consumer with netlite's toolchain ----------
 if(NETLITE_GENERATOR)
-    list(APPEND consumer_args -G "${NETLITE_GENERATOR}")
+    list(APPEND consumer_common_args -G "${NETLITE_GENERATOR}")
 endif()
 if(NETLITE_MAKE_PROGRAM)
-    list(APPEND consumer_args "-DCMAKE_MAKE_PROGRAM=${NETLITE_MAKE_PROGRAM}")
+    list(APPEND consumer_common_args "-DCMAKE_MAKE_PROGRAM=${NETLITE_MAKE_PROGRAM}")
 endif()
 if(NETLITE_CXX_COMPILER)
-    list(APPEND consumer_args "-DCMAKE_CXX_COMPILER=${NETLITE_CXX_COMPILER}")
+    list(APPEND consumer_common_args "-DCMAKE_CXX_COMPILER=${NETLITE_CXX_COMPILER}")
 endif()
 if(NETLITE_CXX_STANDARD)
-    list(APPEND consumer_args "-DCMAKE_CXX_STANDARD=${NETLITE_CXX_STANDARD}")
+    list(APPEND consumer_common_args "-DCMAKE_CXX_STANDARD=${NETLITE_CXX_STANDARD}")
 endif()
-list(APPEND consumer_args
+list(APPEND consumer_common_args
     "-DCMAKE_CXX_FLAGS=${NETLITE_CXX_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${NETLITE_EXE_LINKER_FLAGS}")
 
-run("configure consumer" "${CMAKE_COMMAND}" ${consumer_args})
+list(APPEND consumer_args ${consumer_common_args})
+run("configure consumer (OpenSSL cannot be found)" "${CMAKE_COMMAND}" ${consumer_args})
 
 # Make sure the package really came from where we meant it to.
 if(NETLITE_MODE STREQUAL "fetchcontent")
@@ -287,6 +317,102 @@ if(NOT EXISTS "${app}" AND EXISTS "${consumer_build}/${NETLITE_CONFIG}/app")
     set(app "${consumer_build}/${NETLITE_CONFIG}/app")
 endif()
 run("run consumer" "${app}")
+
+# --- The TLS component: find_package(netlite COMPONENTS tls) and pkg-config netlite-tls ----------------
+# run_tls_consumer(<description> <program>): runs the TLS consumer, which must print its one line.
+function(run_tls_consumer description program)
+    message(STATUS "${description}: ${program}")
+    execute_process(COMMAND "${program}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "^netlite::tls client context made, minimum version TLS 1\\.2\n$")
+        fail("${description}: exit status ${rc}, printed '${out}' (stderr: ${err})")
+    endif()
+endfunction()
+
+if(NETLITE_TLS_CONSUMER_SOURCE_DIR)
+    set(tls_build "${NETLITE_WORK_DIR}/consumer-tls-build")
+    set(tls_consumer_args -S "${NETLITE_TLS_CONSUMER_SOURCE_DIR}" ${consumer_common_args})
+    if(tls_absent)
+        # Installed without OpenSSL: no netlite::tls, and asking for it says why.
+        if(EXISTS "${found_dir}/netlite-tls-targets.cmake")
+            fail("an install made without OpenSSL has ${found_dir}/netlite-tls-targets.cmake")
+        endif()
+        run_expect_failure("configure the TLS consumer against an install made without OpenSSL"
+            "has no tls component: OpenSSL 3 was not found"
+            "${CMAKE_COMMAND}" ${tls_consumer_args} -B "${tls_build}-absent")
+    else()
+        # Where OpenSSL cannot be found, COMPONENTS tls fails and names it.
+        run_expect_failure("configure the TLS consumer where OpenSSL cannot be found" "OpenSSL"
+            "${CMAKE_COMMAND}" ${tls_consumer_args} -B "${tls_build}-no-openssl"
+            -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+        run("configure TLS consumer (find_package(netlite COMPONENTS tls))"
+            "${CMAKE_COMMAND}" ${tls_consumer_args} -B "${tls_build}")
+        run("build TLS consumer" "${CMAKE_COMMAND}" --build "${tls_build}" --config "${NETLITE_CONFIG}")
+        set(app_tls "${tls_build}/app_tls")
+        if(NOT EXISTS "${app_tls}" AND EXISTS "${tls_build}/${NETLITE_CONFIG}/app_tls")
+            set(app_tls "${tls_build}/${NETLITE_CONFIG}/app_tls")
+        endif()
+        run_tls_consumer("run TLS consumer (CMake)" "${app_tls}")
+
+        # From an install: the same program built with pkg-config netlite-tls alone (its Requires: openssl
+        # comes from the system's pkg-config path, searched after the install's).
+        if(NETLITE_MODE STREQUAL "install")
+            find_program(PKG_CONFIG_EXECUTABLE NAMES pkg-config pkgconf)
+            if(NOT PKG_CONFIG_EXECUTABLE)
+                fail("pkg-config not found: the TLS consumer cannot be built with pkg-config netlite-tls")
+            endif()
+            set(pc_dir "${prefix}/${NETLITE_INSTALL_DATADIR}/pkgconfig")
+            if(NOT EXISTS "${pc_dir}/netlite-tls.pc")
+                fail("pkg-config file not installed: ${pc_dir}/netlite-tls.pc")
+            endif()
+            set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+            unset(ENV{PKG_CONFIG_LIBDIR})
+            execute_process(COMMAND "${PKG_CONFIG_EXECUTABLE}" --cflags netlite-tls
+                RESULT_VARIABLE rc OUTPUT_VARIABLE tls_cflags ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+            if(NOT rc EQUAL 0)
+                fail("pkg-config --cflags netlite-tls failed (exit status: ${rc}): ${err}")
+            endif()
+            execute_process(COMMAND "${PKG_CONFIG_EXECUTABLE}" --libs netlite-tls
+                RESULT_VARIABLE rc OUTPUT_VARIABLE tls_libs ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+            if(NOT rc EQUAL 0 OR NOT tls_libs MATCHES "-lssl")
+                fail("pkg-config --libs netlite-tls gave '${tls_libs}' (exit status ${rc}, ${err}), want -lssl")
+            endif()
+            message(STATUS "pkg-config --cflags --libs netlite-tls: ${tls_cflags} ${tls_libs}")
+            set(tls_include_found FALSE)
+            file(REAL_PATH "${prefix}/${NETLITE_INSTALL_INCLUDEDIR}" want_include_real)
+            separate_arguments(tls_cflags_list UNIX_COMMAND "${tls_cflags}")
+            foreach(flag IN LISTS tls_cflags_list)
+                if(flag MATCHES "^-I(.+)$")
+                    set(include_dir "${CMAKE_MATCH_1}")  # ${} in a condition expands before MATCHES sets it
+                    if(IS_DIRECTORY "${include_dir}")
+                        file(REAL_PATH "${include_dir}" include_real)
+                        if(include_real STREQUAL want_include_real)
+                            set(tls_include_found TRUE)
+                        endif()
+                    endif()
+                endif()
+            endforeach()
+            if(NOT tls_include_found)
+                fail("pkg-config --cflags netlite-tls gave '${tls_cflags}', expected -I${prefix}/${NETLITE_INSTALL_INCLUDEDIR}")
+            endif()
+            set(compiler "${NETLITE_CXX_COMPILER}")
+            if(NOT compiler)
+                find_program(compiler NAMES c++ g++ clang++ REQUIRED)
+            endif()
+            separate_arguments(cxx_flags UNIX_COMMAND "${NETLITE_CXX_FLAGS}")
+            separate_arguments(link_flags UNIX_COMMAND "${NETLITE_EXE_LINKER_FLAGS}")
+            separate_arguments(tls_libs_list UNIX_COMMAND "${tls_libs}")
+            set(std 20)
+            if(NETLITE_CXX_STANDARD)
+                set(std "${NETLITE_CXX_STANDARD}")
+            endif()
+            set(app_pc "${NETLITE_WORK_DIR}/app_tls_pkgconfig")
+            run("build TLS consumer with pkg-config netlite-tls" "${compiler}" "-std=c++${std}" ${cxx_flags}
+                ${tls_cflags_list} "${NETLITE_TLS_CONSUMER_SOURCE_DIR}/main.cpp" -o "${app_pc}"
+                ${link_flags} ${tls_libs_list})
+            run_tls_consumer("run TLS consumer (pkg-config)" "${app_pc}")
+        endif()
+    endif()
+endif()
 
 cleanup()
 message(STATUS "package test (${NETLITE_MODE}) passed")

@@ -113,9 +113,12 @@ def require_ipv6():
 class Process:
     """A started program whose stdout lines are collected by a thread (so waits can time out)."""
 
-    def __init__(self, argv, stdin_data=None):
+    def __init__(self, argv, stdin_data=None, interactive=False):
+        """stdin_data: bytes written to stdin (then closed) by a thread; interactive: stdin is a pipe the
+        case writes to itself (self.proc.stdin); otherwise stdin is /dev/null."""
         self.argv = [str(a) for a in argv]
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+        piped = stdin_data is not None or interactive
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         STARTED.append(self)
         self.lines = queue.Queue()
@@ -647,6 +650,242 @@ def tls_echo_server_async():
         s.unwrap()
     os.kill(server.proc.pid, signal.SIGINT)
     check(server.wait(15) == 0, "SIGINT: exit 0")
+
+
+
+# --- tls_echo_server and tls_echo_client: the threaded echo pair over TLS ---------------------------------
+
+def require_tls_example(name):
+    """The path of a TLS example (built only where OpenSSL 3 was found); skips the case otherwise."""
+    skip_under_wine("TLS is not built for Windows")
+    program = exe(name)
+    if not os.path.exists(program):
+        raise Skip("%s is not built (OpenSSL 3 was not found at configure time)" % name)
+    return program
+
+
+def wait_for_stdout_bytes(process, size, timeout=TIMEOUT):
+    """Waits (bounded) until `process` has written at least `size` bytes of whole lines to stdout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(process.stdout_bytes()) >= size or not process.alive():
+            break
+        time.sleep(0.01)
+    return process.stdout_bytes()
+
+
+def start_tls_echo_server(cert, key, extra=()):
+    program = require_tls_example("tls_echo_server")
+    return start_server([program, "--cert", cert, "--key", key, "--host", "127.0.0.1", "--port", "0"] + list(extra))
+
+
+@case()
+def tls_echo_server_peers():
+    """tls_echo_server (threaded) against non-netlite TLS clients: openssl s_client, Python's ssl (1 MiB in
+    rounds, close_notify both ways, a client certificate required with --ca), socat OPENSSL: (1 MiB) and
+    gnutls-cli (1 MiB); no client is reported as truncated; the CLI contract; SIGTERM exits 0."""
+    program = require_tls_example("tls_echo_server")
+    ca, cert, key = throwaway_ca_and_server_cert()
+    r = run([program, "--help"])
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: tls_echo_server"), "--help prints usage, exit 0")
+    r = run([program, "--host", "127.0.0.1", "--port", "0"])
+    check(r.returncode == 2 and b"--cert" in r.stderr, "without --cert/--key: usage, exit 2")
+    for argv in (["--cert", cert, "--key"], ["--cert", cert, "--key", key, "--port", "70000"],
+                 ["--cert", cert, "--key", key, "--no-such-flag"]):
+        r = run([program] + argv)
+        check(r.returncode == 2 and b"usage:" in r.stderr, "%s: usage, exit 2" % " ".join(argv[-2:]))
+    r = run([program, "--cert", os.path.join(TMP, "missing.pem"), "--key", key, "--port", "0"])
+    check(r.returncode == 1 and one_line(r.stderr), "an unreadable certificate: exit 1, one line (%r)" % r.stderr)
+
+    server, address = start_tls_echo_server(cert, key)
+    port = port_of(address)
+    # openssl s_client: it relays stdin and stdout; stdin stays open until the echo is back (at stdin's end
+    # it sends close_notify and exits).
+    openssl = require_tool("openssl")
+    data = b"".join(b"line %04d from openssl s_client\n" % i for i in range(200))
+    client = Process([openssl, "s_client", "-connect", "127.0.0.1:%d" % port, "-CAfile", ca, "-verify_return_error",
+                      "-servername", "localhost", "-brief", "-nocommands"], interactive=True)
+    client.proc.stdin.write(data)
+    client.proc.stdin.flush()
+    back = wait_for_stdout_bytes(client, len(data))
+    client.proc.stdin.close()
+    check(client.wait() == 0 and back == data, "openssl s_client: %d bytes echoed, exit 0" % len(data))
+    check(b"Peer certificate: CN = localhost" in client.stderr, "s_client verified the server's certificate")
+    server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+
+    # Python's ssl: rounds of 64 KiB, then close_notify both ways (unwrap).
+    with tls_client(port, ca) as s:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        data = big_payload(MIB)
+        back = bytearray()
+        for offset in range(0, len(data), 64 * 1024):
+            piece = data[offset:offset + 64 * 1024]
+            s.sendall(piece)
+            while len(back) < offset + len(piece):
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise Fail("the server closed after %d bytes" % len(back))
+                back += chunk
+        check(bytes(back) == data, "Python ssl: 1 MiB echoed byte-identical")
+        s.unwrap()
+        check(True, "Python ssl: close_notify both ways")
+
+    socat = shutil.which("socat")
+    if socat:
+        data = big_payload(MIB)
+        r = run([socat, "-t", "10", "-", "OPENSSL:127.0.0.1:%d,cafile=%s,commonname=localhost" % (port, ca)],
+                stdin_data=data)
+        check(r.returncode == 0 and r.stdout == data, "socat OPENSSL: 1 MiB echoed byte-identical (%r)" % r.stderr[-300:])
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    else:
+        print("skipped: socat part (socat is not installed)")
+    gnutls = shutil.which("gnutls-cli")
+    if gnutls:
+        data = big_payload(MIB)
+        r = run([gnutls, "--logfile=" + os.path.join(TMP, "gnutls.log"), "--x509cafile", ca, "-p", port, "localhost"],
+                stdin_data=data)
+        check(r.returncode == 0 and r.stdout == data, "gnutls-cli: 1 MiB echoed byte-identical (%r)" % r.stderr[-300:])
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    else:
+        print("skipped: gnutls-cli part (gnutls-bin is not installed)")
+    check(b"truncated" not in server.stderr and b"close_notify" not in server.stderr,
+          "no client was reported truncated (stderr: %r)" % server.stderr)
+
+    # A client that vanishes without close_notify is reported, and the server goes on.
+    with tls_client(port, ca) as s:
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+        s.sendall(b"cut short")
+        check(recv_exactly(s, 9) == b"cut short", "a client about to vanish is echoed")
+    check(wait_for_stderr(server, b"tls read: connection closed without close_notify"),
+          "a client gone without close_notify is reported as truncated")
+
+    # Mutual TLS: with --ca, a client without a certificate is refused, one with a certificate from the CA
+    # is served.
+    mserver, maddress = start_tls_echo_server(cert, key, ["--ca", ca])
+    mport = port_of(maddress)
+    import ssl
+    try:
+        with tls_client(mport, ca) as s:
+            s.sendall(b"no certificate")
+            reply = s.recv(100)
+        refused = reply == b""
+    except (ssl.SSLError, OSError):
+        refused = True
+    check(refused, "with --ca, a client without a certificate gets no echo")
+    check(wait_for_stderr(mserver, b"peer did not return a certificate"), "and the server says why")
+    context = ssl.create_default_context(cafile=ca)
+    context.load_cert_chain(cert, key)  # any certificate the CA issued will do: the server's own
+    with context.wrap_socket(connect(socket.AF_INET, ("127.0.0.1", mport)), server_hostname="localhost") as s:
+        s.sendall(b"with a certificate")
+        check(recv_exactly(s, 18) == b"with a certificate", "with --ca, a client with a certificate is echoed")
+        s.unwrap()
+
+    os.kill(server.proc.pid, signal.SIGTERM)
+    check(server.wait(15) == 0, "SIGTERM: exit 0")
+
+
+@case()
+def tls_echo_client_peers():
+    """tls_echo_client against Python's ssl echo server (the default message, 4 MiB from stdin, close_notify
+    both ways) and against tls_echo_server (4 MiB, over a Unix socket, mutual TLS); an untrusted CA, a name
+    the certificate does not hold, a refused port and a missing client certificate are one-line errors with
+    exit 1; the CLI contract."""
+    import ssl
+    program = require_tls_example("tls_echo_client")
+    ca, cert, key = throwaway_ca_and_server_cert()
+    r = run([program, "--help"])
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: tls_echo_client"), "--help prints usage, exit 0")
+    for argv in (["--ca"], ["--port", "70000"], ["--frobnicate"], ["--cert", cert]):
+        r = run([program] + argv)
+        check(r.returncode == 2 and b"usage:" in r.stderr, "%s: usage, exit 2" % " ".join(argv))
+    keep, closed_port = refused_port()
+    r = run([program, "--host", "127.0.0.1", "--port", closed_port, "--ca", ca])
+    check(r.returncode == 1 and one_line(r.stderr) and not r.stdout, "a refused port: exit 1, %r" % r.stderr.strip())
+    keep.close()
+
+    # Python's ssl as the echo server: a thread per connection, echo until close_notify, then unwrap.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(TIMEOUT)
+    port = listener.getsockname()[1]
+    outcomes = []
+
+    def serve_one():
+        raw, _ = listener.accept()
+        raw.settimeout(TIMEOUT)
+        try:
+            with context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False) as s:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:  # the client's close_notify
+                        break
+                    s.sendall(chunk)
+                s.unwrap()
+                outcomes.append("close_notify")
+        except (ssl.SSLError, OSError) as error:
+            outcomes.append(error)
+
+    for message, stdin_data in ((None, b""), ("-", big_payload())):
+        server = threading.Thread(target=serve_one, daemon=True)
+        server.start()
+        argv = [program, "--port", port, "--ca", ca]
+        if message:
+            argv += ["--message", message]
+        r = run(argv, stdin_data=stdin_data)
+        server.join(TIMEOUT)
+        want = stdin_data if message else b"GET / HTTP/1.1\r\n\r\n"
+        check(r.returncode == 0 and r.stdout == want,
+              "tls_echo_client + Python ssl server: %d bytes back byte-identical (%r)" % (len(want), r.stderr))
+        check(outcomes[-1:] == ["close_notify"], "the Python server saw close_notify and answered it (%r)" % outcomes[-1:])
+    # A server that ends the stream (close_notify) before it took the whole message: an error, not an echo.
+    def close_early():
+        raw, _ = listener.accept()
+        raw.settimeout(TIMEOUT)
+        try:
+            with context.wrap_socket(raw, server_side=True) as s:
+                s.recv(1000)
+                s.unwrap()
+        except (ssl.SSLError, OSError):
+            pass
+
+    server = threading.Thread(target=close_early, daemon=True)
+    server.start()
+    r = run([program, "--port", port, "--ca", ca, "--message", "-"], stdin_data=big_payload())
+    server.join(TIMEOUT)
+    check(r.returncode == 1 and one_line(r.stderr), "a server that closes early: exit 1, %r" % r.stderr.strip())
+    # Nobody trusts the throwaway CA without --ca.
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    r = run([program, "--port", port, "--message", "x"])
+    server.join(TIMEOUT)
+    check(r.returncode == 1 and one_line(r.stderr) and b"certificate verify failed" in r.stderr and not r.stdout,
+          "without --ca: exit 1, %r" % r.stderr.strip())
+    listener.close()
+
+    # tls_echo_server as the peer: TCP with 4 MiB, a Unix socket, and mutual TLS.
+    eserver, address = start_tls_echo_server(cert, key)
+    data = big_payload()
+    r = run([program, "--host", "127.0.0.1", "--port", port_of(address), "--ca", ca, "--message", "-"], stdin_data=data)
+    check(r.returncode == 0 and r.stdout == data, "tls_echo_client + tls_echo_server: 4 MiB byte-identical")
+    if not under_wine():
+        path = os.path.join(TMP, "tls.sock")
+        userver, _ = start_server([exe("tls_echo_server"), "--cert", cert, "--key", key, "--unix", path])
+        r = run([program, "--unix", path, "--ca", ca, "--message", "over a Unix socket"])
+        check(r.returncode == 0 and r.stdout == b"over a Unix socket", "--unix: echoed (%r)" % r.stderr)
+        # Over the Unix socket, --host is only the name checked: not the certificate's.
+        r = run([program, "--unix", path, "--host", "not-the-server.example", "--ca", ca, "--message", "x"])
+        check(r.returncode == 1 and one_line(r.stderr) and b"hostname mismatch" in r.stderr and not r.stdout,
+              "a name the certificate does not hold: exit 1, %r" % r.stderr.strip())
+    mserver, maddress = start_tls_echo_server(cert, key, ["--ca", ca])
+    r = run([program, "--host", "127.0.0.1", "--port", port_of(maddress), "--ca", ca, "--message", "no cert"])
+    check(r.returncode == 1 and one_line(r.stderr) and not r.stdout,
+          "mutual TLS without --cert/--key: exit 1, %r" % r.stderr.strip())
+    r = run([program, "--host", "127.0.0.1", "--port", port_of(maddress), "--ca", ca, "--cert", cert, "--key", key,
+             "--message", "with a client certificate"])
+    check(r.returncode == 0 and r.stdout == b"with a client certificate", "mutual TLS with --cert/--key: echoed")
 
 
 def big_payload(size=4 * MIB):

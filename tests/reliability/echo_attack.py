@@ -11,6 +11,14 @@ count (/proc/PID/fd) to return to their pre-attack baseline within a bounded wai
 still work. Prints the figures; exits 0 on success, 1 on a broken guarantee, 77 when the machine cannot
 run the attack (not Linux, descriptor limit too low).
 
+With --tls the server is a TLS echo server (examples/tls_echo_server): a throwaway CA and a certificate for
+localhost are made with the openssl command at start (skipped without it), the well-behaved clients talk
+TLS (Python's ssl, verifying the server; 64 KiB rounds, close_notify both ways), the slowloris clients
+trickle a real ClientHello one byte a second (they stall the handshake, which the server bounds with its
+own deadline), and the resetters complete a handshake before they reset. Held connections never start
+the handshake; afterwards one more silent connection must be closed by the server within
+--handshake-bound seconds (its handshake deadline, 10 s, and some slack).
+
 With --server-soft-limit N the server starts with a soft descriptor limit of N (the hard limit stays
 high, as on Debian: 1,024 soft), so it holds the attack only if it raises its own limit; with
 --max-fds-per-held X the descriptors the server holds per idle connection, measured once all HOLD
@@ -18,7 +26,7 @@ connections are in, must not exceed X.
 
 usage: echo_attack.py --server PATH [--hold 1000] [--slow 200] [--good 64] [--bytes 1048576]
                       [--min-seconds 5] [--settle-seconds 30] [--server-soft-limit N]
-                      [--max-fds-per-held X]
+                      [--max-fds-per-held X] [--tls]
 """
 
 import argparse
@@ -28,8 +36,11 @@ import random
 import resource
 import socket
 import struct
+import shutil
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -73,8 +84,66 @@ def reset(sock):
     sock.close()
 
 
+TLS = None  # with --tls: the client ssl.SSLContext trusting the throwaway CA
+
+
+def make_pki(directory):
+    """A throwaway CA and a certificate for localhost/127.0.0.1 made with the openssl command.
+    Returns (ca.pem, server.pem, server.key), or None without openssl."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return None
+    p = lambda name: os.path.join(directory, name)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(p("san.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for argv in ([openssl, "req", "-x509"] + ec + ["-subj", "/CN=echo_attack CA", "-days", "1",
+                                                   "-keyout", p("ca.key"), "-out", p("ca.pem")],
+                 [openssl, "req"] + ec + ["-subj", "/CN=localhost", "-keyout", p("server.key"),
+                                          "-out", p("server.csr")],
+                 [openssl, "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+                  "-CAcreateserial", "-days", "1", "-extfile", p("san.cnf"), "-out", p("server.pem")]):
+        subprocess.run(argv, check=True, capture_output=True, timeout=60)
+    return p("ca.pem"), p("server.pem"), p("server.key")
+
+
+def client_hello():
+    """The bytes of a real TLS ClientHello for localhost (what a slowloris trickles during the handshake)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = TLS.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def tls_echo_once(port, payload, timeout):
+    """echo_once over TLS: 64 KiB rounds (one thread may not read and write an SSL object at once), then
+    close_notify both ways. Returns (bytes received, errors)."""
+    received = bytearray()
+    errors = []
+    try:
+        with TLS.wrap_socket(connect(port, timeout), server_hostname="localhost") as sock:
+            view = memoryview(payload)
+            for start in range(0, len(view), 64 * 1024):
+                piece = view[start:start + 64 * 1024]
+                sock.sendall(piece)
+                while len(received) < start + len(piece):
+                    chunk = sock.recv(256 * 1024)
+                    if not chunk:
+                        raise ConnectionError("the server ended the stream early")
+                    received += chunk
+            sock.unwrap()  # our close_notify, and the server's in answer
+    except (OSError, ValueError) as error:
+        errors.append(error)
+    return bytes(received), errors
+
+
 def echo_once(port, payload, timeout=30.0):
     """Sends payload and reads it back, concurrently. Returns the bytes received."""
+    if TLS is not None:
+        return tls_echo_once(port, payload, timeout)
     sock = connect(port, timeout)
     errors = []
 
@@ -122,6 +191,10 @@ def main():
     parser.add_argument("--evented", action="store_true",
                         help="the server does not start a thread per connection (echo_server_async): "
                              "measure the attack's reach by its descriptors instead")
+    parser.add_argument("--handshake-bound", type=float, default=20.0,
+                        help="with --tls: a silent connection must be closed by the server within this")
+    parser.add_argument("--tls", action="store_true",
+                        help="the server is examples/tls_echo_server: clients talk TLS (see above)")
     args = parser.parse_args()
 
     if not os.path.isdir("/proc/self/fd"):
@@ -139,7 +212,21 @@ def main():
             hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
             resource.setrlimit(resource.RLIMIT_NOFILE, (args.server_soft_limit, hard))
 
-    server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"] + args.server_arg,
+    server_argv = [args.server, "--host", "127.0.0.1", "--port", "0"] + args.server_arg
+    pki_dir = tempfile.TemporaryDirectory(prefix="echo-attack-pki-")
+    hello = b""
+    if args.tls:
+        global TLS
+        pki = make_pki(pki_dir.name)
+        if pki is None:
+            log("skipped: --tls needs the openssl command")
+            return SKIP
+        ca, cert, key = pki
+        server_argv += ["--cert", cert, "--key", key]
+        TLS = ssl.create_default_context(cafile=ca)
+        hello = client_hello()
+        log(f"TLS: throwaway CA in {pki_dir.name}; slowloris clients trickle a {len(hello)}-byte ClientHello")
+    server = subprocess.Popen(server_argv,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, preexec_fn=server_limits)
     server_log = {"connected": 0, "stderr": []}
@@ -225,10 +312,15 @@ def main():
         slow_stats = {"bytes_sent": 0, "bytes_echoed": 0, "errors": 0}
 
         def trickle():
+            sent_of_hello = 0  # with --tls: the next byte of the ClientHello each one sends
             while not stop.is_set():
+                byte = hello[sent_of_hello:sent_of_hello + 1] if args.tls else b"s"
+                sent_of_hello += 1
                 for sock in slow:
+                    if not byte:
+                        break  # the whole ClientHello went out: they wait for the server's answer now
                     try:
-                        sock.send(b"s")
+                        sock.send(byte)
                         slow_stats["bytes_sent"] += 1
                     except (BlockingIOError, InterruptedError):
                         pass
@@ -253,12 +345,14 @@ def main():
             while not stop.is_set():
                 try:
                     sock = connect(port, timeout=10)
+                    if args.tls:  # a complete handshake, then the same; the reset goes to the TCP socket
+                        sock = TLS.wrap_socket(sock, server_hostname="localhost")
                     sock.sendall(rng.randbytes(rng.randint(1, 200_000)))
                     if rng.random() < 0.5:
                         sock.recv(rng.randint(1, 4096))
                     reset(sock)
                     reset_stats["count"] += 1
-                except OSError:
+                except (OSError, ValueError):
                     reset_stats["errors"] += 1
                 stop.wait(0.01)
 
@@ -316,6 +410,20 @@ def main():
         after_payload = random.Random(7).randbytes(64 * 1024)
         still_serves = server.poll() is None and echo_once(port, after_payload)[0] == after_payload
 
+        # With --tls: a client that never starts its handshake is dropped by the server's deadline.
+        silent_closed = None
+        if args.tls and still_serves:
+            silent_start = time.monotonic()
+            with connect(port, timeout=args.handshake_bound) as silent:
+                try:
+                    silent_closed = silent.recv(4096) == b""
+                except ConnectionResetError:
+                    silent_closed = True
+                except socket.timeout:
+                    silent_closed = False
+            log(f"a silent connection: closed by the server: {silent_closed}, "
+                f"after {time.monotonic() - silent_start:.1f} s (bound {args.handshake_bound:.0f} s)")
+
         good_ok = sum(1 for ok in results if ok)
         log(f"attack: {args.hold} held, {args.slow} slowloris (sent {slow_stats['bytes_sent']} bytes, "
             f"{slow_stats['bytes_echoed']} echoed, {slow_stats['errors']} errors), "
@@ -347,10 +455,13 @@ def main():
             failures.append(f"the attack did not reach the server (peak threads {peak['threads']})")
         if not still_serves:
             failures.append("server no longer echoes after the attack")
+        if args.tls and silent_closed is False:
+            failures.append(f"a connection silent during the handshake was not closed within {args.handshake_bound} s")
         for failure in failures:
             log("FAILED:", failure)
         return 1 if failures else 0
     finally:
+        pki_dir.cleanup()
         if server.poll() is None:
             server.terminate()
             try:
