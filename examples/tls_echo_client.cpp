@@ -7,7 +7,7 @@
 // long message cannot deadlock with the server's echo. The server's certificate is verified against the
 // system's trust store or `--ca FILE`, and its name against --host; `--cert`/`--key` present a client
 // certificate (mutual TLS).
-#include "cli.hpp"
+#include "tls_cli.hpp"
 
 #include <netlite/poll.hpp>
 #include <netlite/tls.hpp>
@@ -29,32 +29,6 @@ constexpr const char* usage =
     "checked against --host (default localhost).\n";
 
 namespace {
-
-/// The TLS flags (this program's own), taken out of argv before the common flags are parsed.
-struct TlsFlags {
-    std::string cert, key, ca;
-};
-
-TlsFlags take_tls_flags(int& argc, char** argv) {
-    cli::program_name() = "tls_echo_client";  // for the usage errors below (cli::parse sets it later)
-    TlsFlags flags;
-    int kept = 1;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        std::string* target = arg == "--cert"  ? &flags.cert
-                              : arg == "--key" ? &flags.key
-                              : arg == "--ca"  ? &flags.ca
-                                               : nullptr;
-        if (target == nullptr) {
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (i + 1 == argc) cli::detail::usage_error("missing value for " + std::string(arg), usage);
-        *target = argv[++i];
-    }
-    argc = kept;
-    return flags;
-}
 
 Interest interest_of(TlsWait wait) {
     return wait == TlsWait::readable   ? Interest::readable
@@ -132,7 +106,7 @@ int talk(TlsStream<F>& tls, std::string_view message, std::chrono::steady_clock:
 }  // namespace
 
 int main(int argc, char** argv) {
-    const TlsFlags flags = take_tls_flags(argc, argv);
+    const cli::TlsFlags flags = cli::take_tls_flags(argc, argv, "tls_echo_client", usage);
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path | cli::message,
                    {.host = "localhost", .port = 8443, .message = "GET / HTTP/1.1\r\n\r\n"}, usage);

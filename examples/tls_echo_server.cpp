@@ -6,7 +6,7 @@
 // TCP without close_notify is reported as truncated. `--cert`/`--key` are the server's certificate chain
 // and key (PEM files); `--ca FILE` asks every client for a certificate issued by FILE's CAs (mutual TLS).
 // SIGINT (Ctrl-C) or SIGTERM: stop accepting, give open connections 5 s to finish, drop the rest, exit 0.
-#include "cli.hpp"
+#include "tls_cli.hpp"
 
 #include <netlite/limits.hpp>
 #include <netlite/stop_source.hpp>
@@ -35,32 +35,6 @@ constexpr auto grace_period = std::chrono::seconds(5);
 constexpr auto handshake_time = std::chrono::seconds(10);
 
 namespace {
-
-/// The TLS flags (this program's own), taken out of argv before the common flags are parsed.
-struct TlsFlags {
-    std::string cert, key, ca;
-};
-
-TlsFlags take_tls_flags(int& argc, char** argv) {
-    cli::program_name() = "tls_echo_server";  // for the usage errors below (cli::parse sets it later)
-    TlsFlags flags;
-    int kept = 1;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        std::string* target = arg == "--cert"  ? &flags.cert
-                              : arg == "--key" ? &flags.key
-                              : arg == "--ca"  ? &flags.ca
-                                               : nullptr;
-        if (target == nullptr) {
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (i + 1 == argc) cli::detail::usage_error("missing value for " + std::string(arg), usage);
-        *target = argv[++i];
-    }
-    argc = kept;
-    return flags;
-}
 
 // How many connection threads are still running, so that shutdown can wait for them.
 class Running {
@@ -157,7 +131,7 @@ int serve(const TlsContext& context, Result<TcpListener<F>> listener, const Stop
 }  // namespace
 
 int main(int argc, char** argv) {
-    const TlsFlags flags = take_tls_flags(argc, argv);
+    const cli::TlsFlags flags = cli::take_tls_flags(argc, argv, "tls_echo_server", usage);
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8443}, usage);
     if (flags.cert.empty() || flags.key.empty())

@@ -6,7 +6,7 @@
 // server answers with its own) or when it goes away. `--cert`/`--key` are the server's certificate chain
 // and key (PEM files); `--ca FILE` asks every client for a certificate issued by FILE's CAs (mutual TLS).
 // SIGINT/SIGTERM: stop accepting, give open connections 5 s to finish, cancel the rest, exit 0.
-#include "cli.hpp"
+#include "tls_cli.hpp"
 
 #include <netlite/coro.hpp>
 #include <netlite/coro/tls.hpp>
@@ -30,32 +30,6 @@ constexpr const char* usage =
     "to finish, exit 0.\n";
 
 namespace {
-
-/// The TLS flags (this program's own), taken out of argv before the common flags are parsed.
-struct TlsFlags {
-    std::string cert, key, ca;
-};
-
-TlsFlags take_tls_flags(int& argc, char** argv) {
-    cli::program_name() = "tls_echo_server_async";  // for the usage errors below (cli::parse sets it later)
-    TlsFlags flags;
-    int kept = 1;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        std::string* target = arg == "--cert"  ? &flags.cert
-                              : arg == "--key" ? &flags.key
-                              : arg == "--ca"  ? &flags.ca
-                                               : nullptr;
-        if (target == nullptr) {
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (i + 1 == argc) cli::detail::usage_error("missing value for " + std::string(arg), usage);
-        *target = argv[++i];
-    }
-    argc = kept;
-    return flags;
-}
 
 // One connection: the handshake (10 s at most), then every byte back until the client's close_notify,
 // answered with ours. A client that vanishes without close_notify, resets, or fails verification just
@@ -142,7 +116,7 @@ int run(const TlsContext& context, Result<TcpListener<F>> listener, StopToken st
 }  // namespace
 
 int main(int argc, char** argv) {
-    const TlsFlags flags = take_tls_flags(argc, argv);
+    const cli::TlsFlags flags = cli::take_tls_flags(argc, argv, "tls_echo_server_async", usage);
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8443}, usage);
     if (flags.cert.empty() || flags.key.empty())
