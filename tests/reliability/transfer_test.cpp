@@ -425,8 +425,12 @@ TEST_CASE("nasty Unix address texts: sun_path exactly, one over, NUL, and 4 KiB"
     for (const std::size_t size : {sun_path_size, sun_path_size + 1, std::size_t{4096}}) {
         INFO(size << " bytes");
         CHECK(Address<Unix>::parse(std::string(size, 'p')).error() == errc::path_too_long);
-        if (Address<Unix>::has_abstract_names)
-            CHECK(Address<Unix>::parse("@" + std::string(size, 'n')).error() == errc::path_too_long);
+        if (Address<Unix>::has_abstract_names) {
+            // "@" + std::string(size, 'n') trips g++ 12's -Wrestrict false positive at -O3 (GCC PR 105329).
+            std::string abstract(size + 1, 'n');
+            abstract[0] = '@';
+            CHECK(Address<Unix>::parse(abstract).error() == errc::path_too_long);
+        }
     }
     CHECK(Address<Unix>::parse(std::string_view("/tmp/a\0b", 8)).error() == errc::invalid_address);
     CHECK(Address<Unix>::parse("").error() == errc::invalid_address);
