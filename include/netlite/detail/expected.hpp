@@ -133,14 +133,37 @@ template <class T, class E>
 struct is_expected<expected<T, E>> : std::true_type {};
 
 // Concepts (not bare traits) so that the trivial special members' constraints subsume the general ones.
+// The triviality tests are the compiler's builtins where it has them (g++, clang, MSVC): the std traits
+// instantiate a chain of class templates per type, ~2/3 of what each Result<T> costs to compile.
+// g++ before 14 has no __is_trivially_destructible; its __has_trivial_destructor differs only for a
+// deleted destructor, which expected's T and E cannot have (they must be destructible).
 template <class T>
 concept copyable_ = std::is_copy_constructible_v<T>;
 template <class T>
+concept movable_ = std::is_move_constructible_v<T>;
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+template <class T>
+concept trivially_copyable_ = copyable_<T> && __is_trivially_constructible(T, const T&);
+template <class T>
+concept trivially_movable_ = movable_<T> && __is_trivially_constructible(T, T&&);
+#define NETLITE_TRIVIALLY_DESTRUCTIBLE(T) __is_trivially_destructible(T)
+#if defined(__has_builtin)
+#if !__has_builtin(__is_trivially_destructible) && defined(__GNUC__) && !defined(__clang__)
+#undef NETLITE_TRIVIALLY_DESTRUCTIBLE
+#define NETLITE_TRIVIALLY_DESTRUCTIBLE(T) __has_trivial_destructor(T)
+#endif
+#endif
+template <class T>
+concept trivially_destructible_ = NETLITE_TRIVIALLY_DESTRUCTIBLE(T);
+#undef NETLITE_TRIVIALLY_DESTRUCTIBLE
+#else
+template <class T>
 concept trivially_copyable_ = copyable_<T> && std::is_trivially_copy_constructible_v<T>;
 template <class T>
-concept movable_ = std::is_move_constructible_v<T>;
-template <class T>
 concept trivially_movable_ = movable_<T> && std::is_trivially_move_constructible_v<T>;
+template <class T>
+concept trivially_destructible_ = std::is_trivially_destructible_v<T>;
+#endif
 
 // Placement construction without <memory> (std::construct_at), which costs 100 ms of compile time.
 template <class T, class... Args>
@@ -242,7 +265,7 @@ public:
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
 #if NETLITE_CONDITIONALLY_TRIVIAL
-    constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>
+    constexpr ~expected() requires detail::trivially_destructible_<T> && detail::trivially_destructible_<E>
     = default;
 #endif
     constexpr ~expected() {
@@ -559,7 +582,7 @@ public:
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
 #if NETLITE_CONDITIONALLY_TRIVIAL
-    constexpr ~expected() requires std::is_trivially_destructible_v<E>
+    constexpr ~expected() requires detail::trivially_destructible_<E>
     = default;
 #endif
     constexpr ~expected() {
