@@ -8,9 +8,9 @@
 #include <netlite/result.hpp>
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <netlite/detail/atomic.hpp>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
@@ -223,7 +223,7 @@ public:
 
     /// Something happened outside the loop thread (a stop, a WakeSignal): look at the parked remote ones.
     void remote_event() noexcept {
-        remote_.store(true, std::memory_order_release);
+        remote_.store(true, detail::order_release);
         waker_.wake();
     }
 
@@ -234,9 +234,9 @@ public:
     template <class Fn>
     void post(Fn fn) {
         auto* node = new detail::coro::PostedFn<Fn>(std::move(fn));
-        node->next = posted_.load(std::memory_order_relaxed);
-        while (!posted_.compare_exchange_weak(node->next, node, std::memory_order_release,
-                                              std::memory_order_relaxed)) {
+        node->next = posted_.load(detail::order_relaxed);
+        while (
+            !posted_.compare_exchange_weak(node->next, node, detail::order_release, detail::order_relaxed)) {
         }
         waker_.wake();
     }
@@ -268,8 +268,8 @@ private:
 
     Poller poller_;
     Waker waker_;
-    std::atomic<bool> remote_{false};
-    std::atomic<detail::coro::Posted*> posted_{nullptr};  // newest first: pushed by any thread
+    detail::Atomic<bool> remote_{false};
+    detail::Atomic<detail::coro::Posted*> posted_{nullptr};  // newest first: pushed by any thread
     std::array<Event, 128> events_{};
     std::vector<FdSlot> slots_;
     detail::coro::WaiterList parked_;
@@ -305,7 +305,7 @@ template <class Unused>
 BasicLoop<Unused>::~BasicLoop() {
     delete detached_;
     detached_ = nullptr;
-    for (detail::coro::Posted* p = posted_.exchange(nullptr, std::memory_order_acquire); p != nullptr;) {
+    for (detail::coro::Posted* p = posted_.exchange(nullptr, detail::order_acquire); p != nullptr;) {
         detail::coro::Posted* next = p->next;
         p->drop(p);
         p = next;
@@ -314,7 +314,7 @@ BasicLoop<Unused>::~BasicLoop() {
 
 template <class Unused>
 void BasicLoop<Unused>::run_posted() noexcept {
-    detail::coro::Posted* newest = posted_.exchange(nullptr, std::memory_order_acquire);
+    detail::coro::Posted* newest = posted_.exchange(nullptr, detail::order_acquire);
     detail::coro::Posted* oldest = nullptr;  // reversed: run in the order posted
     while (newest != nullptr) {
         detail::coro::Posted* next = newest->next;
@@ -496,7 +496,7 @@ void BasicLoop<Unused>::fire_timers() noexcept {
 
 template <class Unused>
 void BasicLoop<Unused>::scan_remote() noexcept {
-    if (!remote_.exchange(false, std::memory_order_acq_rel) || remote_parked_ == 0) return;
+    if (!remote_.exchange(false, detail::order_acq_rel) || remote_parked_ == 0) return;
     for (detail::coro::Waiter* w = parked_.head.next; w != &parked_.head;) {
         detail::coro::Waiter* next = w->next;
         if (w->on_remote != nullptr && w->on_remote(w)) finish(w);
