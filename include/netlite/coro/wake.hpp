@@ -9,7 +9,6 @@
 #include <netlite/detail/atomic.hpp>
 #include <netlite/result.hpp>
 
-#include <optional>
 #include <utility>
 
 namespace netlite {
@@ -45,11 +44,9 @@ public:
             return true;
         }
         /// Ends the wait with `error`.
-        void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+        void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
         /// Empty once notified. Errors: timed_out, operation_canceled (as `until` says).
-        Result<void> await_resume() noexcept {
-            return std::move(*result_);  // NOLINT(bugprone-unchecked-optional-access): set before resuming
-        }
+        Result<void> await_resume() noexcept { return std::move(result_); }
         /// The loop's check after an event from another thread: a stop or a notify() ends the wait.
         static bool remote_check(detail::coro::Waiter* w) noexcept {
             auto* self = static_cast<WaitOp*>(w);
@@ -62,7 +59,7 @@ public:
 
     private:
         BasicWakeSignal* signal_;
-        std::optional<Result<void>> result_;
+        Result<void> result_{unexpect};  // set before resuming
     };
 
     /// Awaits notify(). Errors: timed_out, operation_canceled (as `until` says).
