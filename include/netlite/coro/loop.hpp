@@ -62,7 +62,10 @@ struct PostedFn : Posted {
 /// is a sift, not a walk. Costs, n = deadlines pending: park (push) O(log n), O(1) on average for deadlines
 /// in random order; unpark (remove) O(log n); the next deadline O(1); each expiry O(log n). Comparisons
 /// read the pair, not the waiter. The vector grows (amortised) to the most deadlines ever pending at
-/// once and keeps its capacity.
+/// once and keeps its capacity. A template (instantiated by BasicLoop<Unused>) only so that its bodies,
+/// std::vector's growth among them, are compiled where a loop is used, not in every file that includes
+/// this header.
+template <class Unused = void>
 class TimerHeap {
 public:
     bool empty() const noexcept { return entries_.empty(); }
@@ -274,7 +277,7 @@ private:
     std::vector<FdSlot> slots_;
     detail::coro::WaiterList parked_;
     detail::coro::WaiterList ready_;
-    detail::coro::TimerHeap timers_;
+    detail::coro::TimerHeap<Unused> timers_;
     std::size_t remote_parked_ = 0;
     std::uint64_t iterations_ = 0;
     BasicScope<Unused>* detached_ = nullptr;  // dependent: Scope is defined after the loop
