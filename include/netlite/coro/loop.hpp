@@ -92,8 +92,8 @@ public:
 
 private:
     struct Entry {
-        Clock::time_point deadline;
-        Waiter* waiter;
+        Clock::time_point deadline{};
+        Waiter* waiter = nullptr;
     };
     void place(std::size_t slot, const Entry& entry) noexcept {
         entries_[slot] = entry;

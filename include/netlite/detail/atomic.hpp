@@ -33,7 +33,8 @@ template <class T>
 class Atomic {
     static_assert(std::is_same_v<T, bool> || std::is_pointer_v<T>,
                   "detail::Atomic holds a bool or a pointer");
-    static_assert(__atomic_always_lock_free(sizeof(T), 0), "detail::Atomic must be lock-free");
+    static constexpr decltype(sizeof(bool)) size = std::is_pointer_v<T> ? sizeof(void*) : sizeof(bool);
+    static_assert(__atomic_always_lock_free(size, nullptr), "detail::Atomic must be lock-free");
 
 public:
     constexpr Atomic() noexcept : value_() {}
@@ -55,7 +56,7 @@ public:
     }
 
 private:
-    alignas(sizeof(T)) T value_;
+    alignas(size) T value_;
 };
 
 }  // namespace netlite::detail
