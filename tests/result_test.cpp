@@ -361,6 +361,39 @@ TEST_CASE("Result<std::size_t> stays small", "[result]") {
     CHECK(std::is_nothrow_move_constructible_v<Result<std::size_t>>);
 }
 
+// The stand-in's special members are trivial exactly when T's and Error's are (the compiler builtins that
+// decide it must agree with the std traits), so Result<int> is copied and returned in registers.
+#if NETLITE_CONDITIONALLY_TRIVIAL
+template <class T>
+constexpr bool trivial_special_members = std::is_trivially_copy_constructible_v<T>&&
+    std::is_trivially_move_constructible_v<T>&& std::is_trivially_destructible_v<T>;
+static_assert(trivial_special_members<Result<int>>);
+static_assert(trivial_special_members<Result<std::size_t>>);
+static_assert(trivial_special_members<Result<void>>);
+static_assert(trivial_special_members<netlite::expected<int, int>>);
+static_assert(!std::is_trivially_copy_constructible_v<Result<std::string>>);
+static_assert(!std::is_trivially_move_constructible_v<Result<std::string>>);
+static_assert(!std::is_trivially_destructible_v<Result<std::string>>);
+static_assert(!std::is_trivially_destructible_v<netlite::expected<int, std::string>>);
+static_assert(!std::is_trivially_destructible_v<netlite::expected<void, std::string>>);
+static_assert(!std::is_trivially_copy_constructible_v<netlite::expected<void, std::string>>);
+static_assert(!std::is_trivially_move_constructible_v<Result<Tracked>>);
+static_assert(!std::is_trivially_destructible_v<Result<Tracked>>);
+static_assert(std::is_move_constructible_v<Result<Tracked>> &&
+              !std::is_copy_constructible_v<Result<Tracked>>);
+#endif
+
+TEST_CASE("Result's special members are trivial when its types' are", "[result]") {
+#if NETLITE_CONDITIONALLY_TRIVIAL
+    CHECK(trivial_special_members<Result<int>>);
+    CHECK(trivial_special_members<Result<void>>);
+    CHECK_FALSE(std::is_trivially_destructible_v<Result<std::string>>);
+#else
+    NETLITE_SKIP(
+        "this compiler has no conditionally trivial special members (P0848): Result is never trivial");
+#endif
+}
+
 // ---------------------------------------------------------------------------------------------------------
 TEST_CASE("Error::message is \"operation: reason\"", "[error]") {
     const Error refused(std::error_code(ECONNREFUSED, std::system_category()), "connect");

@@ -38,15 +38,15 @@ public:
         if (next)
             result_.emplace(std::move(**next));
         else
-            result_.emplace(unexpected<Error>(next.error()));
+            result_ = unexpected<Error>(next.error());
         return true;
     }
-    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
-    Result<Accepted<F>> await_resume() noexcept { return std::move(*result_); }
+    void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
+    Result<Accepted<F>> await_resume() noexcept { return std::move(result_); }
 
 private:
     TcpListener<F>* listener_;
-    std::optional<Result<Accepted<F>>> result_;
+    Result<Accepted<F>> result_{unexpect};  // set before resuming
 };
 
 /// read/write/recv_from/send_to: one try_* call, whose result is the operation's.
@@ -66,16 +66,16 @@ public:
         if (got)
             result_.emplace(std::move(**got));
         else
-            result_.emplace(unexpected<Error>(got.error()));
+            result_ = unexpected<Error>(got.error());
         return true;
     }
-    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
-    Result<Value> await_resume() noexcept { return std::move(*result_); }
+    void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
+    Result<Value> await_resume() noexcept { return std::move(result_); }
 
 private:
     Try call_;
     std::size_t asked_;
-    std::optional<Result<Value>> result_;
+    Result<Value> result_{unexpect};  // set before resuming
 };
 
 /// write_all / read_exact: repeats try_write / try_read until the buffer is done; progress survives
@@ -108,9 +108,9 @@ public:
         return true;
     }
     void fail_with(const Error& error) noexcept {
-        result_.emplace(unexpected<TransferError>(TransferError(error, done_)));
+        result_ = unexpected<TransferError>(TransferError(error, done_));
     }
-    Result<void, TransferError> await_resume() noexcept { return std::move(*result_); }
+    Result<void, TransferError> await_resume() noexcept { return std::move(result_); }
 
 private:
     Result<std::optional<std::size_t>> try_move() noexcept {
@@ -122,7 +122,7 @@ private:
     Stream* stream_;
     Buffer buffer_;
     std::size_t done_ = 0;
-    std::optional<Result<void, TransferError>> result_;
+    Result<void, TransferError> result_{unexpect};  // set before resuming
 };
 
 /// read_to_end: appends to `out` until end of stream.
@@ -153,16 +153,20 @@ public:
         }
     }
     void fail_with(const Error& error) noexcept {
-        result_.emplace(unexpected<TransferError>(TransferError(error, out_->size() - start_)));
+        result_ = unexpected<TransferError>(TransferError(error, out_->size() - start_));
     }
-    Result<std::size_t, TransferError> await_resume() noexcept { return std::move(*result_); }
+    Result<std::size_t, TransferError> await_resume() noexcept { return std::move(result_); }
 
 private:
     TcpStream<F>* stream_;
     Container* out_;
     std::size_t start_;
+<<<<<<< HEAD
     ReadRoom room_;
     std::optional<Result<std::size_t, TransferError>> result_;
+=======
+    Result<std::size_t, TransferError> result_{unexpect};  // set before resuming
+>>>>>>> compile-cost
 };
 
 /// connect to one address: a non-blocking connect, then writability and sys::connect_finished.
@@ -192,9 +196,9 @@ public:
     }
     void fail_with(const Error& error) noexcept {
         stream_ = TcpStream<F>();
-        result_.emplace(unexpected<Error>(error));
+        result_ = unexpected<Error>(error);
     }
-    Result<TcpStream<F>> await_resume() noexcept { return std::move(*result_); }
+    Result<TcpStream<F>> await_resume() noexcept { return std::move(result_); }
 
 private:
     bool fail_now(const Error& error) noexcept {
@@ -203,7 +207,7 @@ private:
     }
     Address<F> address_;
     TcpStream<F> stream_;
-    std::optional<Result<TcpStream<F>>> result_;
+    Result<TcpStream<F>> result_{unexpect};  // set before resuming
 };
 
 /// sleep: finishes (successfully) at the deadline; a stop or a cancellation ends it early.
@@ -221,12 +225,12 @@ public:
         if (error == std::errc::timed_out)
             result_.emplace();  // the deadline is what a sleep waits for
         else
-            result_.emplace(unexpected<Error>(error));
+            result_ = unexpected<Error>(error);
     }
-    Result<void> await_resume() noexcept { return std::move(*result_); }
+    Result<void> await_resume() noexcept { return std::move(result_); }
 
 private:
-    std::optional<Result<void>> result_;
+    Result<void> result_{unexpect};  // set before resuming
 };
 
 /// readiness of a descriptor the program owns: parks once, finishes at the first readiness event.
@@ -240,12 +244,12 @@ public:
         result_.emplace();
         return true;
     }
-    void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
-    Result<void> await_resume() noexcept { return std::move(*result_); }
+    void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
+    Result<void> await_resume() noexcept { return std::move(result_); }
 
 private:
     bool asked_ = false;
-    std::optional<Result<void>> result_;
+    Result<void> result_{unexpect};  // set before resuming
 };
 
 }  // namespace detail::coro

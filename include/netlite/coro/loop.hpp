@@ -8,9 +8,9 @@
 #include <netlite/result.hpp>
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <netlite/detail/atomic.hpp>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <span>
@@ -62,7 +62,10 @@ struct PostedFn : Posted {
 /// is a sift, not a walk. Costs, n = deadlines pending: park (push) O(log n), O(1) on average for deadlines
 /// in random order; unpark (remove) O(log n); the next deadline O(1); each expiry O(log n). Comparisons
 /// read the pair, not the waiter. The vector grows (amortised) to the most deadlines ever pending at
-/// once and keeps its capacity.
+/// once and keeps its capacity. A template (instantiated by BasicLoop<Unused>) only so that its bodies,
+/// std::vector's growth among them, are compiled where a loop is used, not in every file that includes
+/// this header.
+template <class Unused = void>
 class TimerHeap {
 public:
     bool empty() const noexcept { return entries_.empty(); }
@@ -89,8 +92,8 @@ public:
 
 private:
     struct Entry {
-        Clock::time_point deadline;
-        Waiter* waiter;
+        Clock::time_point deadline{};
+        Waiter* waiter = nullptr;
     };
     void place(std::size_t slot, const Entry& entry) noexcept {
         entries_[slot] = entry;
@@ -223,7 +226,7 @@ public:
 
     /// Something happened outside the loop thread (a stop, a WakeSignal): look at the parked remote ones.
     void remote_event() noexcept {
-        remote_.store(true, std::memory_order_release);
+        remote_.store(true, detail::order_release);
         waker_.wake();
     }
 
@@ -234,9 +237,9 @@ public:
     template <class Fn>
     void post(Fn fn) {
         auto* node = new detail::coro::PostedFn<Fn>(std::move(fn));
-        node->next = posted_.load(std::memory_order_relaxed);
-        while (!posted_.compare_exchange_weak(node->next, node, std::memory_order_release,
-                                              std::memory_order_relaxed)) {
+        node->next = posted_.load(detail::order_relaxed);
+        while (
+            !posted_.compare_exchange_weak(node->next, node, detail::order_release, detail::order_relaxed)) {
         }
         waker_.wake();
     }
@@ -271,13 +274,13 @@ private:
 
     Poller poller_;
     Waker waker_;
-    std::atomic<bool> remote_{false};
-    std::atomic<detail::coro::Posted*> posted_{nullptr};  // newest first: pushed by any thread
+    detail::Atomic<bool> remote_{false};
+    detail::Atomic<detail::coro::Posted*> posted_{nullptr};  // newest first: pushed by any thread
     std::array<Event, 128> events_{};
     std::vector<FdSlot> slots_;
     detail::coro::WaiterList parked_;
     detail::coro::WaiterList ready_;
-    detail::coro::TimerHeap timers_;
+    detail::coro::TimerHeap<Unused> timers_;
     std::size_t remote_parked_ = 0;
     std::uint64_t iterations_ = 0;
     BasicScope<Unused>* detached_ = nullptr;  // dependent: Scope is defined after the loop
@@ -308,7 +311,7 @@ template <class Unused>
 BasicLoop<Unused>::~BasicLoop() {
     delete detached_;
     detached_ = nullptr;
-    for (detail::coro::Posted* p = posted_.exchange(nullptr, std::memory_order_acquire); p != nullptr;) {
+    for (detail::coro::Posted* p = posted_.exchange(nullptr, detail::order_acquire); p != nullptr;) {
         detail::coro::Posted* next = p->next;
         p->drop(p);
         p = next;
@@ -317,7 +320,7 @@ BasicLoop<Unused>::~BasicLoop() {
 
 template <class Unused>
 void BasicLoop<Unused>::run_posted() noexcept {
-    detail::coro::Posted* newest = posted_.exchange(nullptr, std::memory_order_acquire);
+    detail::coro::Posted* newest = posted_.exchange(nullptr, detail::order_acquire);
     detail::coro::Posted* oldest = nullptr;  // reversed: run in the order posted
     while (newest != nullptr) {
         detail::coro::Posted* next = newest->next;
@@ -499,7 +502,7 @@ void BasicLoop<Unused>::fire_timers() noexcept {
 
 template <class Unused>
 void BasicLoop<Unused>::scan_remote() noexcept {
-    if (!remote_.exchange(false, std::memory_order_acq_rel) || remote_parked_ == 0) return;
+    if (!remote_.exchange(false, detail::order_acq_rel) || remote_parked_ == 0) return;
     for (detail::coro::Waiter* w = parked_.head.next; w != &parked_.head;) {
         detail::coro::Waiter* next = w->next;
         if (w->on_remote != nullptr && w->on_remote(w)) finish(w);

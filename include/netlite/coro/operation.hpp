@@ -7,10 +7,10 @@
 #include <netlite/coro/loop.hpp>
 #include <netlite/coro/task.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/detail/atomic.hpp>
 #include <netlite/poll.hpp>
 #include <netlite/result.hpp>
 
-#include <atomic>
 #include <coroutine>
 #include <new>
 
@@ -91,13 +91,13 @@ private:
         w->loop->finish(w);
     }
     static bool remote_thunk(Waiter* w) noexcept {
-        if (!w->stop_fired.load(std::memory_order_acquire)) return false;
+        if (!w->stop_fired.load(detail::order_acquire)) return false;
         static_cast<Derived*>(w)->fail_with(Error(std::errc::operation_canceled, w->operation));
         return true;
     }
     static void stop_thunk(void* context) noexcept {
         auto* w = static_cast<Waiter*>(context);
-        w->stop_fired.store(true, std::memory_order_release);
+        w->stop_fired.store(true, detail::order_release);
         w->loop->remote_event();
     }
 

@@ -65,7 +65,7 @@ public:
     /// The loop's check after a remote event: a stop, or the thread's answer.
     static bool remote_check(Waiter* w) noexcept {
         auto* self = static_cast<ResolveWait*>(w);
-        if (self->stop_fired.load(std::memory_order_acquire)) {
+        if (self->stop_fired.load(detail::order_acquire)) {
             self->fail_with(Error(std::errc::operation_canceled, "resolve"));
             return true;
         }

@@ -6,11 +6,11 @@
 #include <netlite/poll.hpp>
 #include <netlite/result.hpp>
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <netlite/detail/atomic.hpp>
 #include <netlite/detail/chrono.hpp>
 #include <optional>
 #include <type_traits>
@@ -71,7 +71,7 @@ struct Waiter {
     void (*on_cancel)(Waiter*) noexcept = nullptr;
     bool (*on_remote)(Waiter*) noexcept = nullptr;  // true: a remote event finished it
     void (*on_unpark)(Waiter*) noexcept = nullptr;  // the awaiter's own cleanup as it leaves the lists
-    std::atomic<bool> stop_fired{false};            // set by a stop callback in another thread
+    detail::Atomic<bool> stop_fired{false};         // set by a stop callback in another thread
     Waiter* prev = nullptr;                         // parked or ready list
     Waiter* next = nullptr;
     std::size_t timer_slot = 0;  // its position in the timer heap, while timed

@@ -6,10 +6,9 @@
 #include <netlite/coro/loop.hpp>
 #include <netlite/coro/operation.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/detail/atomic.hpp>
 #include <netlite/result.hpp>
 
-#include <atomic>
-#include <optional>
 #include <utility>
 
 namespace netlite {
@@ -27,7 +26,7 @@ public:
 
     /// Wakes the task waiting in wait() (or the next one to wait). Any thread; async-signal-safe.
     void notify() noexcept {
-        notified_.store(true, std::memory_order_release);
+        notified_.store(true, detail::order_release);
         loop_->remote_event();
     }
 
@@ -40,20 +39,18 @@ public:
               signal_(&signal) {}
         /// Consumes a pending notify(); true when there was one.
         bool attempt() noexcept {
-            if (!signal_->notified_.exchange(false, std::memory_order_acq_rel)) return false;
+            if (!signal_->notified_.exchange(false, detail::order_acq_rel)) return false;
             result_.emplace();
             return true;
         }
         /// Ends the wait with `error`.
-        void fail_with(const Error& error) noexcept { result_.emplace(unexpected<Error>(error)); }
+        void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
         /// Empty once notified. Errors: timed_out, operation_canceled (as `until` says).
-        Result<void> await_resume() noexcept {
-            return std::move(*result_);  // NOLINT(bugprone-unchecked-optional-access): set before resuming
-        }
+        Result<void> await_resume() noexcept { return std::move(result_); }
         /// The loop's check after an event from another thread: a stop or a notify() ends the wait.
         static bool remote_check(detail::coro::Waiter* w) noexcept {
             auto* self = static_cast<WaitOp*>(w);
-            if (self->until().stop_possible() && self->stop_fired.load(std::memory_order_acquire)) {
+            if (self->until().stop_possible() && self->stop_fired.load(detail::order_acquire)) {
                 self->fail_with(Error(std::errc::operation_canceled, "wait"));
                 return true;
             }
@@ -62,7 +59,7 @@ public:
 
     private:
         BasicWakeSignal* signal_;
-        std::optional<Result<void>> result_;
+        Result<void> result_{unexpect};  // set before resuming
     };
 
     /// Awaits notify(). Errors: timed_out, operation_canceled (as `until` says).
@@ -70,7 +67,7 @@ public:
 
 private:
     Loop* loop_;
-    std::atomic<bool> notified_{false};
+    detail::Atomic<bool> notified_{false};
 };
 
 }  // namespace netlite

@@ -131,16 +131,52 @@ template <class T>
 struct is_expected : std::false_type {};
 template <class T, class E>
 struct is_expected<expected<T, E>> : std::true_type {};
+template <class T>
+struct is_unexpected : std::false_type {};
+template <class E>
+struct is_unexpected<unexpected<E>> : std::true_type {};
 
 // Concepts (not bare traits) so that the trivial special members' constraints subsume the general ones.
+// They are the compiler's builtins where it has them (g++, clang, MSVC): the special members' constraints
+// are checked for every expected<T, E> the headers name, and the std traits instantiate a chain of class
+// templates for each, most of what a Result<T> costs to compile. g++ before 14 has no
+// __is_trivially_destructible; its __has_trivial_destructor differs only for a deleted destructor,
+// which expected's T and E cannot have (they must be destructible).
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+template <class T>
+concept default_constructible_ = __is_constructible(T);
+template <class T>
+concept copyable_ = __is_constructible(T, const T&);
+template <class T>
+concept movable_ = __is_constructible(T, T&&);
+template <class T>
+concept trivially_copyable_ = copyable_<T> && __is_trivially_constructible(T, const T&);
+template <class T>
+concept trivially_movable_ = movable_<T> && __is_trivially_constructible(T, T&&);
+#define NETLITE_TRIVIALLY_DESTRUCTIBLE(T) __is_trivially_destructible(T)
+#if defined(__has_builtin)
+#if !__has_builtin(__is_trivially_destructible) && defined(__GNUC__) && !defined(__clang__)
+#undef NETLITE_TRIVIALLY_DESTRUCTIBLE
+#define NETLITE_TRIVIALLY_DESTRUCTIBLE(T) __has_trivial_destructor(T)
+#endif
+#endif
+template <class T>
+concept trivially_destructible_ = NETLITE_TRIVIALLY_DESTRUCTIBLE(T);
+#undef NETLITE_TRIVIALLY_DESTRUCTIBLE
+#else
+template <class T>
+concept default_constructible_ = std::is_default_constructible_v<T>;
 template <class T>
 concept copyable_ = std::is_copy_constructible_v<T>;
 template <class T>
-concept trivially_copyable_ = copyable_<T> && std::is_trivially_copy_constructible_v<T>;
-template <class T>
 concept movable_ = std::is_move_constructible_v<T>;
 template <class T>
+concept trivially_copyable_ = copyable_<T> && std::is_trivially_copy_constructible_v<T>;
+template <class T>
 concept trivially_movable_ = movable_<T> && std::is_trivially_move_constructible_v<T>;
+template <class T>
+concept trivially_destructible_ = std::is_trivially_destructible_v<T>;
+#endif
 
 // Placement construction without <memory> (std::construct_at), which costs 100 ms of compile time.
 template <class T, class... Args>
@@ -169,7 +205,7 @@ public:
     template <class U>
     using rebind = expected<U, error_type>;
 
-    constexpr expected() requires std::is_default_constructible_v<T> : value_(), has_value_(true) {}
+    constexpr expected() requires detail::default_constructible_<T> : value_(), has_value_(true) {}
 
 #if NETLITE_CONDITIONALLY_TRIVIAL
     constexpr expected(
@@ -191,13 +227,15 @@ public:
         construct_from(std::move(other));
     }
 
-    // The constraints exclude expected itself, as std::expected's do: copying and moving are not hidden.
+    // The constraints exclude expected and unexpected, as std::expected's do: copying and moving are not
+    // hidden, and an error goes to the constructor from unexpected.
     // NOLINTBEGIN(bugprone-forwarding-reference-overload)
     template <class U = T>
     requires(!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
              !std::is_same_v<std::remove_cvref_t<U>, expected> &&
              !std::is_same_v<std::remove_cvref_t<U>, unexpect_t> &&
              !detail::is_expected<std::remove_cvref_t<U>>::value &&
+             !detail::is_unexpected<std::remove_cvref_t<U>>::value &&
              std::is_constructible_v<T, U>) constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v)
         : value_(std::forward<U>(v)), has_value_(true) {}
     // NOLINTEND(bugprone-forwarding-reference-overload)
@@ -242,7 +280,7 @@ public:
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
 #if NETLITE_CONDITIONALLY_TRIVIAL
-    constexpr ~expected() requires std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>
+    constexpr ~expected() requires detail::trivially_destructible_<T> && detail::trivially_destructible_<E>
     = default;
 #endif
     constexpr ~expected() {
@@ -250,7 +288,7 @@ public:
     }
 
     constexpr expected& operator=(
-        const expected& other) requires std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E> {
+        const expected& other) requires detail::copyable_<T> && detail::copyable_<E> {
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;
@@ -260,7 +298,7 @@ public:
     }
     constexpr expected& operator=(expected&& other) noexcept(
         std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) requires
-        std::is_move_constructible_v<T> && std::is_move_constructible_v<E> {
+        detail::movable_<T> && detail::movable_<E> {
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;
@@ -271,6 +309,7 @@ public:
     template <class U = T>
     requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
              !detail::is_expected<std::remove_cvref_t<U>>::value &&
+             !detail::is_unexpected<std::remove_cvref_t<U>>::value &&
              std::is_constructible_v<T, U>) constexpr expected&
     operator=(U&& v) {
         destroy();
@@ -559,14 +598,14 @@ public:
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
 #if NETLITE_CONDITIONALLY_TRIVIAL
-    constexpr ~expected() requires std::is_trivially_destructible_v<E>
+    constexpr ~expected() requires detail::trivially_destructible_<E>
     = default;
 #endif
     constexpr ~expected() {
         if (!has_value_) error_.~E();
     }
 
-    constexpr expected& operator=(const expected& other) requires std::is_copy_constructible_v<E> {
+    constexpr expected& operator=(const expected& other) requires detail::copyable_<E> {
         if (this != &other) {
             reset();
             has_value_ = other.has_value_;
@@ -575,7 +614,7 @@ public:
         return *this;
     }
     constexpr expected& operator=(expected&& other) noexcept(
-        std::is_nothrow_move_constructible_v<E>) requires std::is_move_constructible_v<E> {
+        std::is_nothrow_move_constructible_v<E>) requires detail::movable_<E> {
         if (this != &other) {
             reset();
             has_value_ = other.has_value_;
