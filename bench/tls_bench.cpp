@@ -3,7 +3,10 @@
 //   handshakes/s   TLS 1.3, ECDSA P-256, full handshakes, one client thread and one server thread
 //   bulk MiB/s     one connection, `bulk_mib` MiB in 16 KiB writes, TLS_AES_256_GCM_SHA384 and
 //                  TLS_CHACHA20_POLY1305_SHA256
-// Each measurement runs `rounds` times, netlite and raw alternating; the table gives the median and the
+// With standalone Asio found at configure time (NETLITE_BENCH_HAVE_ASIO), a third contender:
+// asio::ssl::stream<asio::ip::tcp::socket> with its synchronous calls (handshake, write, read_some) over
+// its own loopback connections, set up the way Asio's documentation does (host_name_verification).
+// Each measurement runs `rounds` times, the contenders alternating; the table gives the median and the
 // range. Usage: tls_bench [handshakes] [bulk_mib] [rounds]   (defaults 300 256 5)
 #include <netlite/netlite.hpp>
 #include <netlite/tls.hpp>
@@ -15,6 +18,11 @@
 #include <openssl/x509v3.h>
 
 #include <signal.h>
+
+#if NETLITE_BENCH_HAVE_ASIO
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -182,6 +190,64 @@ double raw_handshakes(int count, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpLi
     return count / seconds_since(start);
 }
 
+#if NETLITE_BENCH_HAVE_ASIO
+// --- Asio: asio::ssl::context configured through Asio's API, synchronous ssl::stream calls -------------
+
+using AsioTcp = asio::ip::tcp;
+using AsioTls = asio::ssl::stream<AsioTcp::socket>;
+
+/// An Asio context with the same policy as raw_context (TLS 1.3 only, one suite, no renegotiation).
+asio::ssl::context asio_context(bool server, const Pem& pki, const char* suites) {
+    asio::ssl::context ctx(server ? asio::ssl::context::tls_server : asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                    asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                    asio::ssl::context::no_tlsv1_2 | asio::ssl::context::no_compression);
+    SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_ciphersuites(ctx.native_handle(), suites);
+    if (server) {
+        ctx.use_certificate_chain(asio::buffer(pki.cert));
+        ctx.use_private_key(asio::buffer(pki.key), asio::ssl::context::pem);
+    } else {
+        ctx.add_certificate_authority(asio::buffer(pki.ca));
+        ctx.set_verify_mode(asio::ssl::verify_peer);
+    }
+    return ctx;
+}
+
+struct AsioPair {
+    AsioTcp::socket client, server;
+};
+AsioPair asio_connected(asio::io_context& io, AsioTcp::acceptor& acceptor) {
+    AsioTcp::socket client(io), server(io);
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+    client.set_option(AsioTcp::no_delay(true));
+    server.set_option(AsioTcp::no_delay(true));
+    return {std::move(client), std::move(server)};
+}
+
+/// A client handshake as Asio's documentation writes it: SNI, host_name_verification, handshake().
+void asio_client_handshake(AsioTls& tls) {
+    SSL_set_tlsext_host_name(tls.native_handle(), "localhost");
+    tls.set_verify_callback(asio::ssl::host_name_verification("localhost"));
+    tls.handshake(asio::ssl::stream_base::client);
+}
+
+double asio_handshakes(int count, asio::ssl::context& client_ctx, asio::ssl::context& server_ctx,
+                       asio::io_context& io, AsioTcp::acceptor& acceptor) {
+    const auto start = Clock::now();
+    for (int i = 0; i < count; ++i) {
+        AsioPair pair = asio_connected(io, acceptor);
+        AsioTls server_tls(std::move(pair.server), server_ctx);
+        std::thread server([&] { server_tls.handshake(asio::ssl::stream_base::server); });
+        AsioTls client_tls(std::move(pair.client), client_ctx);
+        asio_client_handshake(client_tls);
+        server.join();
+    }
+    return count / seconds_since(start);
+}
+#endif
+
 constexpr std::size_t chunk = 16 * 1024;
 
 /// MiB/s moving `mib` MiB one way in 16 KiB writes, the reader on another thread.
@@ -241,6 +307,28 @@ double raw_bulk(std::size_t mib, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpLi
     return rate;
 }
 
+#if NETLITE_BENCH_HAVE_ASIO
+double asio_bulk(std::size_t mib, asio::ssl::context& client_ctx, asio::ssl::context& server_ctx,
+                 asio::io_context& io, AsioTcp::acceptor& acceptor) {
+    AsioPair pair = asio_connected(io, acceptor);
+    AsioTls server_tls(std::move(pair.server), server_ctx);
+    std::thread server([&] { server_tls.handshake(asio::ssl::stream_base::server); });
+    AsioTls client_tls(std::move(pair.client), client_ctx);
+    asio_client_handshake(client_tls);
+    server.join();
+    const std::size_t total = mib * 1024 * 1024;
+    std::vector<char> out(chunk, 'x');
+    const auto start = Clock::now();
+    std::thread reader([&] {
+        std::vector<char> in(chunk);
+        for (std::size_t got = 0; got < total;) got += server_tls.read_some(asio::buffer(in));
+    });
+    for (std::size_t sent = 0; sent < total; sent += chunk) asio::write(client_tls, asio::buffer(out));
+    reader.join();
+    return static_cast<double>(mib) / seconds_since(start);
+}
+#endif
+
 struct Spread {
     double median, low, high;
 };
@@ -249,11 +337,19 @@ Spread spread(std::vector<double> values) {
     return {values[values.size() / 2], values.front(), values.back()};
 }
 
+/// One table row: netlite, raw OpenSSL and (if measured) Asio, then netlite's ratio to each median.
 void row(const char* what, const char* unit, const std::vector<double>& netlite,
-         const std::vector<double>& raw) {
+         const std::vector<double>& raw, const std::vector<double>& asio) {
     const Spread a = spread(netlite), b = spread(raw);
-    std::printf("%-40s %10.1f (%.1f-%.1f) %10.1f (%.1f-%.1f) %s   %.3fx\n", what, a.median, a.low, a.high,
-                b.median, b.low, b.high, unit, a.median / b.median);
+    std::printf("%-36s %8.1f (%.1f-%.1f) %8.1f (%.1f-%.1f)", what, a.median, a.low, a.high, b.median, b.low,
+                b.high);
+    if (asio.empty()) {
+        std::printf(" %s   %.3fx\n", unit, a.median / b.median);
+        return;
+    }
+    const Spread c = spread(asio);
+    std::printf(" %8.1f (%.1f-%.1f) %s   %.3fx %.3fx\n", c.median, c.low, c.high, unit, a.median / b.median,
+                a.median / c.median);
 }
 
 }  // namespace
@@ -266,8 +362,13 @@ int main(int argc, char** argv) {
     const Pem pki = make_pki();
     auto listener = TcpListener<V4>::bind("127.0.0.1", 0).value();
 
-    std::printf("%-40s %24s %24s       %s\n", "", "netlite median (range)", "raw OpenSSL median (range)",
-                "ratio");
+#if NETLITE_BENCH_HAVE_ASIO
+    asio::io_context io;
+    AsioTcp::acceptor acceptor(io, AsioTcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    std::printf("%-36s netlite, raw OpenSSL, Asio: median (range); ratios netlite/raw netlite/Asio\n", "");
+#else
+    std::printf("%-36s netlite, raw OpenSSL: median (range); ratio netlite/raw (no Asio found)\n", "");
+#endif
     for (const char* suite : {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
         TlsOptions client_options;
         client_options.trust.pem = pki.ca;
@@ -280,16 +381,26 @@ int main(int argc, char** argv) {
         auto server_ctx = TlsContext::server(server_options).value();
         SSL_CTX* raw_client = raw_context(false, pki, suite);
         SSL_CTX* raw_server = raw_context(true, pki, suite);
-        std::vector<double> hs_netlite, hs_raw, bulk_netlite, bulk_raw;
+        std::vector<double> hs_netlite, hs_raw, hs_asio, bulk_netlite, bulk_raw, bulk_asio;
+#if NETLITE_BENCH_HAVE_ASIO
+        auto asio_client = asio_context(false, pki, suite);
+        auto asio_server = asio_context(true, pki, suite);
+#endif
         for (int round = 0; round < rounds; ++round) {
             hs_netlite.push_back(netlite_handshakes(handshakes, client_ctx, server_ctx, listener, suite));
             hs_raw.push_back(raw_handshakes(handshakes, raw_client, raw_server, listener));
+#if NETLITE_BENCH_HAVE_ASIO
+            hs_asio.push_back(asio_handshakes(handshakes, asio_client, asio_server, io, acceptor));
+#endif
             bulk_netlite.push_back(netlite_bulk(bulk_mib, client_ctx, server_ctx, listener, suite));
             bulk_raw.push_back(raw_bulk(bulk_mib, raw_client, raw_server, listener));
+#if NETLITE_BENCH_HAVE_ASIO
+            bulk_asio.push_back(asio_bulk(bulk_mib, asio_client, asio_server, io, acceptor));
+#endif
         }
         std::printf("-- %s\n", suite);
-        row("full handshakes, TLS 1.3 ECDSA P-256", "/s", hs_netlite, hs_raw);
-        row("bulk, 16 KiB writes", "MiB/s", bulk_netlite, bulk_raw);
+        row("full handshakes, TLS 1.3 ECDSA P-256", "/s", hs_netlite, hs_raw, hs_asio);
+        row("bulk, 16 KiB writes", "MiB/s", bulk_netlite, bulk_raw, bulk_asio);
         SSL_CTX_free(raw_client);
         SSL_CTX_free(raw_server);
     }
