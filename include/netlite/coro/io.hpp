@@ -161,12 +161,8 @@ private:
     TcpStream<F>* stream_;
     Container* out_;
     std::size_t start_;
-<<<<<<< HEAD
     ReadRoom room_;
-    std::optional<Result<std::size_t, TransferError>> result_;
-=======
     Result<std::size_t, TransferError> result_{unexpect};  // set before resuming
->>>>>>> compile-cost
 };
 
 /// connect to one address: a non-blocking connect, then writability and sys::connect_finished.
