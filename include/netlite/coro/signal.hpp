@@ -213,7 +213,7 @@ public:
         /// The loop's check after an event from another thread or a handler: a stop, or a signal.
         static bool remote_check(detail::coro::Waiter* w) noexcept {
             auto* self = static_cast<WaitOp*>(w);
-            if (self->until().stop_possible() && self->stop_fired.load(std::memory_order_acquire)) {
+            if (self->until().stop_possible() && self->stop_fired.load(detail::order_acquire)) {
                 self->fail_with(Error(std::errc::operation_canceled, "signal"));
                 return true;
             }
