@@ -75,7 +75,8 @@ TEST_CASE("IPv4-mapped conversion both ways keeps the port", "[address][kind]") 
         Address<IPv4> original = v4(text);
         original.set_port(65535);
         const Address<IPv6> mapped = netlite::to_ipv4_mapped(original);
-        CHECK(mapped.ip() == std::string("::ffff:") + text);
+        // Compared as addresses, not as text: wine's inet_ntop prints ::ffff:0.0.0.0 as "::ffff:0:0".
+        CHECK(mapped.ip() == v6((std::string("::ffff:") + text).c_str()).ip());
         CHECK(mapped.port() == 65535);
         CHECK(netlite::is_ipv4_mapped(mapped));
         REQUIRE(netlite::to_ipv4(mapped).has_value());

@@ -186,8 +186,10 @@ class Peer {
 public:
     explicit Peer(std::vector<std::string> argv) {
         int in[2], out[2];
-        REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-        REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+        // pipe + FD_CLOEXEC, not pipe2: the portable-POSIX build must import nothing macOS lacks.
+        REQUIRE(::pipe(in) == 0);
+        REQUIRE(::pipe(out) == 0);
+        for (const int fd : {in[0], in[1], out[0], out[1]}) REQUIRE(::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0);
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {

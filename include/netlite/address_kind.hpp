@@ -60,12 +60,12 @@ inline bool is_link_local(const Address<IPv6>& address) noexcept {
     return detail::bytes(address)[0] == 0xfe && (detail::bytes(address)[1] & 0xc0) == 0x80;
 }
 
-/// An IPv4 address in IPv6 form, ::ffff:a.b.c.d: how a dual-stack socket shows an IPv4 peer. Errors: none.
+/// An IPv4 address in IPv6 form, \::ffff:a.b.c.d: how a dual-stack socket shows an IPv4 peer. Errors: none.
 inline bool is_ipv4_mapped(const Address<IPv6>& address) noexcept {
     return std::memcmp(detail::bytes(address), detail::mapped_prefix, sizeof detail::mapped_prefix) == 0;
 }
 
-/// `address` as ::ffff:a.b.c.d with the same port: what a dual-stack IPv6 socket sends to. Errors: none.
+/// `address` as \::ffff:a.b.c.d with the same port: what a dual-stack IPv6 socket sends to. Errors: none.
 inline Address<IPv6> to_ipv4_mapped(const Address<IPv4>& address) noexcept {
     sockaddr_in6 native{};
     native.sin6_family = AF_INET6;

@@ -128,7 +128,7 @@ public:
     template <class Duration>
     Until(std::chrono::time_point<Clock, Duration> deadline) noexcept
         : Until(detail::to_steady_deadline(deadline)) {}
-    /// Give up `timeout` from now. A negative or zero timeout (down to ::min()) means "only if it need not
+    /// Give up `timeout` from now. A negative or zero timeout (down to `min()`) means "only if it need not
     /// wait"; one that reaches beyond the clock's range (hours::max(), ...) means no deadline. Any period
     /// and representation, std::pico and floating point included (NaN counts as zero).
     template <class Rep, class Period>

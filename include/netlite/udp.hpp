@@ -57,7 +57,7 @@ struct BindOptions {
     /// SO_REUSEPORT: several sockets bind one port (Linux shares unicast datagrams among them). Where the
     /// platform has no SO_REUSEPORT (Windows), binding fails with ENOPROTOOPT.
     bool reuse_port = false;
-    /// For an IPv6 address: true = IPv6 only, false = dual-stack (IPv4 peers appear as ::ffff:a.b.c.d);
+    /// For an IPv6 address: true = IPv6 only, false = dual-stack (IPv4 peers appear as \::ffff:a.b.c.d);
     /// nothing keeps the system's default.
     std::optional<bool> ipv6_only{};
 };
@@ -484,7 +484,7 @@ private:
             if (auto ok = this->set_reuse_address(true); !ok) return ok;
         if (options.reuse_port)
             if (auto ok = this->set_reuse_port(true); !ok) return ok;
-        if constexpr (!std::is_same_v<F, IPv4>)
+        if constexpr (std::is_same_v<F, IPv6> || std::is_same_v<F, IP>)
             if (options.ipv6_only && address.domain() == AF_INET6)
                 return this->set_ipv6_only(*options.ipv6_only);
         return {};

@@ -46,14 +46,13 @@ struct Posted {
 
 template <class Fn>
 struct PostedFn : Posted {
-    explicit PostedFn(Fn&& function) : fn(std::move(function)) {
-        run = [](Posted* p) noexcept {
-            auto* self = static_cast<PostedFn*>(p);
-            self->fn();
-            delete self;
-        };
-        drop = [](Posted* p) noexcept { delete static_cast<PostedFn*>(p); };
+    explicit PostedFn(Fn&& function) : Posted{nullptr, &run_and_free, &free}, fn(std::move(function)) {}
+    static void run_and_free(Posted* p) noexcept {
+        auto* self = static_cast<PostedFn*>(p);
+        self->fn();
+        delete self;
     }
+    static void free(Posted* p) noexcept { delete static_cast<PostedFn*>(p); }
     Fn fn;
 };
 

@@ -18,6 +18,13 @@
 #define NETLITE_SYS_LINUX 1
 #endif
 
+// macOS declares the RFC 3542 IPv6 options (IPV6_RECVPKTINFO, IPV6_PKTINFO with in6_pktinfo) only when
+// asked to, before <netinet/in.h>. A program that included that header first gets operation_not_supported
+// for the IPv6 per-datagram addresses instead of a compile error (the #if's below).
+#if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
+#define __APPLE_USE_RFC_3542 1
+#endif
+
 #include <netlite/deadline.hpp>
 #include <netlite/detail/sys_common.hpp>
 #include <netlite/result.hpp>
@@ -186,8 +193,8 @@ inline constexpr int no_signal = 0;
 class SigpipeBlocker {
 public:
     SigpipeBlocker() noexcept {
-        ::sigemptyset(&pipe_only_);
-        ::sigaddset(&pipe_only_, SIGPIPE);
+        sigemptyset(&pipe_only_);
+        sigaddset(&pipe_only_, SIGPIPE);
         const bool blocked = ::pthread_sigmask(SIG_BLOCK, &pipe_only_, &old_mask_) == 0;
         ours_ = blocked && ::sigismember(&old_mask_, SIGPIPE) == 0;
     }
@@ -1379,7 +1386,11 @@ using DatagramDestination = DatagramDestinationOf<sockaddr_storage>;
 /// is no IP_PKTINFO; IPV6_RECVPKTINFO). Errors: ENOPROTOOPT, EBADF.
 inline Result<void> set_receive_destination(native_handle fd, bool v6, bool on) noexcept {
     const int value = on ? 1 : 0;
+#if defined(IPV6_RECVPKTINFO)
     if (v6) return set_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, value, "IPV6_RECVPKTINFO");
+#else
+    if (v6) return fail(std::errc::operation_not_supported, "IPV6_RECVPKTINFO");
+#endif
 #if defined(IP_PKTINFO)
     return set_option(fd, IPPROTO_IP, IP_PKTINFO, value, "IP_PKTINFO");
 #else
@@ -1392,6 +1403,7 @@ inline void read_destination(msghdr& message, DatagramDestination& destination) 
     destination = DatagramDestination{};
     for (cmsghdr* header = message.msg_controllen > 0 ? CMSG_FIRSTHDR(&message) : nullptr; header != nullptr;
          header = CMSG_NXTHDR(&message, header)) {
+#if defined(IPV6_RECVPKTINFO)
         if (header->cmsg_level == IPPROTO_IPV6 && header->cmsg_type == IPV6_PKTINFO) {
             in6_pktinfo info{};
             std::memcpy(&info, CMSG_DATA(header), sizeof info);
@@ -1401,6 +1413,7 @@ inline void read_destination(msghdr& message, DatagramDestination& destination) 
             destination.interface_index = info.ipi6_ifindex;
             destination.known = true;
         }
+#endif
 #if defined(IP_PKTINFO)
         if (header->cmsg_level == IPPROTO_IP && header->cmsg_type == IP_PKTINFO) {
             in_pktinfo info{};
@@ -1465,6 +1478,9 @@ inline Result<std::size_t> send_from(native_handle fd, const void* data, std::si
     message.msg_control = control;
     cmsghdr* header = nullptr;
     if (from.ss_family == AF_INET6) {
+#if !defined(IPV6_RECVPKTINFO)
+        return fail(std::errc::operation_not_supported, "sendmsg");
+#else
         message.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
         header = CMSG_FIRSTHDR(&message);
         header->cmsg_level = IPPROTO_IPV6;
@@ -1474,6 +1490,7 @@ inline Result<std::size_t> send_from(native_handle fd, const void* data, std::si
         info.ipi6_addr = reinterpret_cast<const sockaddr_in6&>(from).sin6_addr;
         info.ipi6_ifindex = interface_index;
         std::memcpy(CMSG_DATA(header), &info, sizeof info);
+#endif
     } else {
 #if defined(IP_PKTINFO)
         message.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));

@@ -33,7 +33,7 @@ inline Result<void> catch_signal(int signo, void (*handler)(int)) noexcept {
     signal_callback.store(handler, std::memory_order_release);
     struct sigaction action = {};
     action.sa_handler = &on_posix_signal;
-    ::sigemptyset(&action.sa_mask);
+    sigemptyset(&action.sa_mask);  // unqualified: a macro on macOS
     action.sa_flags = SA_RESTART;
     if (::sigaction(signo, &action, &replaced_signal_actions[signo]) != 0)
         return fail(last_error("sigaction"));
