@@ -1,18 +1,17 @@
 // portability_smoke: netlite's public API only, no platform #if. The same source is built natively and
 // with mingw-w64 (run under wine), and must behave the same on both: timeouts, cancellation with a
-// std::stop_token, portable error codes, UDP truncation, end of stream after shutdown, a second listener
+// netlite::StopSource, portable error codes, UDP truncation, end of stream after shutdown, a second listener
 // on a live port refused, Happy Eyeballs over two loopback addresses, and a Poller seeing a peer's FIN.
 //
 // Prints one "ok ..." line per check and "portability smoke: N checks passed"; exits 1 at the first
 // failure, naming it.
 #include <netlite/netlite.hpp>
-#include <netlite/stop_token.hpp>
+#include <netlite/stop_source.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,12 +77,17 @@ void read_times_out() {
 
 void read_is_cancelled() {
     auto pair = connected_pair();
-    std::stop_source stop;
-    std::jthread stopper([&] { stop.request_stop(); });
+    // netlite's StopSource, not std::stop_source with a std::jthread: cross-thread std::stop_token
+    // cancellation can hang in mingw-w64's libstdc++ 12 (a lost atomic-wait wake-up; seen twice here under
+    // wine, and why deadline_test leaves its [cancel] cases out on Windows). std::stop_token is tested
+    // natively.
+    netlite::StopSource stop;
+    std::thread stopper([&] { stop.request_stop(); });
     std::array<char, 16> buffer{};
     const auto start = Clock::now();
     auto got = pair.client.read(buffer, netlite::Until(30s, stop.get_token()));
-    check(!got && got.error() == std::errc::operation_canceled, "a stop_token cancels a read",
+    stopper.join();
+    check(!got && got.error() == std::errc::operation_canceled, "a stop token cancels a read",
           got ? "read returned data" : got.error().message());
     check(Clock::now() - start < 10s, "the cancelled read returned promptly");
 }
