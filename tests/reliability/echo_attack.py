@@ -61,6 +61,21 @@ def server_counts(pid):
     return threads, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def describe_descriptors(pid):
+    """What process `pid` holds open, as `fd -> target` (a failure's evidence: socket, pipe or file)."""
+    held = []
+    try:
+        names = sorted(os.listdir(f"/proc/{pid}/fd"), key=int)
+    except OSError:
+        return "unknown: the server has exited"
+    for name in names:
+        try:
+            held.append(f"{name} -> {os.readlink(f'/proc/{pid}/fd/{name}')}")
+        except OSError:
+            pass  # closed while listing
+    return ", ".join(held)
+
+
 def raise_nofile(want):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = want if hard == resource.RLIM_INFINITY else min(want, hard)
@@ -447,7 +462,7 @@ def main():
             failures.append(f"server died during the attack (status {server.returncode})")
         if (threads, fds) != (base_threads, base_fds):
             failures.append(f"server did not return to baseline: threads {threads} vs {base_threads}, "
-                            f"descriptors {fds} vs {base_fds}")
+                            f"descriptors {fds} vs {base_fds} (open now: {describe_descriptors(server.pid)})")
         if args.evented:
             if peak["fds"] < base_fds + args.hold:
                 failures.append(f"the attack did not reach the server (peak descriptors {peak['fds']})")
