@@ -61,6 +61,19 @@ def server_counts(pid):
     return threads, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def settled_counts(pid, bound=5.0):
+    """server_counts(pid) once two samples 0.2 s apart agree (or after `bound` seconds: the last sample)."""
+    deadline = time.monotonic() + bound
+    last = server_counts(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = server_counts(pid)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def describe_descriptors(pid):
     """What process `pid` holds open, as `fd -> target` (a failure's evidence: socket, pipe or file)."""
     held = []
@@ -262,21 +275,26 @@ def main():
         threading.Thread(target=drain, args=(server.stdout, "connected"), daemon=True).start()
         threading.Thread(target=drain, args=(server.stderr, "stderr"), daemon=True).start()
 
-        # Baseline, after one complete echo (the server's first thread, stdio buffers, ... exist) whose read
-        # had to wait: the client stays silent until the server holds its socket and whatever else a
-        # blocked read needs (a stop source's wake-up descriptor is made by the first read that waits).
-        _, fds_before = server_counts(server.pid)
+        # Baseline. The server makes some descriptors lazily and keeps them: a stop source's wake-up comes
+        # with the first call that waits on it (the accept loop's, then the first read that has to wait). A
+        # single sample could land before one of them (baseline 5, then 6 after the attack, once under ASan).
+        # So: one complete echo (the accept loop has waited; threads and stdio buffers exist), a settled count,
+        # then a silent connection held until the server holds its socket and whatever a blocked read needs,
+        # and after it a settled count again.
+        payload = random.Random(1).randbytes(1024)
+        if echo_once(port, payload)[0] != payload:
+            log("warm-up echo failed")
+            return 1
+        _, fds_before = settled_counts(server.pid)
         with connect(port) as warm_up:
             deadline = time.monotonic() + 5
             while server_counts(server.pid)[1] < fds_before + (1 if args.evented else 2) and \
                     time.monotonic() < deadline:
                 time.sleep(0.05)
-        payload = random.Random(1).randbytes(1024)
         if echo_once(port, payload)[0] != payload:
             log("warm-up echo failed")
             return 1
-        time.sleep(0.2)  # lets the warm-up's thread finish before the baseline is sampled
-        base_threads, base_fds = server_counts(server.pid)
+        base_threads, base_fds = settled_counts(server.pid)  # the warm-up's threads have finished
         log(f"server pid {server.pid} port {port}: baseline threads {base_threads}, descriptors {base_fds}")
 
         peak = {"threads": base_threads, "fds": base_fds}
