@@ -6,21 +6,17 @@
 // TCP without close_notify is reported as truncated. `--cert`/`--key` are the server's certificate chain
 // and key (PEM files); `--ca FILE` asks every client for a certificate issued by FILE's CAs (mutual TLS).
 // SIGINT (Ctrl-C) or SIGTERM: stop accepting, give open connections 5 s to finish, drop the rest, exit 0.
+#include "thread_per_connection.hpp"
 #include "tls_cli.hpp"
 
 #include <netlite/limits.hpp>
-#include <netlite/stop_source.hpp>
 #include <netlite/tcp.hpp>
 #include <netlite/tls.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <thread>
 
 using namespace netlite;
 using namespace std::chrono_literals;
@@ -35,29 +31,6 @@ constexpr auto grace_period = std::chrono::seconds(5);
 constexpr auto handshake_time = std::chrono::seconds(10);
 
 namespace {
-
-// How many connection threads are still running, so that shutdown can wait for them.
-class Running {
-public:
-    void started() {
-        std::lock_guard lock(mutex_);
-        ++count_;
-    }
-    void finished() {
-        std::lock_guard lock(mutex_);
-        --count_;
-        none_left_.notify_all();
-    }
-    bool wait_until_none(std::chrono::seconds limit) {
-        std::unique_lock lock(mutex_);
-        return none_left_.wait_for(lock, limit, [this] { return count_ == 0; });
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable none_left_;
-    int count_ = 0;
-};
 
 void report(const Error& error) {
     std::fprintf(stderr, "%s: %s\n", cli::program_name().c_str(), error.message().c_str());
@@ -92,42 +65,6 @@ void echo(const TlsContext& context, TcpStream<F> connection, const StopToken& d
     (void)tls->shutdown(Until(std::chrono::steady_clock::now() + grace_period, drop));
 }
 
-template <Family F>
-int serve(const TlsContext& context, Result<TcpListener<F>> listener, const StopToken& stop) {
-    if (!listener) return cli::fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
-
-    Running running;
-    StopSource drop_all;                          // requested when the grace period is over
-    auto connections = listener->incoming(stop);  // ends when `stop` is requested
-    for (auto& [stream, peer] : connections) {
-        std::printf("Connected with %s\n", peer.to_string().c_str());
-        std::fflush(stdout);
-        try {
-            // The stream is moved into the thread, which owns it from now on; `running` counts the thread.
-            // Each thread holds a copy of the context: copies share one TLS context (and are cheap).
-            running.started();
-            std::thread([&running, ctx = context, s = std::move(stream),
-                         drop = drop_all.get_token()]() mutable {
-                echo(ctx, std::move(s), drop);
-                running.finished();
-            }).detach();
-        } catch (const std::system_error& error) {  // out of threads: drop this client, keep serving
-            running.finished();
-            cli::fail(error.what());
-        }
-    }
-    (void)listener->close();  // new clients are refused from now on
-    const bool stopped = connections.error() == std::errc::operation_canceled;
-    if (stopped) std::cerr << cli::program_name() << ": shutting down\n";
-    if (!running.wait_until_none(grace_period)) drop_all.request_stop();
-    running.wait_until_none(std::chrono::seconds(60));  // every call in echo() gives up on `drop`
-    return stopped ? 0 : cli::fail(connections.error().message());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,8 +86,14 @@ int main(int argc, char** argv) {
     auto context = TlsContext::server(tls_options);  // made once, shared by every connection's thread
     if (!context) return cli::fail(context.error().message());
 
+    // Each thread holds a copy of the context: copies share one TLS context (and are cheap).
+    const auto echo_tls = [ctx = *context](auto stream, const StopToken& drop) {
+        echo(ctx, std::move(stream), drop);
+    };
     if (!options.unix_path.empty())
-        return serve(*context,
-                     UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true}), stop);
-    return serve(*context, TcpListener<>::bind(options.host, options.port), stop);
+        return cli::serve_thread_per_connection(
+            UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true}), stop,
+            grace_period, echo_tls);
+    return cli::serve_thread_per_connection(TcpListener<>::bind(options.host, options.port), stop,
+                                            grace_period, echo_tls);
 }
