@@ -874,6 +874,34 @@ inline Result<std::size_t> send_to(native_handle fd, const void* data, std::size
     }
 }
 
+/// msg_iovlen for `count` buffers, which the caller keeps within max_io_buffers (int on macOS, size_t on
+/// Linux: the cast is checked, not implied).
+inline auto io_buffer_count(std::size_t count) noexcept -> decltype(msghdr{}.msg_iovlen) {
+    return static_cast<decltype(msghdr{}.msg_iovlen)>(count < max_io_buffers ? count : max_io_buffers);
+}
+
+/// recvmsg(2) of one datagram into `count` buffers, and its sender (`from` may be null); errors name `call`.
+/// recvmsg says only that a datagram was cut (MSG_TRUNC in msg_flags): full_size is then one more than
+/// what was copied.
+inline Result<DatagramSize> recv_datagram_message(native_handle fd, io_buffer* buffers, std::size_t count,
+                                                  sockaddr* from, socklen* from_size, int flags,
+                                                  const char* call) noexcept {
+    msghdr message{};
+    message.msg_iov = count > 0 ? buffers : nullptr;
+    message.msg_iovlen = io_buffer_count(count);
+    message.msg_name = from;
+    message.msg_namelen = from_size != nullptr ? *from_size : 0;
+    for (;;) {
+        const ssize_t got = ::recvmsg(fd, &message, flags);
+        if (got >= 0) {
+            if (from_size != nullptr) *from_size = message.msg_namelen;
+            const auto copied = static_cast<std::size_t>(got);
+            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
+        }
+        if (!interrupted()) return fail(io_error(fd, call, flags));
+    }
+}
+
 /// recvfrom(2) on a datagram socket. MSG_TRUNC makes Linux report the datagram's real size, so a
 /// datagram larger than the buffer is detected without a second call. Elsewhere recvmsg(2) says only that
 /// it was cut (MSG_TRUNC in msg_flags): full_size is then one more than what was copied.
@@ -891,27 +919,8 @@ inline Result<DatagramSize> recv_from(native_handle fd, void* data, std::size_t 
     }
 #else
     io_buffer buffer = make_io_buffer(data, io_length(size));
-    msghdr message{};
-    message.msg_iov = &buffer;
-    message.msg_iovlen = 1;
-    message.msg_name = from;
-    message.msg_namelen = from_size != nullptr ? *from_size : 0;
-    for (;;) {
-        const ssize_t got = ::recvmsg(fd, &message, flags);
-        if (got >= 0) {
-            if (from_size != nullptr) *from_size = message.msg_namelen;
-            const auto copied = static_cast<std::size_t>(got);
-            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
-        }
-        if (!interrupted()) return fail(io_error(fd, "recvfrom", flags));
-    }
+    return recv_datagram_message(fd, &buffer, 1, from, from_size, flags, "recvfrom");
 #endif
-}
-
-/// msg_iovlen for `count` buffers, which the caller keeps within max_io_buffers (int on macOS, size_t on
-/// Linux: the cast is checked, not implied).
-inline auto io_buffer_count(std::size_t count) noexcept -> decltype(msghdr{}.msg_iovlen) {
-    return static_cast<decltype(msghdr{}.msg_iovlen)>(count < max_io_buffers ? count : max_io_buffers);
 }
 
 /// sendmsg(2) of several buffers at once (writev semantics, but without SIGPIPE). At most max_io_buffers
@@ -962,20 +971,7 @@ inline Result<std::size_t> send_to_vectored(native_handle fd, io_buffer* buffers
 /// full_size is then one more than what was copied. `flags` may hold dont_wait or peek.
 inline Result<DatagramSize> recv_from_vectored(native_handle fd, io_buffer* buffers, std::size_t count,
                                                sockaddr* from, socklen* from_size, int flags = 0) noexcept {
-    msghdr message{};
-    message.msg_iov = count > 0 ? buffers : nullptr;
-    message.msg_iovlen = io_buffer_count(count);
-    message.msg_name = from;
-    message.msg_namelen = from_size != nullptr ? *from_size : 0;
-    for (;;) {
-        const ssize_t got = ::recvmsg(fd, &message, flags);
-        if (got >= 0) {
-            if (from_size != nullptr) *from_size = message.msg_namelen;
-            const auto copied = static_cast<std::size_t>(got);
-            return DatagramSize{copied, (message.msg_flags & MSG_TRUNC) != 0 ? copied + 1 : copied};
-        }
-        if (!interrupted()) return fail(io_error(fd, "recvmsg", flags));
-    }
+    return recv_datagram_message(fd, buffers, count, from, from_size, flags, "recvmsg");
 }
 
 inline Result<void> shutdown(native_handle fd, int how) noexcept {
