@@ -51,6 +51,19 @@ struct Server {
     std::uint16_t port = listener.local_address().value().port();
 };
 
+/// The usual pair of contexts: the server with the test CA's localhost certificate, the client trusting it.
+struct Contexts {
+    TlsContext server;
+    TlsContext client;
+};
+Contexts default_contexts() {
+    auto server = TlsContext::server(server_options());
+    auto client = TlsContext::client(client_options());
+    REQUIRE_OK(server);
+    REQUIRE_OK(client);
+    return {std::move(*server), std::move(*client)};
+}
+
 /// A netlite TLS server that accepts one connection on another thread and runs `serve` on it.
 template <class Serve>
 std::jthread serve_one(Server& server, const TlsContext& context, Serve serve) {
@@ -122,15 +135,12 @@ TEST_CASE("tls: a netlite client and server talk TLS 1.3 and 1.2, RSA and ECDSA"
 }
 
 TEST_CASE("tls: the server's certificate fingerprint is its SHA-256", "[tls]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     Server server;
-    std::jthread thread = serve_one(server, *server_context, [](auto tls) {
+    std::jthread thread = serve_one(server, server_context, [](auto tls) {
         if (tls) (void)tls->shutdown(10s);
     });
-    auto tls = TlsStream<>::connect(*client_context, "127.0.0.1", server.port, 10s);  // IP SAN, no SNI
+    auto tls = TlsStream<>::connect(client_context, "127.0.0.1", server.port, 10s);  // IP SAN, no SNI
     REQUIRE_OK(tls);
     thread.join();
     Peer x509({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", pki().server_ec.cert_file});
@@ -218,15 +228,11 @@ TEST_CASE("tls: a client session cache resumes sessions", "[tls]") {
 }
 
 TEST_CASE("tls: evented: try_handshake, try_write and try_read say what to wait for", "[tls]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     auto pair = netlite::testing::loopback_pair<netlite::IPv4>();
     REQUIRE_OK(pair);
-    auto client =
-        TlsStream<netlite::IPv4>::start_client(*client_context, std::move(pair->first), "localhost");
-    auto server = TlsStream<netlite::IPv4>::start_server(*server_context, std::move(pair->second));
+    auto client = TlsStream<netlite::IPv4>::start_client(client_context, std::move(pair->first), "localhost");
+    auto server = TlsStream<netlite::IPv4>::start_server(server_context, std::move(pair->second));
     REQUIRE_OK(client);
     REQUIRE_OK(server);
     auto first = server->try_handshake();  // nothing has arrived yet
@@ -265,21 +271,18 @@ TEST_CASE("tls: evented: try_handshake, try_write and try_read say what to wait 
 }
 
 TEST_CASE("tls: Until at its extremes, empty buffers, and a Unix-domain stream underneath", "[tls]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     auto pair = TcpStream<netlite::Unix>::pair();
     REQUIRE_OK(pair);
     std::jthread server_thread([&, stream = std::move(pair->second)]() mutable {
-        auto tls = TlsStream<netlite::Unix>::accept(*server_context, std::move(stream), 10s);
+        auto tls = TlsStream<netlite::Unix>::accept(server_context, std::move(stream), 10s);
         if (!tls) return;
         char byte = 0;
         if (tls->read(netlite::MutableBuffer(&byte, 1), 10s).value_or(0) == 1)  // then answer
             (void)tls->write_all(netlite::ConstBuffer("ok"), std::chrono::hours::max());
         (void)tls->read_to_end(10s);
     });
-    auto tls = TlsStream<netlite::Unix>::client(*client_context, std::move(pair->first), "localhost",
+    auto tls = TlsStream<netlite::Unix>::client(client_context, std::move(pair->first), "localhost",
                                                 std::chrono::nanoseconds::max());
     REQUIRE_OK(tls);
     char buffer[2];
@@ -299,18 +302,15 @@ TEST_CASE("tls: Until at its extremes, empty buffers, and a Unix-domain stream u
 }
 
 TEST_CASE("tls: read_exact reports how much arrived before close_notify", "[tls]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     Server server;
-    std::jthread thread = serve_one(server, *server_context, [](auto tls) {
+    std::jthread thread = serve_one(server, server_context, [](auto tls) {
         if (!tls) return;
         (void)tls->write_all(netlite::ConstBuffer("abc"), 10s);
         (void)tls->shutdown(10s);
         (void)tls->read_to_end(10s);
     });
-    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    auto tls = TlsStream<>::connect(client_context, "localhost", server.port, 10s);
     REQUIRE_OK(tls);
     char buffer[8];
     auto done = tls->read_exact(netlite::MutableBuffer(buffer, sizeof buffer), 10s);
@@ -610,16 +610,13 @@ TEST_CASE("tls: a server that answers in plain text is not TLS", "[tls][negative
 
 TEST_CASE("tls: a TCP close without close_notify mid-body is truncated, with the bytes read",
           "[tls][negative]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     Server server;
-    std::jthread thread = serve_one(server, *server_context, [](auto tls) {
+    std::jthread thread = serve_one(server, server_context, [](auto tls) {
         if (tls) (void)tls->write_all(netlite::ConstBuffer("partial body"), 10s);
         // the stream closes here: TCP FIN, no close_notify
     });
-    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    auto tls = TlsStream<>::connect(client_context, "localhost", server.port, 10s);
     REQUIRE_OK(tls);
     std::string body;
     auto done = tls->read_to_end(body, 10s);
@@ -632,13 +629,10 @@ TEST_CASE("tls: a TCP close without close_notify mid-body is truncated, with the
 }
 
 TEST_CASE("tls: writing to a peer that is gone is EPIPE or ECONNRESET, never SIGPIPE", "[tls][negative]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     Server server;
-    std::jthread thread = serve_one(server, *server_context, [](auto) {});  // handshakes, then closes
-    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    std::jthread thread = serve_one(server, server_context, [](auto) {});  // handshakes, then closes
+    auto tls = TlsStream<>::connect(client_context, "localhost", server.port, 10s);
     REQUIRE_OK(tls);
     thread.join();
     const std::string block(64 * 1024, 'x');
@@ -667,10 +661,7 @@ TEST_CASE("tls: a silent peer during the handshake meets the deadline", "[tls][n
 }
 
 TEST_CASE("tls: a stop token cancels the handshake and a read", "[tls][negative]") {
-    auto server_context = TlsContext::server(server_options());
-    auto client_context = TlsContext::client(client_options());
-    REQUIRE_OK(server_context);
-    REQUIRE_OK(client_context);
+    auto [server_context, client_context] = default_contexts();
     Server server;
     std::stop_source stop;
 
@@ -683,17 +674,17 @@ TEST_CASE("tls: a stop token cancels the handshake and a read", "[tls][negative]
             stop.request_stop();
             if (accepted) (void)accepted->stream.read_to_end(10s);
         });
-        auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, stop.get_token());
+        auto tls = TlsStream<>::connect(client_context, "localhost", server.port, stop.get_token());
         thread.join();
         REQUIRE_FALSE(tls);
         CHECK(tls.error() == std::errc::operation_canceled);
     }
     SECTION("during a read") {
-        std::jthread thread = serve_one(server, *server_context, [&](auto tls) {
+        std::jthread thread = serve_one(server, server_context, [&](auto tls) {
             stop.request_stop();  // after the handshake; the server never writes
             if (tls) (void)tls->read_to_end(10s);
         });
-        auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+        auto tls = TlsStream<>::connect(client_context, "localhost", server.port, 10s);
         REQUIRE_OK(tls);
         char byte = 0;
         auto got = tls->read(netlite::MutableBuffer(&byte, 1), stop.get_token());
