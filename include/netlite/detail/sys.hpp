@@ -66,6 +66,43 @@ Result<std::size_t> datagram_iovecs(std::span<const Buffer> buffers, sys::io_buf
 
 namespace netlite::detail::sys {
 
+/// Waits over `entries` (at most max_wait_entries) until one is ready (returns how many), `until`'s
+/// deadline passes (timed_out) or its stop is requested (operation_canceled). POLLERR/POLLHUP count as
+/// ready: the next call on that socket reports the reason. With no entries it sleeps. A stop is seen
+/// through one more descriptor the platform's wait_entries() watches: the stop source's shared wake-up
+/// (netlite::StopToken), or one of this wait's own, signalled by a stop callback. Errors: EBADF (an empty
+/// handle), EINVAL (too many entries), the OS's, timed_out, operation_canceled.
+inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
+                              const char* operation) {
+    if (auto valid = refuse_empty(entries, count, operation); !valid) return fail(valid.error());
+    if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
+    const auto wait_on = [&](native_handle wake) -> Result<int> {
+        bool woken = false;
+        auto ready = wait_entries(entries, count, wake, until.deadline(), woken, operation);
+        if (!ready) return ready;
+        if (woken || (wake != invalid_handle && until.stop_requested()))
+            return fail(std::errc::operation_canceled, operation);
+        if (*ready == 0) return fail(std::errc::timed_out, operation);
+        return ready;
+    };
+    if (!until.stop_possible()) return wait_on(invalid_handle);
+    const SharedWake shared = until.shared_wake();
+    if (shared.error) return fail(Error(shared.error, operation));
+    if (shared.handle >= 0) return wait_on(static_cast<native_handle>(shared.handle));
+    WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
+    if (!wake.ok()) return fail(wake.error());
+    const StopGuard on_stop(until,
+                            StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
+    return wait_on(wake.fd());
+}
+
+/// Waits until `fd` is ready for `events`, within `until`. Errors: poll_until's.
+inline Result<void> wait(native_handle fd, short events, const Until& until, const char* operation) {
+    poll_entry entry{fd, events, 0};
+    if (auto ready = poll_until(&entry, 1, until, operation); !ready) return fail(ready.error());
+    return {};
+}
+
 /// Runs `attempt(dont_wait)` and, while it would block, waits for `events` within `until` and tries
 /// again: the call is tried before any poll, so a ready socket costs no extra system call. A forever
 /// `until` runs `attempt(0)`, the plain blocking call. Errors: attempt's, timed_out, operation_canceled.

@@ -43,6 +43,10 @@ inline bool wait_goes_on(Clock::time_point deadline) noexcept {
     return deadline != Clock::time_point::max() && Clock::now() < deadline;
 }
 
+/// The most entries one cancellable wait (sys::poll_until) takes, on every platform: each primitive adds
+/// the wake-up descriptor to a fixed array (poll's pollfd[65]; select's fd_set of 65 under Windows' 64).
+inline constexpr std::size_t max_wait_entries = 64;
+
 /// bad_file_descriptor when an entry is an empty socket's handle (-1, INVALID_SOCKET): poll(2) and select
 /// skip such an entry, so without this a call on an empty (moved-from) socket would wait for nothing
 /// instead of failing at once.

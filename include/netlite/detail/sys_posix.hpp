@@ -630,64 +630,38 @@ private:
     Error error_{};
 };
 
-/// poll(2) over `entries` and `wake_fd` until an entry is ready (returns how many), the deadline passes
-/// (timed_out) or `wake_fd` becomes readable or the stop is requested (operation_canceled).
-inline Result<int> poll_or_wake(poll_entry* entries, std::size_t count, native_handle wake_fd,
-                                const Until& until, const char* operation) {
-    constexpr std::size_t max_entries = 64;
-    if (count >= max_entries) return fail(std::errc::invalid_argument, operation);
-    pollfd all[max_entries];
-    for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
-    all[count] = pollfd{wake_fd, POLLIN, 0};
+/// poll(2) over `entries` (and `wake`, unless invalid_handle) until one is ready or `deadline` passes,
+/// retrying EINTR and a wake-up before a deadline too far for one call; fills revents. `woken`: `wake` is
+/// readable. Returns how many entries are ready, 0 at the deadline (sys.hpp's poll_until is built on it).
+/// Errors: the OS's, named `operation`; EINVAL for more than max_wait_entries.
+inline Result<int> wait_entries(poll_entry* entries, std::size_t count, native_handle wake,
+                                Clock::time_point deadline, bool& woken, const char* operation) noexcept {
+    woken = false;
+    if (count > max_wait_entries) return fail(std::errc::invalid_argument, operation);
+    pollfd all[max_wait_entries + 1];
+    pollfd* polled = entries;  // without a wake-up descriptor, the caller's entries as they are
+    std::size_t polled_count = count;
+    if (wake != invalid_handle) {
+        for (std::size_t i = 0; i < count; ++i) all[i] = entries[i];
+        all[count] = pollfd{wake, POLLIN, 0};
+        polled = all;
+        polled_count = count + 1;
+    }
     for (;;) {
-        const int ready = ::poll(all, static_cast<nfds_t>(count + 1), timeout_ms(until.deadline()));
+        const int ready = ::poll(polled, static_cast<nfds_t>(polled_count), timeout_ms(deadline));
         if (ready < 0 && interrupted()) continue;
         if (ready < 0) return fail(last_error(operation));
-        if (all[count].revents != 0 || until.stop_requested())
-            return fail(std::errc::operation_canceled, operation);
-        if (ready == 0 && wait_goes_on(until.deadline())) continue;
-        if (ready == 0) return fail(std::errc::timed_out, operation);
+        if (ready == 0 && wait_goes_on(deadline)) continue;
+        if (polled == entries) return ready;
+        woken = all[count].revents != 0;
         for (std::size_t i = 0; i < count; ++i) entries[i].revents = all[i].revents;
-        return ready;
+        return woken ? ready - 1 : ready;
     }
 }
 
-/// poll(2) over `entries` until something is ready, `until`'s deadline passes (timed_out) or its stop is
-/// requested (operation_canceled). EINTR is retried with the time that is left. POLLERR/POLLHUP count
-/// as ready: the next call on that socket reports the reason. Returns how many entries are ready.
+/// Defined in sys.hpp on wait_entries(): waits over `entries` within `until` (timed_out, operation_canceled).
 inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
-                              const char* operation) {
-    if (auto valid = refuse_empty(entries, count, operation); !valid) return fail(valid.error());
-    if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
-    if (!poll_count_fits(count)) return fail(std::errc::invalid_argument, operation);
-    if (!until.stop_possible()) {
-        for (;;) {
-            const int ready = ::poll(entries, static_cast<nfds_t>(count), timeout_ms(until.deadline()));
-            if (ready > 0) return ready;
-            if (ready == 0 && wait_goes_on(until.deadline())) continue;
-            if (ready == 0) return fail(std::errc::timed_out, operation);
-            if (!interrupted()) return fail(last_error(operation));
-        }
-    }
-    // Cancellable: poll one more descriptor, which becomes readable when the stop is requested: the stop
-    // source's shared one (netlite::StopToken), or one of this wait's own, written by a stop callback.
-    const SharedWake shared = until.shared_wake();
-    if (shared.error) return fail(Error(shared.error, operation));
-    if (shared.handle >= 0)
-        return poll_or_wake(entries, count, static_cast<native_handle>(shared.handle), until, operation);
-    WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
-    if (!wake.ok()) return fail(wake.error());
-    const StopGuard on_stop(until,
-                            StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
-    return poll_or_wake(entries, count, wake.fd(), until, operation);
-}
-
-/// Waits until `fd` is ready for `events`, within `until`. Errors: timed_out, operation_canceled.
-inline Result<void> wait(native_handle fd, short events, const Until& until, const char* operation) {
-    pollfd entry{fd, events, 0};
-    if (auto ready = poll_until(&entry, 1, until, operation); !ready) return fail(ready.error());
-    return {};
-}
+                              const char* operation);
 
 // --- process limits
 // -----------------------------------------------------------------------------------------------------

@@ -692,7 +692,7 @@ inline void sleep_until(Clock::time_point deadline) noexcept {
 /// in the except set on every Windows version. Returns how many entries are ready; 0 at the deadline.
 inline Result<int> select_until(poll_entry* entries, std::size_t count, native_handle wake,
                                 Clock::time_point deadline, bool& woken) noexcept {
-    constexpr std::size_t capacity = 65;
+    constexpr std::size_t capacity = max_wait_entries + 1;
     woken = false;
     if (count + (wake != INVALID_SOCKET ? 1 : 0) > capacity)
         return fail(std::errc::invalid_argument, "select");
@@ -734,45 +734,15 @@ inline Result<int> select_until(poll_entry* entries, std::size_t count, native_h
     }
 }
 
-/// Waits over `entries` until something is ready, `until`'s deadline passes (timed_out) or its stop is
-/// requested (operation_canceled). POLLERR counts as ready: the next call on that socket reports the
-/// reason. With no entries it sleeps (Sleep, or a wait on the wake socket when it can be stopped).
-/// Returns how many entries are ready.
-inline Result<int> poll_until(poll_entry* entries, std::size_t count, const Until& until,
-                              const char* operation) {
-    if (auto valid = refuse_empty(entries, count, operation); !valid) return fail(valid.error());
-    if (until.stop_requested()) return fail(std::errc::operation_canceled, operation);
-    bool woken = false;
-    if (!until.stop_possible()) {
-        auto ready = select_until(entries, count, INVALID_SOCKET, until.deadline(), woken);
-        if (!ready) return fail(Error(ready.error().code(), operation));
-        if (*ready == 0) return fail(std::errc::timed_out, operation);
-        return *ready;
-    }
-    // Cancellable: select one more socket, which becomes readable when the stop is requested: the stop
-    // source's shared one (netlite::StopToken), or one of this wait's own, signalled by a stop callback.
-    const auto select_or_wake = [&](native_handle wake_fd) -> Result<int> {
-        auto ready = select_until(entries, count, wake_fd, until.deadline(), woken);
-        if (!ready) return fail(Error(ready.error().code(), operation));
-        if (woken || until.stop_requested()) return fail(std::errc::operation_canceled, operation);
-        if (*ready == 0) return fail(std::errc::timed_out, operation);
-        return *ready;
-    };
-    const SharedWake shared = until.shared_wake();
-    if (shared.error) return fail(Error(shared.error, operation));
-    if (shared.handle >= 0) return select_or_wake(static_cast<native_handle>(shared.handle));
-    WakeFd wake;  // declared before the callback, so it outlives a callback still running in another thread
-    if (!wake.ok()) return fail(wake.error());
-    const StopGuard on_stop(until,
-                            StopWake{[](void* w) noexcept { static_cast<WakeFd*>(w)->signal(); }, &wake});
-    return select_or_wake(wake.fd());
-}
-
-/// Waits until `fd` is ready for `events`, within `until`. Errors: timed_out, operation_canceled.
-inline Result<void> wait(native_handle fd, short events, const Until& until, const char* operation) {
-    poll_entry entry{fd, events, 0};
-    if (auto ready = poll_until(&entry, 1, until, operation); !ready) return fail(ready.error());
-    return {};
+/// select_until() under the name sys.hpp's poll_until is built on; errors are named `operation`.
+/// Errors: the OS's; EINVAL for more than max_wait_entries.
+inline Result<int> wait_entries(poll_entry* entries, std::size_t count, native_handle wake,
+                                Clock::time_point deadline, bool& woken, const char* operation) noexcept {
+    woken = false;
+    if (count > max_wait_entries) return fail(std::errc::invalid_argument, operation);
+    auto ready = select_until(entries, count, wake, deadline, woken);
+    if (!ready) return fail(Error(ready.error().code(), operation));
+    return ready;
 }
 
 // --- process limits
