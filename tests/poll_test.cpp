@@ -644,3 +644,44 @@ TEST_CASE("poll_until takes max_wait_entries entries, cancellable or not, on eve
     REQUIRE_FALSE(stopped);
     CHECK(stopped.error() == std::errc::operation_canceled);
 }
+
+// Poller::wait takes the Until every blocking call takes (issue 22): a deadline (0 events after it), a stop
+// token (operation_canceled, from another thread too), and ready events win over a stop that came with them.
+TEMPLATE_LIST_TEST_CASE("Poller::wait with an Until: deadline, stop token, ready events first",
+                        "[poll][until]", Pollers) {
+    auto poller = open_poller<TestType>();
+    std::vector<Event> events(8);
+
+    const auto start = std::chrono::steady_clock::now();
+    auto idle = poller.wait(events, netlite::Until(50ms));
+    REQUIRE_OK(idle);
+    CHECK(*idle == 0);
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+
+    netlite::StopSource source;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(
+            20ms);  // not synchronisation: a stop while the wait is blocked, or before
+        source.request_stop();
+    });
+    auto stopped = poller.wait(events, netlite::Until(10s, source.get_token()));
+    stopper.join();
+    REQUIRE_FALSE(stopped);
+    CHECK(stopped.error() == std::errc::operation_canceled);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    auto at_once = poller.wait(events, netlite::Until(source.get_token()));
+    REQUIRE_FALSE(at_once);
+    CHECK(at_once.error() == std::errc::operation_canceled);
+
+    auto receiver = netlite::UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE(receiver);
+    auto to = receiver->local_address();
+    REQUIRE(to);
+    REQUIRE_OK(poller.add(*receiver, Interest::readable, Token(7)));
+    REQUIRE(receiver->send_to(netlite::ConstBuffer("x", 1), *to));
+    netlite::StopSource later;
+    auto ready = poller.wait(events, netlite::Until(10s, later.get_token()));
+    REQUIRE_OK(ready);
+    REQUIRE(*ready == 1);
+    CHECK(events[0].token == Token(7));
+}

@@ -143,18 +143,48 @@ public:
         return remove(socket.native_handle());
     }
 
-    /// Waits until a registration is ready, `timeout` passes (std::nullopt: no limit; zero or negative,
-    /// down to milliseconds::min(): just look; one beyond the clock's range, such as milliseconds::max():
-    /// no limit) or wake() is called, and fills `events` with the ready ones (at most events.size(); the
-    /// rest come next time). Returns how many: 0 after a timeout or a wake-up. Signals do not end the wait.
-    /// Errors: invalid_argument (empty `events`), bad_file_descriptor (a moved-from poller), EINTR never,
-    /// ENOMEM.
-    Result<std::size_t> wait(std::span<Event> events,
-                             std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    /// Waits until a registration is ready, `until` ends (a timeout or deadline: zero, negative or past
+    /// means just look, one beyond the clock's range such as milliseconds::max() no limit; a stop token:
+    /// operation_canceled) or wake() is called, and fills `events` with the ready ones (at most
+    /// events.size(); the rest come next time). Returns how many: 0 at the deadline or after a wake-up;
+    /// ready events come back even when a stop came with them (the next wait reports it). Signals do not
+    /// end the wait. Errors: invalid_argument (empty `events`), bad_file_descriptor (a moved-from poller),
+    /// operation_canceled, ENOMEM; EINTR never.
+    Result<std::size_t> wait(std::span<Event> events, const Until& until = Until()) {
         if (events.empty()) return fail(std::errc::invalid_argument, "poll");
         if (!wake_.ok()) return fail(std::errc::bad_file_descriptor, "poll");  // a moved-from poller
-        const auto deadline =
-            timeout ? detail::deadline_after(*timeout) : detail::sys::Clock::time_point::max();
+        if (until.stop_requested()) return fail(std::errc::operation_canceled, "poll");
+        if (!until.stop_possible()) return wait_until(events, until.deadline());
+        const detail::StopGuard on_stop(until, detail::StopWake{wake_on_stop, &wake_});
+        auto ready = wait_until(events, until.deadline());
+        if (ready && *ready == 0 && until.stop_requested())
+            return fail(std::errc::operation_canceled, "poll");
+        return ready;
+    }
+    /// wait() with an optional timeout, std::nullopt meaning no limit (the coroutine loop's form).
+    /// Errors: as wait(events, until).
+    template <class Timeout>
+    requires std::same_as<Timeout, std::optional<std::chrono::milliseconds>> ||
+        std::same_as<Timeout, std::nullopt_t>
+            Result<std::size_t> wait(std::span<Event> events, const Timeout& timeout) {
+        const std::optional<std::chrono::milliseconds> limit = timeout;
+        return wait(events, limit ? Until(*limit) : Until());
+    }
+
+    /// Makes a wait() in progress (or the next one) return. Thread-safe and async-signal-safe.
+    void wake() const noexcept {
+        if (wake_.ok()) wake_.signal();
+    }
+    /// A handle for another thread or a signal handler to call wake() with; valid while this poller lives.
+    Waker waker() const noexcept { return Waker(wake_.signal_fd()); }
+
+private:
+    BasicPoller() = default;
+
+    static void wake_on_stop(void* wake) noexcept { static_cast<const detail::sys::WakeFd*>(wake)->signal(); }
+
+    /// The wait itself: until `deadline` or wake(); the wake-up registration's own event is dropped.
+    Result<std::size_t> wait_until(std::span<Event> events, detail::sys::Clock::time_point deadline) {
         auto ready = backend_.wait(events, deadline);
         if (!ready) return ready;
         std::size_t kept = 0;  // drop the wake-up registration's event, keep the order of the others
@@ -168,16 +198,6 @@ public:
         }
         return kept;
     }
-
-    /// Makes a wait() in progress (or the next one) return. Thread-safe and async-signal-safe.
-    void wake() const noexcept {
-        if (wake_.ok()) wake_.signal();
-    }
-    /// A handle for another thread or a signal handler to call wake() with; valid while this poller lives.
-    Waker waker() const noexcept { return Waker(wake_.signal_fd()); }
-
-private:
-    BasicPoller() = default;
 
     /// bad_file_descriptor for an empty socket, or when this poller is empty (moved from): poll(2) would
     /// skip the one and wait on nothing for the other.
