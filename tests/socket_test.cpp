@@ -82,6 +82,39 @@ using V6Datagram = Socket<IPv6, Datagram>;
 using UnixStreamSocket = Socket<Unix, Stream>;
 using UnixDatagramSocket = Socket<Unix, Datagram>;
 
+// Each option member exists only where it means something (socket.hpp's is_tcp, is_udp, ... clauses).
+template <class S>
+concept HasNodelay = requires(S& s) {
+    s.set_nodelay(true);
+};
+template <class S>
+concept HasBroadcast = requires(S& s) {
+    s.set_broadcast(true);
+};
+template <class S>
+concept HasIpv6Only = requires(S& s) {
+    s.set_ipv6_only(true);
+};
+template <class S>
+concept HasKeepalive = requires(S& s) {
+    s.set_keepalive(true);
+};
+template <class S>
+concept HasTtl = requires(S& s) {
+    s.set_ttl(1);
+};
+template <class S>
+concept HasMulticastInterfaceIndex = requires(const S& s) {
+    s.multicast_interface();
+};
+static_assert(HasNodelay<V4Stream> && HasNodelay<Socket<netlite::IP, Stream>>);
+static_assert(!HasNodelay<V4Datagram> && !HasNodelay<UnixStreamSocket>);
+static_assert(HasBroadcast<V4Datagram> && !HasBroadcast<V4Stream> && !HasBroadcast<UnixDatagramSocket>);
+static_assert(HasIpv6Only<V6Stream> && HasIpv6Only<Socket<netlite::IP, Datagram>> && !HasIpv6Only<V4Stream>);
+static_assert(HasKeepalive<UnixStreamSocket> && !HasKeepalive<V4Datagram>);
+static_assert(HasTtl<V4Datagram> && HasTtl<V6Stream> && !HasTtl<UnixDatagramSocket>);
+static_assert(HasMulticastInterfaceIndex<V6Datagram> && !HasMulticastInterfaceIndex<V4Datagram>);
+
 TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its family and type",
                    "[socket][open]", V4Stream, V4Datagram, V6Stream, V6Datagram, UnixStreamSocket,
                    UnixDatagramSocket) {
