@@ -5,7 +5,9 @@
 //   1. blocking: TlsStream::connect("localhost") and TlsStream::accept, write_all/read_exact both ways,
 //      then close_notify each way (shutdown; the other end's read returns 0);
 //   2. evented: start_client on a connected TcpStream (name 127.0.0.1), try_handshake, try_write and
-//      try_read driven by a Poller, against a blocking accept.
+//      try_read driven by a Poller, against a blocking accept;
+//   3. coroutines: async_tls_connect, async_write_all/async_read_exact, async_shutdown and the server's
+//      close_notify read on a Loop, against a blocking accept.
 //
 // The TLS BIO reads and writes through netlite's own send/recv, so every injected sendto/recvfrom fault
 // passes through OpenSSL before it reaches the caller. A side that fails stops the other (a StopSource),
@@ -16,6 +18,8 @@
 // FAULT_STRICT=1 (EINTR injected into a call that may block), any failure at all is exit 6.
 #include "../tls_pki.hpp"
 
+#include <netlite/coro.hpp>
+#include <netlite/coro/tls.hpp>
 #include <netlite/netlite.hpp>
 #include <netlite/stop_source.hpp>
 #include <netlite/tls.hpp>
@@ -172,6 +176,25 @@ void server_side(TcpListener<IPv4>& listener, const TlsContext& context, Outcome
     (void)tls->read(MutableBuffer(got, sizeof got), outcome.until());
 }
 
+void server_coroutine_client(TcpListener<IPv4>& listener, const TlsContext& context, Outcome& outcome) {
+    auto tcp = listener.accept(outcome.until());
+    check(tcp, "server: accept (coroutine client)");
+    auto tls = TlsStream<IPv4>::accept(context, std::move(tcp->stream), outcome.until());
+    check(tls, "server: TlsStream::accept (coroutine client)");
+    char got[ping.size()];
+    auto read = tls->read_exact(MutableBuffer(got, sizeof got), outcome.until());
+    expect_no_timeout(read, "the client's async_write_all reported bytes the server never got");
+    check(read, "server: read_exact (coroutine client)");
+    expect(std::string_view(got, sizeof got) == ping, 2,
+           "the server received other bytes than async_write_all sent");
+    check(tls->write_all(ConstBuffer(pong.data(), pong.size()), outcome.until()), "server: write_all (pong)");
+    auto end = tls->read(MutableBuffer(got, sizeof got), outcome.until());
+    expect_no_timeout(end, "the client's async_shutdown reported a close_notify the server never got");
+    check(end, "server: read (coroutine client's close_notify)");
+    expect(*end == 0, 2, "the server read data after async_shutdown's close_notify, not the end");
+    check(tls->shutdown(outcome.until()), "server: shutdown (coroutine client)");
+}
+
 void blocking_client(const TlsContext& context, std::uint16_t port, Outcome& outcome) {
     auto tls = TlsStream<IPv4>::connect(context, "localhost", port, outcome.until());
     check(tls, "client: TlsStream::connect");
@@ -242,6 +265,39 @@ void evented_client(const TlsContext& context, const Address<IPv4>& where, Outco
     (void)poller->remove(tls->tcp().native_handle());
 }
 
+/// A failed result as check() reports it, for a coroutine (which returns it rather than throwing).
+template <class R>
+std::string failure_of(const R& result, const char* step) {
+    const auto& error = result.error();
+    if (error.value() == 0 || error.message().empty())
+        finish(3, std::string(step) + ": failed with no error code or message");
+    return std::string(step) + ": " + error.message();
+}
+
+void coroutine_client(const TlsContext& context, std::uint16_t port, Outcome& outcome) {
+    auto loop = Loop::open();
+    check(loop, "client: Loop::open");
+    auto body = [&]() -> Task<std::string> {
+        auto tls = co_await async_tls_connect<IPv4>(context, "localhost", port, outcome.until());
+        if (!tls) co_return failure_of(tls, "client: async_tls_connect");
+        auto sent = co_await async_write_all(*tls, ConstBuffer(ping.data(), ping.size()), outcome.until());
+        if (!sent) co_return failure_of(sent, "client: async_write_all");
+        char got[pong.size()];
+        auto read = co_await async_read_exact(*tls, MutableBuffer(got, sizeof got), outcome.until());
+        expect_no_timeout(read, "the server's write_all reported bytes async_read_exact never got");
+        if (!read) co_return failure_of(read, "client: async_read_exact");
+        expect(std::string_view(got, sizeof got) == pong, 2, "async_read_exact returned other bytes");
+        auto closed = co_await async_shutdown(*tls, outcome.until());
+        if (!closed) co_return failure_of(closed, "client: async_shutdown");
+        auto end = co_await async_read(*tls, MutableBuffer(got, sizeof got), outcome.until());
+        expect_no_timeout(end, "the server's shutdown reported a close_notify async_read never got");
+        if (!end) co_return failure_of(end, "client: async_read (close_notify)");
+        expect(*end == 0, 2, "async_read returned data after the server's close_notify, not the end");
+        co_return std::string();
+    };
+    if (std::string failure = loop->run(body()); !failure.empty()) throw Failed{failure};
+}
+
 }  // namespace
 
 int main() {
@@ -258,6 +314,7 @@ int main() {
             std::thread server([&] {
                 try {
                     server_side(*listener, contexts.server, outcome);
+                    server_coroutine_client(*listener, contexts.server, outcome);
                 } catch (const Failed& f) {
                     outcome.fail(f);
                 }
@@ -265,6 +322,7 @@ int main() {
             try {
                 blocking_client(contexts.client, where->port(), outcome);
                 evented_client(contexts.client, *where, outcome);
+                coroutine_client(contexts.client, where->port(), outcome);
             } catch (const Failed& f) {
                 outcome.fail(f);
             }
