@@ -580,6 +580,7 @@ http {
     r = run([exe("https_get"), "--host", "localhost", "--port", port, "--path", "/hello.txt", "--ca", ca])
     check(r.returncode == 0, "https_get --ca against nginx exits 0 (stderr: %r)" % r.stderr)
     check_http_response(r.stdout, body, "https_get /hello.txt from nginx over TLS")
+    check(b"\r\nServer: nginx" in r.stdout, "the response came from nginx")
     r = run([exe("https_get"), "--host", "localhost", "--port", port, "--path", "/hello.txt"])
     check(r.returncode == 1 and one_line(r.stderr) and b"certificate verify failed" in r.stderr,
           "without --ca the throwaway CA is not trusted: exit 1, one line saying why (%r)" % r.stderr)
