@@ -1,6 +1,9 @@
 // tls_bench - <netlite/tls.hpp> against a hand-written OpenSSL loop over the same kind of sockets
 // (loopback TCP made by netlite, blocking, OpenSSL's own socket BIO via SSL_set_fd), in one process run:
 //   handshakes/s   TLS 1.3, ECDSA P-256, full handshakes, one client thread and one server thread
+//   resumed/s      the same with the client resuming its last session (TLS 1.3 ticket, PSK with ECDHE):
+//                  each connection also carries one byte and the server's close_notify, which is how the
+//                  client receives its next ticket; every resumed handshake is checked (SSL_session_reused)
 //   bulk MiB/s     one connection, `bulk_mib` MiB in 16 KiB writes, TLS_AES_256_GCM_SHA384 and
 //                  TLS_CHACHA20_POLY1305_SHA256
 // With standalone Asio found at configure time (NETLITE_BENCH_HAVE_ASIO), a third contender:
@@ -169,6 +172,38 @@ double netlite_handshakes(int count, const TlsContext& client_ctx, const TlsCont
     return count / seconds_since(start);
 }
 
+/// Fails the benchmark loudly: a "resumed" figure whose handshakes were not all resumed would be a lie.
+void require_resumed(const char* who, int resumed, int count) {
+    if (resumed == count) return;
+    std::fprintf(stderr, "tls_bench: %s resumed %d of %d handshakes\n", who, resumed, count);
+    std::exit(1);
+}
+
+/// Resumed handshakes per second: the server sends one byte and close_notify, the client reads to the
+/// end (TLS 1.3 tickets arrive after the handshake) and counts session_resumed(). One untimed connection
+/// first fills the client context's session cache (TlsOptions::session_cache).
+double netlite_resumed(int count, const TlsContext& client_ctx, const TlsContext& server_ctx,
+                       TcpListener<V4>& listener, const char* suite) {
+    int resumed = 0;
+    Clock::time_point start;
+    for (int i = -1; i < count; ++i) {
+        if (i == 0) start = Clock::now();
+        Pair pair = connected(listener);
+        std::thread server([&] {
+            auto tls = TlsStream<V4>::accept(server_ctx, std::move(pair.server)).value();
+            tls.write_all(netlite::ConstBuffer("x", 1)).value();
+            tls.shutdown().value();
+        });
+        auto client = netlite_client(client_ctx, std::move(pair.client), suite);
+        if (client.read_to_end().value() != "x") std::abort();
+        if (i >= 0 && client.session_resumed()) ++resumed;
+        server.join();
+    }
+    const double rate = count / seconds_since(start);
+    require_resumed("netlite", resumed, count);
+    return rate;
+}
+
 double raw_handshakes(int count, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpListener<V4>& listener) {
     const auto start = Clock::now();
     for (int i = 0; i < count; ++i) {
@@ -188,6 +223,44 @@ double raw_handshakes(int count, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpLi
         SSL_free(ssl);
     }
     return count / seconds_since(start);
+}
+
+/// The raw loop resuming with SSL_get1_session / SSL_set_session (the newest session, taken after the
+/// client has read to the server's close_notify, so it carries the ticket that came after the handshake).
+double raw_resumed(int count, SSL_CTX* client_ctx, SSL_CTX* server_ctx, TcpListener<V4>& listener) {
+    SSL_SESSION* session = nullptr;
+    int resumed = 0;
+    Clock::time_point start;
+    for (int i = -1; i < count; ++i) {
+        if (i == 0) start = Clock::now();
+        Pair pair = connected(listener);
+        std::thread server([&] {
+            SSL* ssl = SSL_new(server_ctx);
+            SSL_set_fd(ssl, pair.server.native_handle());
+            if (SSL_accept(ssl) != 1 || SSL_write(ssl, "x", 1) != 1 || SSL_shutdown(ssl) < 0) std::abort();
+            SSL_free(ssl);
+        });
+        SSL* ssl = SSL_new(client_ctx);
+        SSL_set_fd(ssl, pair.client.native_handle());
+        SSL_set_tlsext_host_name(ssl, "localhost");
+        SSL_set1_host(ssl, "localhost");
+        if (session) SSL_set_session(ssl, session);
+        if (SSL_connect(ssl) != 1) std::abort();
+        char byte[16];
+        if (SSL_read(ssl, byte, sizeof byte) != 1 || SSL_read(ssl, byte, sizeof byte) != 0) std::abort();
+        if (i >= 0 && SSL_session_reused(ssl) == 1) ++resumed;
+        // Freed without close_notify sent, OpenSSL would mark the session not resumable; the peer's
+        // close_notify arrived, so this connection ended cleanly (netlite's Connection does the same).
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_SESSION_free(session);
+        session = SSL_get1_session(ssl);
+        server.join();
+        SSL_free(ssl);
+    }
+    const double rate = count / seconds_since(start);
+    SSL_SESSION_free(session);
+    require_resumed("raw OpenSSL", resumed, count);
+    return rate;
 }
 
 #if NETLITE_BENCH_HAVE_ASIO
@@ -245,6 +318,47 @@ double asio_handshakes(int count, asio::ssl::context& client_ctx, asio::ssl::con
         server.join();
     }
     return count / seconds_since(start);
+}
+#endif
+
+#if NETLITE_BENCH_HAVE_ASIO
+/// Asio resuming through native_handle() (Asio has no session API): SSL_set_session before handshake(),
+/// SSL_get1_session after reading to the server's close_notify (asio::error::eof).
+double asio_resumed(int count, asio::ssl::context& client_ctx, asio::ssl::context& server_ctx,
+                    asio::io_context& io, AsioTcp::acceptor& acceptor) {
+    SSL_SESSION* session = nullptr;
+    int resumed = 0;
+    Clock::time_point start;
+    for (int i = -1; i < count; ++i) {
+        if (i == 0) start = Clock::now();
+        AsioPair pair = asio_connected(io, acceptor);
+        AsioTls server_tls(std::move(pair.server), server_ctx);
+        std::thread server([&] {
+            server_tls.handshake(asio::ssl::stream_base::server);
+            asio::write(server_tls, asio::buffer("x", 1));
+            asio::error_code ignored;  // Asio's shutdown waits for the client's close_notify: none comes
+            server_tls.shutdown(ignored);
+        });
+        {
+            AsioTls client_tls(std::move(pair.client), client_ctx);
+            if (session) SSL_set_session(client_tls.native_handle(), session);
+            asio_client_handshake(client_tls);
+            char byte[16];
+            asio::error_code end;
+            if (client_tls.read_some(asio::buffer(byte)) != 1 ||
+                client_tls.read_some(asio::buffer(byte), end) != 0 || end != asio::error::eof)
+                std::abort();
+            if (i >= 0 && SSL_session_reused(client_tls.native_handle()) == 1) ++resumed;
+            SSL_set_shutdown(client_tls.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            SSL_SESSION_free(session);
+            session = SSL_get1_session(client_tls.native_handle());
+        }  // the client's socket closes here, which ends the server's shutdown()
+        server.join();
+    }
+    const double rate = count / seconds_since(start);
+    SSL_SESSION_free(session);
+    require_resumed("Asio", resumed, count);
+    return rate;
 }
 #endif
 
@@ -378,10 +492,13 @@ int main(int argc, char** argv) {
         server_options.private_key.pem = pki.key;
         server_options.min_version = netlite::TlsVersion::tls1_3;
         auto client_ctx = TlsContext::client(client_options).value();
+        client_options.session_cache = true;
+        auto caching_client_ctx = TlsContext::client(client_options).value();
         auto server_ctx = TlsContext::server(server_options).value();
         SSL_CTX* raw_client = raw_context(false, pki, suite);
         SSL_CTX* raw_server = raw_context(true, pki, suite);
-        std::vector<double> hs_netlite, hs_raw, hs_asio, bulk_netlite, bulk_raw, bulk_asio;
+        std::vector<double> hs_netlite, hs_raw, hs_asio, re_netlite, re_raw, re_asio, bulk_netlite, bulk_raw,
+            bulk_asio;
 #if NETLITE_BENCH_HAVE_ASIO
         auto asio_client = asio_context(false, pki, suite);
         auto asio_server = asio_context(true, pki, suite);
@@ -392,6 +509,12 @@ int main(int argc, char** argv) {
 #if NETLITE_BENCH_HAVE_ASIO
             hs_asio.push_back(asio_handshakes(handshakes, asio_client, asio_server, io, acceptor));
 #endif
+            re_netlite.push_back(
+                netlite_resumed(handshakes, caching_client_ctx, server_ctx, listener, suite));
+            re_raw.push_back(raw_resumed(handshakes, raw_client, raw_server, listener));
+#if NETLITE_BENCH_HAVE_ASIO
+            re_asio.push_back(asio_resumed(handshakes, asio_client, asio_server, io, acceptor));
+#endif
             bulk_netlite.push_back(netlite_bulk(bulk_mib, client_ctx, server_ctx, listener, suite));
             bulk_raw.push_back(raw_bulk(bulk_mib, raw_client, raw_server, listener));
 #if NETLITE_BENCH_HAVE_ASIO
@@ -400,6 +523,7 @@ int main(int argc, char** argv) {
         }
         std::printf("-- %s\n", suite);
         row("full handshakes, TLS 1.3 ECDSA P-256", "/s", hs_netlite, hs_raw, hs_asio);
+        row("resumed handshakes, TLS 1.3 ticket", "/s", re_netlite, re_raw, re_asio);
         row("bulk, 16 KiB writes", "MiB/s", bulk_netlite, bulk_raw, bulk_asio);
         SSL_CTX_free(raw_client);
         SSL_CTX_free(raw_server);

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <poll.h>
@@ -28,6 +29,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -318,6 +320,50 @@ TEST_CASE("tls: read_exact reports how much arrived before close_notify", "[tls]
     CHECK(done.error() == netlite::errc::unexpected_eof);
     CHECK(done.error().bytes_transferred() == 3);
     REQUIRE_OK(tls->shutdown(10s));
+}
+
+TEST_CASE("tls: release_buffers sets SSL_MODE_RELEASE_BUFFERS and the connection still talks TLS", "[tls]") {
+    TlsOptions server_opts = server_options();
+    server_opts.release_buffers = true;
+    TlsOptions client_opts = client_options();
+    client_opts.release_buffers = true;
+    auto server_context = TlsContext::server(server_opts);
+    auto client_context = TlsContext::client(client_opts);
+    REQUIRE_OK(server_context);
+    REQUIRE_OK(client_context);
+    Server server;
+    bool server_mode = false;
+    std::jthread thread = serve_one(server, *server_context, [&](auto tls) {
+        if (!tls) return;
+        server_mode = (SSL_get_mode(tls->native_handle()) & SSL_MODE_RELEASE_BUFFERS) != 0;
+        char buffer[64];
+        for (;;) {  // echo until close_notify: every record after an idle pause needs its buffers again
+            auto got = tls->read(netlite::MutableBuffer(buffer, sizeof buffer), 10s);
+            if (!got || *got == 0) break;
+            if (!tls->write_all(netlite::ConstBuffer(buffer, *got), 10s)) return;
+        }
+        (void)tls->shutdown(10s);
+    });
+    auto tls = TlsStream<>::connect(*client_context, "localhost", server.port, 10s);
+    REQUIRE_OK(tls);
+    CHECK((SSL_get_mode(tls->native_handle()) & SSL_MODE_RELEASE_BUFFERS) != 0);
+    for (const char* message : {"one", "two", "three"}) {
+        REQUIRE_OK(tls->write_all(netlite::ConstBuffer(message), 10s));
+        std::string echoed(std::string_view(message).size(), '\0');
+        REQUIRE_OK(tls->read_exact(netlite::MutableBuffer(echoed.data(), echoed.size()), 10s));
+        CHECK(echoed == message);
+    }
+    REQUIRE_OK(tls->shutdown(10s));
+    CHECK(tls->read_to_end(10s).value_or("x").empty());
+    thread.join();
+    CHECK(server_mode);
+    // The default leaves the mode off (what the option changes).
+    auto [plain_server, plain_client] = default_contexts();
+    auto pair = netlite::testing::loopback_pair<netlite::IPv4>();
+    REQUIRE_OK(pair);
+    auto plain = TlsStream<netlite::IPv4>::start_client(plain_client, std::move(pair->first), "localhost");
+    REQUIRE_OK(plain);
+    CHECK((SSL_get_mode(plain->native_handle()) & SSL_MODE_RELEASE_BUFFERS) == 0);
 }
 
 // --- against other implementations

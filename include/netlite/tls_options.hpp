@@ -49,6 +49,9 @@ struct TlsOptions {
     ClientAuth client_auth = ClientAuth::none;
     /// Client: keep sessions per host and port and resume them (fewer round trips on reconnects).
     bool session_cache = false;
+    /// Free each connection's record buffers while it is idle (OpenSSL's SSL_MODE_RELEASE_BUFFERS): less
+    /// memory per idle connection, an allocation per record after a pause. No error cases.
+    bool release_buffers = false;
     /// Client: accept any certificate and any name. Only for tests against a peer you cannot give a
     /// trusted certificate; anyone on the path can read and change the traffic.
     bool danger_accept_any_certificate = false;

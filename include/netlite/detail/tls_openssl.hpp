@@ -254,6 +254,7 @@ inline Result<std::shared_ptr<ContextState>> make_context(bool server, const Tls
     SSL_CTX_set_app_data(ctx, state.get());
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (options.release_buffers) SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);  // adds to the modes above
     if (SSL_CTX_set_min_proto_version(ctx, version_number(options.min_version)) != 1) return failure();
     if (options.max_version && SSL_CTX_set_max_proto_version(ctx, version_number(*options.max_version)) != 1)
         return failure();
