@@ -6,6 +6,8 @@
 // reported success it did not have, or lost data; 3 an error with no code or message; 4 descriptors
 // leaked; 5 a timeout fired early or far too late, or a stop was not seen. With FAULT_STRICT=1 (EINTR
 // injected into a call that may block), any failure at all is exit 6: EINTR must never reach the caller.
+#include "fault_support.hpp"
+
 #include <netlite/coro.hpp>
 #include <netlite/netlite.hpp>
 #include <netlite/stop_source.hpp>
@@ -23,51 +25,18 @@
 #include <thread>
 #include <vector>
 
-#include <dirent.h>
-
 using namespace netlite;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool strict() {
-    const char* value = std::getenv("FAULT_STRICT");
-    return value != nullptr && std::strcmp(value, "1") == 0;
-}
-
-int open_descriptors() {
-    int count = 0;
-    if (DIR* dir = ::opendir("/proc/self/fd")) {
-        while (::readdir(dir) != nullptr) ++count;
-        ::closedir(dir);
-    }
-    return count - 3;  // ".", ".." and the directory's own descriptor
-}
-
-[[noreturn]] void finish(int code, const std::string& why) {
-    std::printf("%s\n", why.c_str());
-    std::fflush(stdout);
-    std::_Exit(code);
-}
-
-// A step that failed: it must say what and why; then the run ends (after the caller's objects close).
-struct Failed {
-    std::string what;
-};
-
-template <class R>
-void check(const R& result, const char* step) {
-    if (result) return;
-    const Error& error = result.error();
-    if (error.value() == 0 || error.message().empty())
-        finish(3, std::string(step) + ": failed with no error code or message");
-    throw Failed{std::string(step) + ": " + error.message()};
-}
-
-void expect(bool condition, int code, const std::string& why) {
-    if (!condition) finish(code, why);
-}
+using fault::check;
+using fault::expect;
+using fault::Failed;
+using fault::finish;
+using fault::open_descriptors;
+using fault::strict;
 
 void tcp_round_trip() {
     auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));

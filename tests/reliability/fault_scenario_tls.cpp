@@ -16,6 +16,8 @@
 // Exit codes: 0 every step succeeded; 10 a step failed with a specific error (printed); 2 a step reported
 // success it did not have, or lost data; 3 an error with no code or message; 4 descriptors leaked. With
 // FAULT_STRICT=1 (EINTR injected into a call that may block), any failure at all is exit 6.
+#include "fault_support.hpp"
+
 #include "../tls_pki.hpp"
 
 #include <netlite/coro.hpp>
@@ -35,50 +37,18 @@
 #include <string_view>
 #include <thread>
 
-#include <dirent.h>
-
 using namespace netlite;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool strict() {
-    const char* value = std::getenv("FAULT_STRICT");
-    return value != nullptr && std::strcmp(value, "1") == 0;
-}
-
-int open_descriptors() {
-    int count = 0;
-    if (DIR* dir = ::opendir("/proc/self/fd")) {
-        while (::readdir(dir) != nullptr) ++count;
-        ::closedir(dir);
-    }
-    return count - 3;  // ".", ".." and the directory's own descriptor
-}
-
-[[noreturn]] void finish(int code, const std::string& why) {
-    std::printf("%s\n", why.c_str());
-    std::fflush(stdout);
-    std::_Exit(code);
-}
-
-struct Failed {
-    std::string what;
-};
-
-template <class R>
-void check(const R& result, const std::string& step) {
-    if (result) return;
-    const auto& error = result.error();
-    if (error.value() == 0 || error.message().empty())
-        finish(3, step + ": failed with no error code or message");
-    throw Failed{step + ": " + error.message()};
-}
-
-void expect(bool condition, int code, const std::string& why) {
-    if (!condition) finish(code, why);
-}
+using fault::check;
+using fault::expect;
+using fault::Failed;
+using fault::finish;
+using fault::open_descriptors;
+using fault::strict;
 
 /// A wait that ended at its deadline though the other end reported success: that success was false.
 template <class R>
