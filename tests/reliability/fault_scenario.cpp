@@ -31,12 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using fault::check;
-using fault::expect;
-using fault::Failed;
-using fault::finish;
-using fault::open_descriptors;
-using fault::strict;
+using namespace fault;  // check, expect, Failed, finish, open_descriptors, strict
 
 void tcp_round_trip() {
     auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));

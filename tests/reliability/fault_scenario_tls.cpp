@@ -43,12 +43,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using fault::check;
-using fault::expect;
-using fault::Failed;
-using fault::finish;
-using fault::open_descriptors;
-using fault::strict;
+using namespace fault;  // check, expect, Failed, finish, open_descriptors, strict
 
 /// A wait that ended at its deadline though the other end reported success: that success was false.
 template <class R>
