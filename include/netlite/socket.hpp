@@ -67,10 +67,15 @@ public:
     using native_handle_type = detail::sys::native_handle;
 
     // What the option members below are offered for (their requires clauses).
+    /// An IPv4, IPv6 or IP socket.
     static constexpr bool is_internet = InternetFamily<F>;
+    /// A stream socket (TCP, or a Unix stream).
     static constexpr bool is_stream = std::is_same_v<T, Stream>;
+    /// A TCP socket.
     static constexpr bool is_tcp = is_stream && is_internet;
+    /// A UDP socket.
     static constexpr bool is_udp = std::is_same_v<T, Datagram> && is_internet;
+    /// A socket that may speak IPv6 (IPv6, or IP until it is opened).
     static constexpr bool may_be_ipv6 = std::is_same_v<F, IPv6> || std::is_same_v<F, IP>;
 
     /// An empty socket (no descriptor).
@@ -146,24 +151,24 @@ public:
     Result<bool> reuse_port() const noexcept { return flag(detail::sys::option::reuse_port); }
 
     /// TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). Errors: EBADF.
-    Result<void> set_nodelay(bool on) noexcept requires is_tcp {
+    Result<void> set_nodelay(bool on) noexcept requires(is_tcp) {
         return set_flag(detail::sys::option::nodelay, on);
     }
     /// The TCP_NODELAY setting. Errors: EBADF.
-    Result<bool> nodelay() const noexcept requires is_tcp { return flag(detail::sys::option::nodelay); }
+    Result<bool> nodelay() const noexcept requires(is_tcp) { return flag(detail::sys::option::nodelay); }
 
     /// SO_KEEPALIVE: probe an idle connection so a dead peer is noticed. Errors: EBADF.
-    Result<void> set_keepalive(bool on) noexcept requires is_stream {
+    Result<void> set_keepalive(bool on) noexcept requires(is_stream) {
         return set_flag(detail::sys::option::keepalive, on);
     }
     /// The SO_KEEPALIVE setting. Errors: EBADF.
-    Result<bool> keepalive() const noexcept requires is_stream {
+    Result<bool> keepalive() const noexcept requires(is_stream) {
         return flag(detail::sys::option::keepalive);
     }
     /// Keep-alive timing (takes effect with set_keepalive(true)). Each value must be at least 1 and fit the
     /// OS's int field; the kernel may allow less (Linux: idle and interval up to 32,767 s, count up to 127).
     /// Errors: EINVAL (out of range; never silently truncated), EBADF.
-    Result<void> set_keepalive_params(const KeepAliveParams& params) noexcept requires is_tcp {
+    Result<void> set_keepalive_params(const KeepAliveParams& params) noexcept requires(is_tcp) {
         if (!fits(params.idle.count(), 1, INT_MAX)) return fail(std::errc::invalid_argument, "TCP_KEEPIDLE");
         if (!fits(params.interval.count(), 1, INT_MAX))
             return fail(std::errc::invalid_argument, "TCP_KEEPINTVL");
@@ -173,7 +178,7 @@ public:
             {static_cast<int>(params.idle.count()), static_cast<int>(params.interval.count()), params.count});
     }
     /// The keep-alive probe timing. Errors: EBADF, ENOPROTOOPT.
-    Result<KeepAliveParams> keepalive_params() const noexcept requires is_tcp {
+    Result<KeepAliveParams> keepalive_params() const noexcept requires(is_tcp) {
         auto timing = detail::sys::keepalive_timing(fd_);
         if (!timing) return fail(timing.error());
         return KeepAliveParams{std::chrono::seconds(timing->idle), std::chrono::seconds(timing->interval),
@@ -218,31 +223,31 @@ public:
     Result<int> recv_buffer_size() const noexcept { return get_int(detail::sys::option::recv_buffer); }
 
     /// IPV6_V6ONLY: an IPv6 socket refuses IPv4-mapped peers. Set before bind. Errors: ENOPROTOOPT on IPv4.
-    Result<void> set_ipv6_only(bool on) noexcept requires may_be_ipv6 {
+    Result<void> set_ipv6_only(bool on) noexcept requires(may_be_ipv6) {
         return set_flag(detail::sys::option::ipv6_only, on);
     }
     /// The IPV6_V6ONLY setting. Errors: EBADF, ENOPROTOOPT (an IPv4 socket).
-    Result<bool> ipv6_only() const noexcept requires may_be_ipv6 {
+    Result<bool> ipv6_only() const noexcept requires(may_be_ipv6) {
         return flag(detail::sys::option::ipv6_only);
     }
 
     /// SO_BROADCAST: allow sending to broadcast addresses. Errors: EBADF.
-    Result<void> set_broadcast(bool on) noexcept requires is_udp {
+    Result<void> set_broadcast(bool on) noexcept requires(is_udp) {
         return set_flag(detail::sys::option::broadcast, on);
     }
     /// The SO_BROADCAST setting. Errors: EBADF.
-    Result<bool> broadcast() const noexcept requires is_udp { return flag(detail::sys::option::broadcast); }
+    Result<bool> broadcast() const noexcept requires(is_udp) { return flag(detail::sys::option::broadcast); }
 
     /// Unicast TTL (IPv4 IP_TTL) or hop limit (IPv6 IPV6_UNICAST_HOPS). Errors: EINVAL (not 1..255), EBADF.
     /// (Linux takes -1 as "the default": netlite refuses it, so the range is the same everywhere.)
-    Result<void> set_ttl(int hops) noexcept requires is_internet {
+    Result<void> set_ttl(int hops) noexcept requires(is_internet) {
         if (!fits(hops, 1, 255)) return fail(std::errc::invalid_argument, "IP_TTL");
         return with_ip_level([&](bool v6) {
             return set_int(v6 ? detail::sys::option::ipv6_hops : detail::sys::option::ipv4_ttl, hops);
         });
     }
     /// The unicast hop limit (IP_TTL / IPV6_UNICAST_HOPS). Errors: EBADF.
-    Result<int> ttl() const noexcept requires is_internet {
+    Result<int> ttl() const noexcept requires(is_internet) {
         return with_ip_level([&](bool v6) {
             return get_int(v6 ? detail::sys::option::ipv6_hops : detail::sys::option::ipv4_ttl);
         });
@@ -251,19 +256,19 @@ public:
     /// Joins multicast `group` (its port is ignored) on interface `interface_index` (0: the kernel picks).
     /// Errors: EADDRNOTAVAIL, EINVAL (not a multicast address), ENODEV (no such interface).
     /// An index above INT_MAX is EINVAL (the OS field is an int).
-    Result<void> join_multicast(const Address<F>& group,
-                                unsigned interface_index = 0) noexcept requires is_udp {
+    Result<void> join_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept
+        requires(is_udp) {
         return membership(group, interface_index, true);
     }
     /// Leaves a multicast group joined with join_multicast. Errors: EADDRNOTAVAIL (not a member), EINVAL
     /// (an index above INT_MAX).
-    Result<void> leave_multicast(const Address<F>& group,
-                                 unsigned interface_index = 0) noexcept requires is_udp {
+    Result<void> leave_multicast(const Address<F>& group, unsigned interface_index = 0) noexcept
+        requires(is_udp) {
         return membership(group, interface_index, false);
     }
     /// Multicast TTL / hop limit (IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS). Errors: EINVAL (not 0..255).
     /// (Linux takes -1 as "the default": netlite refuses it, so the range is the same everywhere.)
-    Result<void> set_multicast_ttl(int hops) noexcept requires is_udp {
+    Result<void> set_multicast_ttl(int hops) noexcept requires(is_udp) {
         if (!fits(hops, 0, 255)) return fail(std::errc::invalid_argument, "multicast ttl");
         return with_ip_level([&](bool v6) {
             return set_int(
@@ -272,14 +277,14 @@ public:
         });
     }
     /// The multicast hop limit. Errors: EBADF.
-    Result<int> multicast_ttl() const noexcept requires is_udp {
+    Result<int> multicast_ttl() const noexcept requires(is_udp) {
         return with_ip_level([&](bool v6) {
             return get_int(v6 ? detail::sys::option::ipv6_multicast_hops
                               : detail::sys::option::ipv4_multicast_ttl);
         });
     }
     /// Whether this host's own multicast sends loop back to its sockets (IP_MULTICAST_LOOP). Errors: EBADF.
-    Result<void> set_multicast_loop(bool on) noexcept requires is_udp {
+    Result<void> set_multicast_loop(bool on) noexcept requires(is_udp) {
         return with_ip_level([&](bool v6) {
             return set_int(
                 v6 ? detail::sys::option::ipv6_multicast_loop : detail::sys::option::ipv4_multicast_loop,
@@ -287,7 +292,7 @@ public:
         });
     }
     /// Whether multicast sent here loops back to local listeners. Errors: EBADF.
-    Result<bool> multicast_loop() const noexcept requires is_udp {
+    Result<bool> multicast_loop() const noexcept requires(is_udp) {
         return with_ip_level([&](bool v6) -> Result<bool> {
             auto value = get_int(v6 ? detail::sys::option::ipv6_multicast_loop
                                     : detail::sys::option::ipv4_multicast_loop);
@@ -297,7 +302,7 @@ public:
     }
     /// The interface multicast is sent from, by index (0: the kernel picks). Errors: ENODEV, EBADF, EINVAL
     /// (an index above INT_MAX: the OS field is an int).
-    Result<void> set_multicast_interface(unsigned interface_index) noexcept requires is_udp {
+    Result<void> set_multicast_interface(unsigned interface_index) noexcept requires(is_udp) {
         if (interface_index > INT_MAX) return fail(std::errc::invalid_argument, "IP_MULTICAST_IF");
         return with_ip_level([&](bool v6) -> Result<void> {
             if (v6)
@@ -307,7 +312,7 @@ public:
         });
     }
     /// The IPv6 multicast interface index. (Linux does not report an IPv4 one back by index.) Errors: EBADF.
-    Result<unsigned> multicast_interface() const noexcept requires is_udp && std::is_same_v<F, IPv6> {
+    Result<unsigned> multicast_interface() const noexcept requires(is_udp&& std::is_same_v<F, IPv6>) {
         auto index = get_int(detail::sys::option::ipv6_multicast_interface);
         if (!index) return fail(index.error());
         return static_cast<unsigned>(*index);
