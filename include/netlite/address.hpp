@@ -378,55 +378,100 @@ private:
     const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
 };
 
+/// What the two fixed-family internet addresses (Address<IPv4>, Address<IPv6>) share over their one OS
+/// structure `Native` (sockaddr_in, sockaddr_in6) of family `Domain` (CRTP, as AddressBase).
+template <class Derived, class Native, int Domain>
+class FixedAddress : public AddressBase<Derived> {
+public:
+    /// The OS address structure it holds.
+    using native_type = Native;
+
+    /// Parses "1.2.3.4:80" (IPv4) or "[::1]:80", "[fe80::1%eth0]:80" (IPv6; scope by name or number).
+    /// Errors: errc::invalid_address, errc::invalid_port.
+    static Result<Derived> parse(std::string_view text) noexcept {
+        return parsed([text](sockaddr_in6& v6, sockaddr_in& v4, int& domain) {
+            return parse_ip_port(text, Domain, v6, v4, domain);
+        });
+    }
+    /// Parses the IP alone, "1.2.3.4" or "::1" (brackets and "%scope" allowed), and takes `port`.
+    /// Errors: errc::invalid_address.
+    static Result<Derived> parse(std::string_view ip, std::uint16_t port) noexcept {
+        return parsed([ip, port](sockaddr_in6& v6, sockaddr_in& v4, int& domain) {
+            return parse_ip(ip, port, Domain, v6, v4, domain);
+        });
+    }
+    /// Copies a native address. Errors: errc::family_mismatch when it is not of this family.
+    static Result<Derived> from_native(const sockaddr* address, sys::socklen size) noexcept {
+        if (std::cmp_less(size, sizeof(Native)) || address->sa_family != Domain)
+            return fail(errc::family_mismatch, "address");
+        Native native{};
+        std::memcpy(&native, address, sizeof native);
+        return Derived(native);
+    }
+
+    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
+    int domain() const noexcept { return Domain; }
+    /// The address as the sockaddr the OS calls take.
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
+    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
+    /// The length of the sockaddr data() points to.
+    sys::socklen size() const noexcept { return sizeof native_; }
+    /// The largest size() this family needs: the buffer an OS call may fill.
+    static constexpr sys::socklen capacity() noexcept { return sizeof(Native); }
+    /// The OS address structure itself.
+    const Native& native() const noexcept { return native_; }
+
+    /// Calls `f(native, size)` with the native address held and its length. Errors: none.
+    template <class F>
+    decltype(auto) visit_native(F&& f) const {
+        return std::forward<F>(f)(native_, sys::socklen(sizeof native_));
+    }
+
+protected:
+    FixedAddress() noexcept = default;
+    explicit FixedAddress(const Native& native) noexcept : native_(native) {}
+
+    Native native_{};
+
+private:
+    // One parse body for both families: `parse_one` fills the structure of `Domain`.
+    template <class ParseOne>
+    static Result<Derived> parsed(ParseOne parse_one) noexcept {
+        Derived address;
+        sockaddr_in v4{};
+        sockaddr_in6 v6{};
+        int domain = 0;
+        Result<void> ok;
+        if constexpr (std::is_same_v<Native, sockaddr_in>)
+            ok = parse_one(v6, address.native_, domain);
+        else
+            ok = parse_one(address.native_, v4, domain);
+        if (!ok) return fail(ok.error());
+        return address;
+    }
+};
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------------------
 
 /// An IPv4 socket address (sockaddr_in).
 template <>
-class Address<IPv4> : public detail::AddressBase<Address<IPv4>> {
+class Address<IPv4> : public detail::FixedAddress<Address<IPv4>, sockaddr_in, AF_INET> {
 public:
     /// The family tag this address belongs to.
     using family_type = IPv4;
-    /// The OS address structure it holds.
-    using native_type = sockaddr_in;
 
     /// 0.0.0.0:0.
     Address() noexcept { native_.sin_family = AF_INET; }
     /// Wraps a native sockaddr_in as it is.
-    explicit Address(const sockaddr_in& native) noexcept : native_(native) {}
+    explicit Address(const sockaddr_in& native) noexcept : FixedAddress(native) {}
 
     /// 0.0.0.0:port, every local interface (for bind).
     static Address any(std::uint16_t port = 0) noexcept { return with_ip(INADDR_ANY, port); }
     /// 127.0.0.1:port.
     static Address loopback(std::uint16_t port = 0) noexcept { return with_ip(INADDR_LOOPBACK, port); }
-    /// Parses "1.2.3.4:80". Errors: errc::invalid_address, errc::invalid_port.
-    static Result<Address> parse(std::string_view text) noexcept {
-        Address address;
-        sockaddr_in6 unused{};
-        int domain = 0;
-        if (auto ok = detail::parse_ip_port(text, AF_INET, unused, address.native_, domain); !ok)
-            return fail(ok.error());
-        return address;
-    }
-    /// Parses the IP "1.2.3.4" and takes `port`. Errors: errc::invalid_address.
-    static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
-        Address address;
-        sockaddr_in6 unused{};
-        int domain = 0;
-        if (auto ok = detail::parse_ip(ip, port, AF_INET, unused, address.native_, domain); !ok)
-            return fail(ok.error());
-        return address;
-    }
-    /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET.
-    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
-        if (std::cmp_less(size, sizeof(sockaddr_in)) || address->sa_family != AF_INET)
-            return fail(errc::family_mismatch, "address");
-        sockaddr_in native{};
-        std::memcpy(&native, address, sizeof native);
-        return Address(native);
-    }
-
     /// The port, in host byte order.
     std::uint16_t port() const noexcept { return ntohs(native_.sin_port); }
     /// Sets the port (host byte order).
@@ -440,25 +485,6 @@ public:
     /// True for a loopback address (127.0.0.0/8).
     bool is_loopback() const noexcept { return (ntohl(native_.sin_addr.s_addr) >> 24) == 127; }
 
-    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
-    int domain() const noexcept { return AF_INET; }
-    /// The address as the sockaddr the OS calls take.
-    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
-    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
-    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
-    /// The length of the sockaddr data() points to.
-    detail::sys::socklen size() const noexcept { return sizeof native_; }
-    /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_in); }
-    /// The OS address structure itself.
-    const sockaddr_in& native() const noexcept { return native_; }
-
-    /// Calls `f(native, size)` with the native address held and its length. Errors: none.
-    template <class F>
-    decltype(auto) visit_native(F&& f) const {
-        return std::forward<F>(f)(native_, detail::sys::socklen(sizeof native_));
-    }
-
 private:
     static Address with_ip(std::uint32_t host_order_ip, std::uint16_t port) noexcept {
         Address address;
@@ -466,22 +492,19 @@ private:
         address.native_.sin_port = htons(port);
         return address;
     }
-    sockaddr_in native_{};
 };
 
 /// An IPv6 socket address (sockaddr_in6), scope id included.
 template <>
-class Address<IPv6> : public detail::AddressBase<Address<IPv6>> {
+class Address<IPv6> : public detail::FixedAddress<Address<IPv6>, sockaddr_in6, AF_INET6> {
 public:
     /// The family tag this address belongs to.
     using family_type = IPv6;
-    /// The OS address structure it holds.
-    using native_type = sockaddr_in6;
 
     /// The unspecified address, [::]:0.
     Address() noexcept { native_.sin6_family = AF_INET6; }
     /// Wraps an OS sockaddr_in6 (family AF_INET6).
-    explicit Address(const sockaddr_in6& native) noexcept : native_(native) {}
+    explicit Address(const sockaddr_in6& native) noexcept : FixedAddress(native) {}
 
     /// The any address, [::]:port: every local interface (for bind).
     static Address any(std::uint16_t port = 0) noexcept {
@@ -497,34 +520,6 @@ public:
         address.set_port(port);
         return address;
     }
-    /// Parses "[::1]:80" or "[fe80::1%eth0]:80" (scope by name or number). Errors: invalid_address,
-    /// invalid_port.
-    static Result<Address> parse(std::string_view text) noexcept {
-        Address address;
-        sockaddr_in unused{};
-        int domain = 0;
-        if (auto ok = detail::parse_ip_port(text, AF_INET6, address.native_, unused, domain); !ok)
-            return fail(ok.error());
-        return address;
-    }
-    /// Parses the IP "::1" (brackets and "%scope" allowed) and takes `port`. Errors: errc::invalid_address.
-    static Result<Address> parse(std::string_view ip, std::uint16_t port) noexcept {
-        Address address;
-        sockaddr_in unused{};
-        int domain = 0;
-        if (auto ok = detail::parse_ip(ip, port, AF_INET6, address.native_, unused, domain); !ok)
-            return fail(ok.error());
-        return address;
-    }
-    /// Copies a native address. Errors: errc::family_mismatch when it is not AF_INET6.
-    static Result<Address> from_native(const sockaddr* address, detail::sys::socklen size) noexcept {
-        if (std::cmp_less(size, sizeof(sockaddr_in6)) || address->sa_family != AF_INET6)
-            return fail(errc::family_mismatch, "address");
-        sockaddr_in6 native{};
-        std::memcpy(&native, address, sizeof native);
-        return Address(native);
-    }
-
     /// The port, in host byte order.
     std::uint16_t port() const noexcept { return ntohs(native_.sin6_port); }
     /// Sets the port (host byte order).
@@ -541,28 +536,6 @@ public:
     }
     /// True for a loopback address (::1).
     bool is_loopback() const noexcept { return IN6_IS_ADDR_LOOPBACK(&native_.sin6_addr); }
-
-    /// The address family of this address (AF_INET, AF_INET6 or AF_UNIX).
-    int domain() const noexcept { return AF_INET6; }
-    /// The address as the sockaddr the OS calls take.
-    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&native_); }
-    /// The address as a writable sockaddr, for the OS to fill in (then size() is its length).
-    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&native_); }
-    /// The length of the sockaddr data() points to.
-    detail::sys::socklen size() const noexcept { return sizeof native_; }
-    /// The largest size() this family needs: the buffer an OS call may fill.
-    static constexpr detail::sys::socklen capacity() noexcept { return sizeof(sockaddr_in6); }
-    /// The OS address structure itself.
-    const sockaddr_in6& native() const noexcept { return native_; }
-
-    /// Calls `f(native, size)` with the native address held and its length. Errors: none.
-    template <class F>
-    decltype(auto) visit_native(F&& f) const {
-        return std::forward<F>(f)(native_, detail::sys::socklen(sizeof native_));
-    }
-
-private:
-    sockaddr_in6 native_{};
 };
 
 /// An IPv4 or IPv6 socket address, chosen at run time. Converts implicitly from either.
