@@ -266,27 +266,14 @@ public:
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
         const Until& limit = until.is_forever() ? this->default_until() : until;
-        const std::size_t start = out.size();
-        detail::ReadRoom room;  // the growth rule (detail/read_to_end.hpp)
-        for (;;) {
-            const std::size_t used = out.size();
-            out.resize(used + room.size());
-            const MutableBuffer free(out.data() + used, out.size() - used);
-            auto got = limit.is_forever() ? detail::sys::recv(this->native_handle(), free.data(), free.size())
-                                          : read(free, limit);
-            out.resize(used + (got ? *got : 0));
-            if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
-            if (*got == 0) return used - start;
-            room.got(*got);
-        }
+        return detail::read_all_into(out, [&](MutableBuffer free) {
+            return limit.is_forever() ? detail::sys::recv(this->native_handle(), free.data(), free.size())
+                                      : read(free, limit);
+        });
     }
     /// Everything until end of stream, as a string, within `until`. Errors: read()'s (use read_to_end(out)
     /// to keep what arrived before an error).
-    Result<std::string> read_to_end(const Until& until = {}) {
-        std::string out;
-        if (auto done = read_to_end(out, until); !done) return fail(static_cast<const Error&>(done.error()));
-        return out;
-    }
+    Result<std::string> read_to_end(const Until& until = {}) { return detail::read_all_string(*this, until); }
 
     /// Scatter read (recvmsg) into several buffers in order; returns the total. Empty buffers are skipped;
     /// one call fills at most 1,024 non-empty buffers (IOV_MAX) and INT_MAX bytes, as read() may return less

@@ -220,24 +220,10 @@ public:
     /// tls_errc::truncated. Errors: read()'s; what arrived before the error stays in `out`.
     template <class Container>
     Result<std::size_t, TransferError> read_to_end(Container& out, const Until& until = {}) {
-        const std::size_t start = out.size();
-        detail::ReadRoom room;  // TcpStream::read_to_end's growth rule (detail/read_to_end.hpp)
-        for (;;) {
-            const std::size_t used = out.size();
-            out.resize(used + room.size());
-            auto got = read(MutableBuffer(out.data() + used, room.size()), until);
-            out.resize(used + (got ? *got : 0));
-            if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
-            if (*got == 0) return used - start;
-            room.got(*got);
-        }
+        return detail::read_all_into(out, [&](MutableBuffer free) { return read(free, until); });
     }
     /// Everything until the peer's close_notify, as a string. Errors: as read_to_end(out).
-    Result<std::string> read_to_end(const Until& until = {}) {
-        std::string out;
-        if (auto done = read_to_end(out, until); !done) return fail(static_cast<const Error&>(done.error()));
-        return out;
-    }
+    Result<std::string> read_to_end(const Until& until = {}) { return detail::read_all_string(*this, until); }
 
     /// Sends close_notify: this side writes no more. Reading goes on until the peer's close_notify (read()
     /// returns 0); the TCP connection closes with the stream. Errors: EPIPE/ECONNRESET, timed_out,

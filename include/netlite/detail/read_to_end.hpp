@@ -3,7 +3,11 @@
 // tls.hpp) and the coroutine one (coro/io.hpp).
 #pragma once
 
+#include <netlite/buffer.hpp>
+#include <netlite/result.hpp>
+
 #include <cstddef>
+#include <string>
 
 namespace netlite::detail {
 
@@ -30,5 +34,32 @@ public:
 private:
     std::size_t room_ = least;
 };
+
+/// Appends to `out` (a std::string or vector of bytes) what `read_some(MutableBuffer)` returns until it
+/// returns 0 (end of stream), offering ReadRoom's room each time; returns how many bytes were appended.
+/// Errors: read_some's, with the count appended before it (what arrived stays in `out`).
+template <class Container, class ReadSome>
+Result<std::size_t, TransferError> read_all_into(Container& out, ReadSome read_some) {
+    const std::size_t start = out.size();
+    ReadRoom room;
+    for (;;) {
+        const std::size_t used = out.size();
+        out.resize(used + room.size());
+        auto got = read_some(MutableBuffer(out.data() + used, room.size()));
+        out.resize(used + (got ? *got : 0));
+        if (!got) return unexpected<TransferError>(TransferError(got.error(), used - start));
+        if (*got == 0) return used - start;
+        room.got(*got);
+    }
+}
+
+/// `stream.read_to_end(out, until)` into a new string. Errors: read_some's (the bytes before the error are dropped).
+template <class Stream, class Until>
+Result<std::string> read_all_string(Stream& stream, const Until& until) {
+    std::string out;
+    if (auto done = stream.read_to_end(out, until); !done)
+        return fail(static_cast<const Error&>(done.error()));
+    return out;
+}
 
 }  // namespace netlite::detail
