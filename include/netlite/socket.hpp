@@ -422,17 +422,7 @@ private:
         return *value != 0;
     }
 
-    /// Calls `f(is_v6)`: whether this socket speaks IPv6; Address<IP> sockets ask the OS.
-    template <class Fn>
-    auto with_ip_level(Fn&& f) const noexcept -> decltype(f(false)) {
-        bool v6 = std::is_same_v<F, IPv6>;
-        if constexpr (std::is_same_v<F, IP>) {
-            auto domain = detail::sys::socket_domain(fd_);
-            if (!domain) return fail(domain.error());
-            v6 = *domain == AF_INET6;
-        }
-        return f(v6);
-    }
+    using detail::MoreOptions<Socket<F, T>, F, T>::with_ip_level;  // Calls f(is_v6) (socket_options.hpp)
 
     Result<void> membership(const Address<F>& group, unsigned interface_index, bool join) const noexcept {
         if (interface_index > INT_MAX)

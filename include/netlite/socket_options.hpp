@@ -177,7 +177,9 @@ private:
         return *value != 0;
     }
 
-    /// Calls `f(is_v6)`: whether this socket speaks IPv6; Address<IP> sockets ask the OS.
+protected:
+    /// Calls `f(is_v6)`: whether this socket speaks IPv6; Address<IP> sockets ask the OS (Socket uses it
+    /// too).
     template <class Fn>
     auto with_ip_level(Fn&& f) const noexcept -> decltype(f(false)) {
         bool v6 = std::is_same_v<F, IPv6>;
