@@ -1459,3 +1459,43 @@ TEST_CASE("async_accept_next out of descriptors: pauses, then accepts once descr
     REQUIRE((*outcome)->stream.read_exact(netlite::MutableBuffer(got, 2), 5s).has_value());
     CHECK(std::string(got, 2) == "hi");
 }
+
+TEST_CASE(
+    "async_wait_ready on a stream attached to the loop that is known to block: the first event wakes it",
+    "[coro][async_stream]") {
+    // The loop skips the probe before parking when it knows an attached descriptor would block (a read
+    // that timed out said so). The wait must then take the first readiness event as its wake-up, not as
+    // the answer to the probe it never made, or it sleeps until its deadline with the data there. (This is
+    // the one state of an attached stream in which such a wait is meaningful: the TLS waits' case.)
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncPairStream stream = attach(loop, std::move(a));
+    std::string outcome;
+    std::chrono::steady_clock::duration waited{};
+    auto waiter = [&]() -> Task<void> {
+        auto quiet = co_await read_some_async(stream, 20ms);  // would block, then times out: cached
+        if (quiet || quiet.error() != std::errc::timed_out) co_return void(outcome = "timed_out expected");
+        const auto start = std::chrono::steady_clock::now();
+        auto ready = co_await netlite::async_wait_ready(stream.stream().native_handle(),
+                                                        netlite::Interest::readable, 5s);
+        waited = std::chrono::steady_clock::now() - start;
+        if (!ready) co_return void(outcome = "wait: " + ready.error().message());
+        auto got = co_await read_some_async(stream, 1s);
+        outcome = got ? "read " + std::to_string(*got) : "read: " + got.error().message();
+    };
+    auto writer = [&]() -> Task<void> {
+        (void)co_await netlite::async_sleep(50ms);  // after the waiter parked
+        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(waiter());
+        scope.spawn(writer());
+        co_await scope.join();
+    };
+    loop.run(body());
+    CHECK(outcome == "read 3");
+    CHECK(waited < 2s);
+}

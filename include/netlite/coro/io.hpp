@@ -238,8 +238,11 @@ class ReadyOpT : public Operation<ReadyOpT<Unused>> {
 public:
     ReadyOpT(Handle descriptor, Interest wanted, const Until& until) noexcept
         : Operation<ReadyOpT>("wait", descriptor, wanted, until) {}
-    bool attempt() noexcept {  // the first call, before parking, does not know: park and wait for an event
-        if (!std::exchange(asked_, true)) return false;
+    // Before parking (the probe in await_suspend) it does not know: park and wait for an event. Asked by
+    // the state, not by counting calls: on a descriptor attached to the loop and known to block, the loop
+    // skips that probe, and the first event would otherwise be taken for it and its wake-up lost.
+    bool attempt() noexcept {
+        if (this->state != Waiter::State::parked) return false;
         result_.emplace();
         return true;
     }
@@ -247,7 +250,6 @@ public:
     Result<void> await_resume() noexcept { return std::move(result_); }
 
 private:
-    bool asked_ = false;
     Result<void> result_{unexpect};  // set before resuming
 };
 
