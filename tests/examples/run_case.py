@@ -1881,6 +1881,17 @@ def async_threads():
 
 
 @case()
+def async_threads_one_listener():
+    """--threads 2 on one listener (no SO_REUSEPORT, so on Windows too): 8 clients at once, all echoed."""
+    server, address = start_server([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "2"])
+    ok = concurrent_clients(address, 8, 16 * 1024)
+    check(all(ok), "all 8 clients got exactly their own 16 KiB back (%d did)" % sum(ok))
+    for _ in range(8):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    server.stop()
+
+
+@case()
 def async_shutdown():
     """SIGINT: exit 0 at once without clients; an idle client gets the 5 s grace period, then is dropped."""
     skip_under_wine("the case stops the server with SIGTERM/SIGINT, POSIX signals a Windows program does not get")
