@@ -1350,8 +1350,10 @@ TEST_CASE("async_accept_next skips errors that end one connection, pauses on the
         REQUIRE_FALSE(accepted.has_value());
         CHECK(accepted.error() == std::errc::timed_out);
         CHECK(took >= 100ms);
-        // Attempts at 0, 10, 30 and 70 ms (pauses 10, 20, 40, then 80 cut short by the deadline).
-        CHECK(script.calls == 4);
+        // Attempts at 0, 10, 30 and 70 ms (pauses 10, 20, 40, then 80 cut short by the deadline); fewer when
+        // a loaded machine wakes the loop late. A spin would be thousands.
+        CHECK(script.calls >= 2);
+        CHECK(script.calls <= 4);
     }
     SECTION("a stop during a pause ends it with operation_canceled") {
         ScriptedAccept script{{std::errc::too_many_files_open}, 0, true};
@@ -1451,7 +1453,7 @@ TEST_CASE("async_accept_next out of descriptors: pauses, then accepts once descr
     CHECK(took >= freed_after);
     CHECK(took < freed_after + 1s);  // the next attempt after the release, within the pause then (<= 160 ms)
     // Attempts at about 0, 10, 30, 70, 150 and 310 ms: a spin would be thousands.
-    CHECK(counted.calls >= 3);
+    CHECK(counted.calls >= 2);  // it paused at least once
     CHECK(counted.calls <= 8);
     const char hello[] = "hi";
     REQUIRE(client->write_all(netlite::ConstBuffer(hello, 2)).has_value());
