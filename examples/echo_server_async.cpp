@@ -2,11 +2,14 @@
 //
 // echo() below reads like the tutorial's runThread, but each `co_await` parks the connection on the loop
 // instead of blocking a thread, so one thread serves thousands of clients (like echo_server_evented, with
-// no state machine). `--threads N` runs N loops, one per thread, each with its own SO_REUSEPORT listener
-// on the same port: the kernel spreads the connections over them (a Unix socket is shared instead).
-// SIGINT/SIGTERM: stop accepting, give open connections 5 s to finish, cancel the rest, exit 0. The first
-// loop awaits the signal like any other event (netlite/coro/signal.hpp; Windows: Ctrl+C, closing the
-// console) and stops every loop through one StopSource: no signal thread, no signal mask.
+// no state machine). `--threads N` runs N loops, one per thread, and one listener: the first loop accepts
+// and hands each connection to the next loop in turn (itself included) with Loop::post, which runs the
+// hand-off on that loop's thread, where it spawns echo() into the loop's own Scope. One listener works
+// everywhere (Windows has no SO_REUSEPORT) and spreads connections evenly whatever the kernel's hashing.
+// SIGINT/SIGTERM: stop accepting, give open connections 5 s to finish, cancel the rest, exit 0; stderr
+// then says how many connections each loop took. The first loop awaits the signal like any other event
+// (netlite/coro/signal.hpp; Windows: Ctrl+C, closing the console) and stops every loop through one
+// StopSource: no signal thread, no signal mask.
 #include "cli.hpp"
 
 #include <netlite/coro.hpp>
@@ -16,8 +19,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
-#include <memory>
+#include <deque>
+#include <iostream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -47,25 +53,37 @@ Task<void> echo(TcpStream<F> connection) {
     }
 }
 
-// Accepts until `stop` (SIGINT/SIGTERM) and spawns echo() for each client into `connections`.
+// One loop of N and the connections it serves. `connections` is its Scope while it takes connections,
+// null before and after; only that loop's thread touches it (a hand-off runs there, through post()).
+struct Worker {
+    Result<Loop> loop = Loop::open();
+    Scope* connections = nullptr;
+    int served = 0;  // connections it took: printed at shutdown, read once its thread has ended
+};
+
+// Gives `connection` to `worker`'s loop: on that loop's thread, echo() joins its Scope. A connection that
+// comes after the loop stopped serving is closed (the loop is going away).
 template <Family F>
-Task<Result<void>> accept_all(TcpListener<F>& listener, Scope& connections, StopToken stop) {
-    for (;;) {
-        auto accepted = co_await async_accept(listener, stop);
+void hand_off(Worker& worker, TcpStream<F> connection) {
+    worker.loop->post([&worker, stream = std::move(connection)]() mutable noexcept {
+        if (worker.connections == nullptr) return;
+        ++worker.served;
+        worker.connections->spawn(echo(std::move(stream)));
+    });
+}
+
+// Accepts until `stop` (SIGINT/SIGTERM) and hands the connections round the loops, the first one included.
+template <Family F>
+Task<Result<void>> accept_all(TcpListener<F>& listener, std::deque<Worker>& workers, StopToken stop) {
+    for (std::size_t next = 0;; next = (next + 1) % workers.size()) {
+        auto accepted = co_await async_accept_next(listener, stop);  // skips clients gone, pauses at EMFILE
         if (!accepted) {
-            const Error& error = accepted.error();
-            if (error == std::errc::operation_canceled) co_return Result<void>();
-            if (is_out_of_resources(error)) {
-                // Out of descriptors: wait for connections to end instead of spinning on the queue.
-                if (!co_await async_sleep(Until(100ms, stop))) co_return Result<void>();
-                continue;
-            }
-            if (is_transient_accept_error(error)) continue;  // that client is gone; accept the next
-            co_return fail(error);
+            if (accepted.error() == std::errc::operation_canceled) co_return Result<void>();
+            co_return fail(accepted.error());
         }
         std::printf("Connected with %s\n", accepted->peer.to_string().c_str());
         std::fflush(stdout);
-        connections.spawn(echo(std::move(accepted->stream)));
+        hand_off(workers[next], std::move(accepted->stream));
     }
 }
 
@@ -76,15 +94,15 @@ Task<void> grace_period() {
     (void)co_await async_sleep(5s);
 }
 
-// One loop's server: accept until stopped, then let the connections finish for up to 5 s.
-template <Family F>
-Task<Result<void>> serve(Loop& loop, TcpListener<F>& listener, StopToken stop) {
-    Scope connections(loop);
-    auto accepted = co_await accept_all(listener, connections, stop);
-    (void)listener.close();  // new clients are refused from now on
+// One loop's connections: serves what it is handed until `stop`, then lets them finish for up to 5 s.
+// Connections handed over meanwhile still join (and get what is left of the grace period).
+Task<void> serve(Worker& worker, StopToken stop) {
+    Scope connections(*worker.loop);
+    worker.connections = &connections;  // before the loop runs what was posted to it
+    (void)co_await async_sleep(Until(stop));
     // Whichever ends first: every connection, or the grace period; the other is cancelled and awaited.
     (void)co_await when_any(join(connections), grace_period());
-    co_return accepted;
+    worker.connections = nullptr;
 }
 
 // Waits for SIGINT or SIGTERM, then stops every loop; ends without stopping them when a stop comes first.
@@ -95,68 +113,45 @@ Task<void> stop_on_signal(SignalSet& signals, StopSource& source, bool& signalle
     }
 }
 
-// The first loop's server: serve() with the signal watch beside it. However it ends, the other loops stop.
+// The first loop: the signal watch, the accept loop and its own share of the connections. However
+// accepting ends, every loop stops.
 template <Family F>
-Task<Result<void>> serve_first(Loop& loop, TcpListener<F>& listener, SignalSet& signals, StopSource& source,
-                               bool& signalled) {
-    Scope watch(loop);
+Task<Result<void>> serve_first(std::deque<Worker>& workers, TcpListener<F>& listener, SignalSet& signals,
+                               StopSource& source, bool& signalled) {
+    Scope watch(*workers.front().loop);
     watch.spawn(stop_on_signal(signals, source, signalled));
-    auto served = co_await serve(loop, listener, source.get_token());
-    source.request_stop();  // an accept error ends this loop: end the others too
+    watch.spawn(serve(workers.front(), source.get_token()));
+    auto accepted = co_await accept_all(listener, workers, source.get_token());
+    (void)listener.close();  // new clients are refused from now on
+    source.request_stop();   // an accept error ends the loops too
     co_await watch.join();
-    co_return served;
+    co_return accepted;
 }
 
-// Runs `server` on `loop`, on the calling thread. Returns 0, or 1 after printing why.
-template <Family F, class Server>
-int run_loop(Loop& loop, TcpListener<F>& listener, Server server) {
-    if (auto ok = listener.set_nonblocking(true); !ok) return cli::fail(ok.error().message());
-    auto served = loop.run(server(loop, listener));
-    return served ? 0 : cli::fail(served.error().message());
-}
-
+// Serves `listener` on every loop of `workers`: the first on this thread (watching `signals`), the others
+// on a thread each. Returns 0, or 1 after printing why.
 template <Family F>
-int announce(const TcpListener<F>& listener) {
-    auto where = listener.local_address();
+int serve_threads(std::deque<Worker>& workers, SignalSet& signals, Result<TcpListener<F>> listener) {
+    if (!listener) return cli::fail(listener.error().message());
+    auto where = listener->local_address();
     if (!where) return cli::fail(where.error().message());
+    if (auto ok = listener->set_nonblocking(true); !ok) return cli::fail(ok.error().message());
     std::printf("listening on %s\n", where->to_string().c_str());
     std::fflush(stdout);
-    return 0;
-}
 
-// N loops on N threads; the first, `loop`, on this one, watching `signals`. `bind_next` makes each thread's
-// listener (the first decides the port).
-template <Family F, class Bind>
-int serve_threads(int threads, Loop& loop, SignalSet& signals, Bind bind_next) {
     StopSource source;
-    const StopToken stop = source.get_token();
     bool signalled = false;
-    std::vector<std::unique_ptr<TcpListener<F>>> listeners;
-    for (int i = 0; i < threads; ++i) {
-        auto listener = bind_next(listeners.empty() ? nullptr : listeners.front().get());
-        if (!listener) return cli::fail(listener.error().message());
-        listeners.push_back(std::make_unique<TcpListener<F>>(std::move(*listener)));
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers.size(); ++i)
+        threads.emplace_back([&, i] { workers[i].loop->run(serve(workers[i], source.get_token())); });
+    auto served = workers.front().loop->run(serve_first(workers, *listener, signals, source, signalled));
+    for (std::thread& thread : threads) thread.join();
+    if (signalled) {
+        std::string counts;
+        for (const Worker& worker : workers) counts += " " + std::to_string(worker.served);
+        std::cerr << cli::program_name() << ": shutting down (connections per loop:" << counts << ")\n";
     }
-    if (int failed = announce(*listeners.front())) return failed;
-    std::vector<int> status(static_cast<std::size_t>(threads), 0);
-    std::vector<std::thread> workers;
-    for (int i = 1; i < threads; ++i)
-        workers.emplace_back([&, i] {
-            auto own = Loop::open();
-            status[static_cast<std::size_t>(i)] =
-                own ? run_loop(*own, *listeners[i],
-                               [&](Loop& l, TcpListener<F>& listener) { return serve(l, listener, stop); })
-                    : cli::fail(own.error().message());
-            if (status[static_cast<std::size_t>(i)] != 0) source.request_stop();
-        });
-    status[0] = run_loop(loop, *listeners[0], [&](Loop& l, TcpListener<F>& listener) {
-        return serve_first(l, listener, signals, source, signalled);
-    });
-    for (std::thread& worker : workers) worker.join();
-    if (signalled) std::cerr << cli::program_name() << ": shutting down\n";
-    for (int s : status)
-        if (s != 0) return s;
-    return 0;
+    return served ? 0 : cli::fail(served.error().message());
 }
 
 }  // namespace
@@ -164,27 +159,18 @@ int serve_threads(int threads, Loop& loop, SignalSet& signals, Bind bind_next) {
 int main(int argc, char** argv) {
     const cli::Options options =
         cli::parse(argc, argv, cli::host | cli::port | cli::unix_path | cli::threads, {.port = 8088}, usage);
-    // The first loop and its signal watch, before the server says it listens: from then on SIGINT/SIGTERM
-    // stop it cleanly instead of ending the process.
-    auto loop = Loop::open();
-    if (!loop) return cli::fail(loop.error().message());
-    auto signals = SignalSet::open(*loop, {SIGINT, SIGTERM});
+    // The loops and the first one's signal watch, before the server says it listens: from then on
+    // SIGINT/SIGTERM stop it cleanly instead of ending the process.
+    std::deque<Worker> workers(static_cast<std::size_t>(options.threads));
+    for (const Worker& worker : workers)
+        if (!worker.loop) return cli::fail(worker.loop.error().message());
+    auto signals = SignalSet::open(*workers.front().loop, {SIGINT, SIGTERM});
     if (!signals) return cli::fail(signals.error().message());
     (void)raise_descriptor_limit();  // one descriptor per client: Debian's soft limit of 1,024 is not many
 
-    if (!options.unix_path.empty()) {
-        // No SO_REUSEPORT for Unix sockets: every loop polls a clone of one listener.
-        return serve_threads<Unix>(options.threads, *loop, *signals, [&](const UnixListener* first) {
-            if (first != nullptr) return first->try_clone();
-            return UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true});
-        });
-    }
-    return serve_threads<IP>(
-        options.threads, *loop, *signals, [&](const TcpListener<>* first) -> Result<TcpListener<>> {
-            const ListenOptions shared{.reuse_port = options.threads > 1};
-            if (first == nullptr) return TcpListener<>::bind(options.host, options.port, shared);
-            auto where = first->local_address();  // the port the first one got (--port 0: ephemeral)
-            if (!where) return fail(where.error());
-            return TcpListener<>::bind(*where, shared);
-        });
+    if (!options.unix_path.empty())
+        return serve_threads<Unix>(
+            workers, *signals,
+            UnixListener::bind(options.unix_path, ListenOptions{.remove_stale_socket = true}));
+    return serve_threads<IP>(workers, *signals, TcpListener<>::bind(options.host, options.port));
 }

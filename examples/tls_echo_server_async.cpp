@@ -62,17 +62,10 @@ template <Family F>
 Task<Result<void>> accept_all(const TlsContext& context, TcpListener<F>& listener, Scope& connections,
                               StopToken stop) {
     for (;;) {
-        auto accepted = co_await async_accept(listener, stop);
+        auto accepted = co_await async_accept_next(listener, stop);  // skips clients gone, pauses at EMFILE
         if (!accepted) {
-            const Error& error = accepted.error();
-            if (error == std::errc::operation_canceled) co_return Result<void>();
-            if (is_out_of_resources(error)) {
-                // Out of descriptors: wait for connections to end instead of spinning on the queue.
-                if (!co_await async_sleep(Until(100ms, stop))) co_return Result<void>();
-                continue;
-            }
-            if (is_transient_accept_error(error)) continue;  // that client is gone; accept the next
-            co_return fail(error);
+            if (accepted.error() == std::errc::operation_canceled) co_return Result<void>();
+            co_return fail(accepted.error());
         }
         std::printf("Connected with %s\n", accepted->peer.to_string().c_str());
         std::fflush(stdout);

@@ -1272,3 +1272,232 @@ TEST_CASE("signals: bad numbers are refused; closing the last set puts the dispo
     }
     CHECK(netlite_test::signal_is_default(netlite_test::test_signal) == before);
 }
+
+// --- async_accept_next: incoming()'s accept policy on the loop ----------------------------------------
+
+namespace {
+
+using Accepted4 = netlite::Accepted<netlite::IPv4>;
+using Listener4 = netlite::TcpListener<netlite::IPv4>;
+
+/// An accept that fails with `errors` (in order) before it accepts for real, and counts its calls: the seam
+/// through which a test gives async_accept_next errors the kernel will not produce on demand.
+struct ScriptedAccept {
+    std::vector<std::errc> errors;
+    std::size_t calls = 0;
+    bool forever = false;  // repeat the last error instead of accepting
+};
+
+Task<netlite::Result<Accepted4>> scripted_accept(ScriptedAccept& script, Listener4& listener,
+                                                 netlite::Until until) {
+    const std::size_t call = script.calls++;
+    if (!script.errors.empty() && (call < script.errors.size() || script.forever))
+        co_return netlite::fail(script.errors[std::min(call, script.errors.size() - 1)], "accept");
+    co_return co_await netlite::async_accept(listener, until);
+}
+
+Task<netlite::Result<Accepted4>> accept_next_scripted(ScriptedAccept& script, Listener4& listener,
+                                                      netlite::Until until) {
+    auto accept = [&script](Listener4& l, const netlite::Until& u) { return scripted_accept(script, l, u); };
+    co_return co_await netlite::detail::coro::accept_next(listener, until, accept);
+}
+
+Listener4 nonblocking_listener() {
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    REQUIRE(listener->set_nonblocking(true).has_value());
+    return std::move(*listener);
+}
+
+}  // namespace
+
+TEST_CASE("async_accept_next skips errors that end one connection, pauses on the others, ends on the rest",
+          "[coro][accept_next]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    Listener4 listener = nonblocking_listener();
+    auto where = listener.local_address();
+    REQUIRE(where.has_value());
+    auto client = netlite::TcpStream<netlite::IPv4>::connect(*where, 5s);  // queued in the backlog
+    REQUIRE(client.has_value());
+    auto client_at = client->local_address();
+    REQUIRE(client_at.has_value());
+
+    SECTION("transient errors are skipped at once, out-of-resources ones after 10 ms, then 20 ms") {
+        ScriptedAccept script{{std::errc::connection_aborted, std::errc::protocol_error,
+                               std::errc::too_many_files_open, std::errc::no_buffer_space}};
+        const auto start = std::chrono::steady_clock::now();
+        auto accepted = loop.run(accept_next_scripted(script, listener, 10s));
+        const auto took = std::chrono::steady_clock::now() - start;
+        REQUIRE(accepted.has_value());
+        CHECK(accepted->peer == *client_at);
+        CHECK(script.calls == 5);
+        CHECK(took >= 30ms);  // the two pauses
+    }
+    SECTION("an error that is neither ends it with that error") {
+        ScriptedAccept script{{std::errc::connection_aborted, std::errc::invalid_argument}};
+        auto accepted = loop.run(accept_next_scripted(script, listener, 10s));
+        REQUIRE_FALSE(accepted.has_value());
+        CHECK(accepted.error() == std::errc::invalid_argument);
+        CHECK(script.calls == 2);
+    }
+    SECTION("out of descriptors until the deadline: timed_out, after a few attempts, not a spin") {
+        ScriptedAccept script{{std::errc::too_many_files_open}, 0, true};
+        const auto start = std::chrono::steady_clock::now();
+        auto accepted = loop.run(accept_next_scripted(script, listener, 100ms));
+        const auto took = std::chrono::steady_clock::now() - start;
+        REQUIRE_FALSE(accepted.has_value());
+        CHECK(accepted.error() == std::errc::timed_out);
+        CHECK(took >= 100ms);
+        // Attempts at 0, 10, 30 and 70 ms (pauses 10, 20, 40, then 80 cut short by the deadline); fewer when
+        // a loaded machine wakes the loop late. A spin would be thousands.
+        CHECK(script.calls >= 2);
+        CHECK(script.calls <= 4);
+    }
+    SECTION("a stop during a pause ends it with operation_canceled") {
+        ScriptedAccept script{{std::errc::too_many_files_open}, 0, true};
+        netlite::StopSource stop;
+        std::optional<netlite::Result<Accepted4>> outcome;
+        auto acceptor = [&]() -> Task<void> {
+            outcome.emplace(
+                co_await accept_next_scripted(script, listener, netlite::Until(stop.get_token())));
+        };
+        auto body = [&]() -> Task<void> {
+            Scope scope(co_await netlite::current_loop());
+            scope.spawn(acceptor());
+            (void)co_await netlite::async_sleep(50ms);  // a few pauses in
+            stop.request_stop();
+            co_await scope.join();
+        };
+        loop.run(body());
+        REQUIRE(outcome.has_value());
+        REQUIRE_FALSE(outcome->has_value());
+        CHECK(outcome->error() == std::errc::operation_canceled);
+        CHECK(script.calls >= 2);
+        CHECK(script.calls <= 5);
+    }
+}
+
+TEST_CASE("async_accept_next returns operation_canceled when stopped or cancelled while it waits",
+          "[coro][accept_next]") {
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    Listener4 listener = nonblocking_listener();
+    netlite::StopSource stop;
+    std::optional<netlite::Result<Accepted4>> outcome;
+    auto acceptor = [&]() -> Task<void> {
+        outcome.emplace(co_await netlite::async_accept_next(listener, netlite::Until(30s, stop.get_token())));
+    };
+    const bool by_stop = GENERATE(true, false);
+    INFO((by_stop ? "stop requested" : "scope cancelled"));
+    auto body = [&]() -> Task<void> {
+        Scope scope(co_await netlite::current_loop());
+        scope.spawn(acceptor());
+        CHECK(loop.parked_count() == 1);  // the accept waits on the listener
+        if (by_stop)
+            stop.request_stop();
+        else
+            scope.cancel();
+        co_await scope.join();
+    };
+    const auto start = std::chrono::steady_clock::now();
+    loop.run(body());
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    REQUIRE(outcome.has_value());
+    REQUIRE_FALSE(outcome->has_value());
+    CHECK(outcome->error() == std::errc::operation_canceled);
+}
+
+TEST_CASE("async_accept_next out of descriptors: pauses, then accepts once descriptors are freed",
+          "[coro][accept_next]") {
+    if (netlite_test::is_windows) {
+        WARN("skipped: Windows has no descriptor limit to run out of (EMFILE)");
+        return;
+    }
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    Listener4 listener = nonblocking_listener();
+    auto where = listener.local_address();
+    REQUIRE(where.has_value());
+    auto client = netlite::TcpStream<netlite::IPv4>::connect(*where, 5s);  // queued in the backlog
+    REQUIRE(client.has_value());
+
+    ScriptedAccept counted;  // no errors of its own: only counts the real accepts
+    std::optional<netlite::Result<Accepted4>> outcome;
+    std::chrono::steady_clock::duration freed_after{};
+    netlite_test::DescriptorExhaustion exhausted;
+    REQUIRE(exhausted.active());
+    const auto start = std::chrono::steady_clock::now();
+    auto acceptor = [&]() -> Task<void> {
+        outcome.emplace(co_await accept_next_scripted(counted, listener, 10s));
+    };
+    auto freer = [&]() -> Task<void> {
+        (void)co_await netlite::async_sleep(200ms);  // the server's connections end
+        exhausted.release();
+        freed_after = std::chrono::steady_clock::now() - start;
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(co_await netlite::current_loop());
+        scope.spawn(acceptor());
+        scope.spawn(freer());
+        co_await scope.join();
+    };
+    loop.run(body());
+    const auto took = std::chrono::steady_clock::now() - start;
+    exhausted.release();
+    REQUIRE(outcome.has_value());
+    REQUIRE(outcome->has_value());
+    CHECK(took >= freed_after);
+    CHECK(took < freed_after + 1s);  // the next attempt after the release, within the pause then (<= 160 ms)
+    // Attempts at about 0, 10, 30, 70, 150 and 310 ms: a spin would be thousands.
+    CHECK(counted.calls >= 2);  // it paused at least once
+    CHECK(counted.calls <= 8);
+    const char hello[] = "hi";
+    REQUIRE(client->write_all(netlite::ConstBuffer(hello, 2)).has_value());
+    char got[2];
+    REQUIRE((*outcome)->stream.read_exact(netlite::MutableBuffer(got, 2), 5s).has_value());
+    CHECK(std::string(got, 2) == "hi");
+}
+
+TEST_CASE(
+    "async_wait_ready on a stream attached to the loop that is known to block: the first event wakes it",
+    "[coro][async_stream]") {
+    // The loop skips the probe before parking when it knows an attached descriptor would block (a read
+    // that timed out said so). The wait must then take the first readiness event as its wake-up, not as
+    // the answer to the probe it never made, or it sleeps until its deadline with the data there. (This is
+    // the one state of an attached stream in which such a wait is meaningful: the TLS waits' case.)
+    auto opened = Loop::open();
+    REQUIRE(opened.has_value());
+    Loop& loop = *opened;
+    auto [a, b] = stream_pair();
+    AsyncPairStream stream = attach(loop, std::move(a));
+    std::string outcome;
+    std::chrono::steady_clock::duration waited{};
+    auto waiter = [&]() -> Task<void> {
+        auto quiet = co_await read_some_async(stream, 20ms);  // would block, then times out: cached
+        if (quiet || quiet.error() != std::errc::timed_out) co_return void(outcome = "timed_out expected");
+        const auto start = std::chrono::steady_clock::now();
+        auto ready = co_await netlite::async_wait_ready(stream.stream().native_handle(),
+                                                        netlite::Interest::readable, 5s);
+        waited = std::chrono::steady_clock::now() - start;
+        if (!ready) co_return void(outcome = "wait: " + ready.error().message());
+        auto got = co_await read_some_async(stream, 1s);
+        outcome = got ? "read " + std::to_string(*got) : "read: " + got.error().message();
+    };
+    auto writer = [&]() -> Task<void> {
+        (void)co_await netlite::async_sleep(50ms);  // after the waiter parked
+        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+    };
+    auto body = [&]() -> Task<void> {
+        Scope scope(loop);
+        scope.spawn(waiter());
+        scope.spawn(writer());
+        co_await scope.join();
+    };
+    loop.run(body());
+    CHECK(outcome == "read 3");
+    CHECK(waited < 2s);
+}

@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #if defined(_WIN32)
 // netlite's detail/sys.hpp has included <winsock2.h> and <windows.h> by now.
 #else
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -234,5 +236,57 @@ inline std::optional<bool> signal_is_default(int signo) {
     return current.sa_handler == SIG_DFL;
 #endif
 }
+
+/// Runs the process out of descriptors (EMFILE) while it lives, or until release(): the soft
+/// RLIMIT_NOFILE is lowered to just above the highest open descriptor and the holes below it are filled
+/// with /dev/null. POSIX only: on Windows (no descriptor limit) active() is false and it does nothing.
+/// Open every descriptor the code under test will need (a loop's poller, a stop token's wake-up) first.
+class DescriptorExhaustion {
+public:
+    DescriptorExhaustion() {
+#if !defined(_WIN32)
+        if (::getrlimit(RLIMIT_NOFILE, &old_) != 0) return;
+        int highest = 0;
+        for (int fd = 0; fd < 4096; ++fd)
+            if (::fcntl(fd, F_GETFD) != -1) highest = fd;
+        rlimit low = old_;
+        low.rlim_cur = static_cast<rlim_t>(highest + 1);
+        if (::setrlimit(RLIMIT_NOFILE, &low) != 0) return;
+        active_ = true;
+        for (int i = 0; i < 4096; ++i) {
+            const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (fd < 0) break;
+            fillers_.push_back(fd);
+        }
+#endif
+    }
+    DescriptorExhaustion(const DescriptorExhaustion&) = delete;
+    DescriptorExhaustion& operator=(const DescriptorExhaustion&) = delete;
+    ~DescriptorExhaustion() {
+        release();
+    }
+
+    /// True while the process is out of descriptors through this object.
+    bool active() const noexcept {
+        return active_;
+    }
+    /// Gives the descriptors back and restores the limit (idempotent).
+    void release() noexcept {
+#if !defined(_WIN32)
+        if (!active_) return;
+        ::setrlimit(RLIMIT_NOFILE, &old_);
+        for (const int fd : fillers_) ::close(fd);
+        fillers_.clear();
+        active_ = false;
+#endif
+    }
+
+private:
+    bool active_ = false;
+#if !defined(_WIN32)
+    rlimit old_{};
+    std::vector<int> fillers_;
+#endif
+};
 
 }  // namespace netlite_test

@@ -14,15 +14,17 @@
 //    anywhere (builds with -fno-exceptions; an exception escaping a task terminates).
 //  * Loop: one thread's event loop over a Poller. run(task) is the blocking entry point: it runs `task`
 //    (and whatever it spawns) until `task` finishes and returns its value.
-//  * Awaitable I/O: async_accept, async_connect (one address; async_connect_any and async_connect(host,
-//    port) race several as tasks), async_read, async_write, async_write_all, async_read_exact,
-//    async_read_to_end, async_recv_from, async_send_to, async_sleep. Each tries the call
-//    first and suspends only when it would block; each takes the same `Until` as the blocking overloads
-//    with the same meaning: a deadline gives timed_out, a stop token operation_canceled, the socket stays
-//    usable, and a multi-step call's TransferError says how many bytes moved. Apart from the connect
-//    races (a frame per attempt) and read_to_end's container, they allocate nothing: the registration
-//    lives in the awaiter, in the coroutine's frame, and the loop's timer heap (O(log n) per park,
-//    unpark and expiry, n = deadlines pending) keeps the capacity of the most deadlines ever pending.
+//  * Awaitable I/O: async_accept (async_accept_next: incoming()'s policy for a server's accept loop, errors
+//    that end one connection skipped, a pause when out of descriptors), async_connect (one address;
+//    async_connect_any and async_connect(host, port) race several as tasks), async_read, async_write,
+//    async_write_all, async_read_exact, async_read_to_end, async_recv_from, async_send_to, async_sleep. Each
+//    tries the call first and suspends only when it would block; each takes the same `Until` as the blocking
+//    overloads with the same meaning: a deadline gives timed_out, a stop token operation_canceled, the socket
+//    stays usable, and a multi-step call's TransferError says how many bytes moved. Apart from the connect
+//    races (a frame per attempt), async_accept_next (a frame per call) and read_to_end's container, they
+//    allocate nothing: the registration lives in the awaiter, in the coroutine's frame, and the loop's timer
+//    heap (O(log n) per park, unpark and expiry, n = deadlines pending) keeps the capacity of the most
+//    deadlines ever pending.
 //  * AsyncStream: a TcpStream registered with the loop once, for its life (edge-triggered, readiness
 //    cached by the loop): the same awaitables on it cost no epoll_ctl per wait and skip the read that
 //    would only say "would block". On a plain TcpStream each wait registers it again (one-shot).

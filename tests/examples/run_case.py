@@ -1839,9 +1839,18 @@ def many_connections(argv):
 
 # --- echo_server_async / echo_clients_async: coroutines ------------------------------------------------
 
+def per_loop_counts(server):
+    """The connections each loop took, from the line echo_server_async prints to stderr at shutdown."""
+    found = re.search(rb"connections per loop:((?: \d+)+)\)", server.stderr)
+    if not found:
+        raise Fail("stderr has no 'connections per loop' line: %r" % server.stderr)
+    return [int(n) for n in found.group(1).split()]
+
+
 @case()
 def async_threads():
-    """--threads 4: four loops with their own SO_REUSEPORT listeners on one port; 64 clients all served."""
+    """--threads 4: one listener, connections handed round four loops; 64 clients all served, spread evenly.
+    --unix --threads 2: the same hand-off; 4 clients one after another land on both loops."""
     skip_under_wine("the case stops the server with SIGTERM/SIGINT, POSIX signals a Windows program does not get")
     server, address = start_server([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "4"])
     check(port_of(address) != 0, "--threads 4 --port 0: one listening line with the real port (%s)" % address)
@@ -1856,6 +1865,30 @@ def async_threads():
     check(r.returncode == 0 and r.stdout == b"ping\n" * 16, "echo_clients_async --clients 16: 16 replies")
     os.kill(server.proc.pid, signal.SIGTERM)
     check(server.wait(10) == 0, "SIGTERM stops every loop: exit 0")
+    counts = per_loop_counts(server)
+    check(counts == [20, 20, 20, 20], "80 connections handed round 4 loops: 20 each (%s)" % counts)
+
+    path = os.path.join(TMP, "async_threads.sock")
+    server, address = start_server([exe("echo_server_async"), "--unix", path, "--threads", "2"])
+    for i in range(4):
+        reply = echo_once(socket.AF_UNIX, path, b"client %d\n" % i)
+        check(reply == b"client %d\n" % i, "--unix --threads 2: client %d echoed (%r)" % (i, reply))
+        server.expect_line(r"Connected with.*")
+    os.kill(server.proc.pid, signal.SIGTERM)
+    check(server.wait(10) == 0, "--unix --threads 2: SIGTERM, exit 0")
+    counts = per_loop_counts(server)
+    check(counts == [2, 2], "--unix --threads 2: 4 connections on both loops, 2 each (%s)" % counts)
+
+
+@case()
+def async_threads_one_listener():
+    """--threads 2 on one listener (no SO_REUSEPORT, so on Windows too): 8 clients at once, all echoed."""
+    server, address = start_server([exe("echo_server_async"), "--host", "127.0.0.1", "--port", "0", "--threads", "2"])
+    ok = concurrent_clients(address, 8, 16 * 1024)
+    check(all(ok), "all 8 clients got exactly their own 16 KiB back (%d did)" % sum(ok))
+    for _ in range(8):
+        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    server.stop()
 
 
 @case()

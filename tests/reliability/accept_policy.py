@@ -5,10 +5,12 @@ For each errno that policy names, and for one it does not (the control), the sce
 fails with it (strace -e inject=accept4,accept:error=E:when=1) while a client's connection stays queued:
 
   * transient (is_transient_accept_error: ECONNABORTED, EPROTO, ENETDOWN, ENETUNREACH, EHOSTUNREACH,
-    EPERM): incoming() and try_accept_batch() both skip it and accept the queued connection;
-  * out of resources (is_out_of_resources: EMFILE, ENFILE, ENOBUFS, ENOMEM): incoming() pauses and accepts
-    the connection; try_accept_batch() returns the error (the event loop stops watching the listener);
-  * anything else (EINVAL, the control): both end with it.
+    EPERM): incoming(), try_accept_batch() and the coroutine async_accept_next() all skip it and accept
+    the queued connection;
+  * out of resources (is_out_of_resources: EMFILE, ENFILE, ENOBUFS, ENOMEM): incoming() and
+    async_accept_next() pause and accept the connection; try_accept_batch() returns the error (the event
+    loop stops watching the listener);
+  * anything else (EINVAL, the control): all end with it.
 
 Exits 0 when every path agrees with the policy, 1 otherwise, 77 when strace cannot run here (with why).
 usage: accept_policy.py --scenario PATH [--skip REASON]
@@ -25,6 +27,7 @@ SKIP = 77
 TRANSIENT = ["ECONNABORTED", "EPROTO", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "EPERM"]
 RESOURCES = ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]
 OTHER = ["EINVAL"]
+PATHS = ("incoming", "batch", "async")
 # LeakSanitizer cannot run under ptrace (strace): it stops the process with a fatal error. The scenario's
 # outcome, not a leak report, is what this test checks; fd_leak and the sanitizer runs of the unit tests
 # cover leaks.
@@ -32,7 +35,7 @@ TRACED_ENV = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + 
 
 
 def expected(path, name):
-    if name in TRANSIENT or (name in RESOURCES and path == "incoming"):
+    if name in TRANSIENT or (name in RESOURCES and path in ("incoming", "async")):
         return "accepted"
     return f"error {getattr(errno, name)}"
 
@@ -66,14 +69,14 @@ def main():
         return SKIP
     failures = 0
     for name in TRANSIENT + RESOURCES + OTHER:
-        for path in ("incoming", "batch"):
+        for path in PATHS:
             want = expected(path, name)
             got = run(args.scenario, path, name)
             ok = got == want or got.startswith(want + " ")
             print(f"accept_policy: {name:12} {path:8} {'ok  ' if ok else 'FAIL'} {got}"
                   + ("" if ok else f" (want {want})"))
             failures += not ok
-    total = 2 * len(TRANSIENT + RESOURCES + OTHER)
+    total = len(PATHS) * len(TRANSIENT + RESOURCES + OTHER)
     print(f"accept_policy: {total - failures} passed, {failures} failed")
     return 1 if failures else 0
 

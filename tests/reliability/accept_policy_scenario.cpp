@@ -1,17 +1,19 @@
-// accept_policy_scenario - one accept path (incoming() or try_accept_batch()) meeting one accept error, for
+// accept_policy_scenario - one accept path (incoming(), try_accept_batch() or the coroutine
+// async_accept_next()) meeting one accept error, for
 // accept_policy.py to run under `strace -e inject=accept4,accept:error=E:when=1`: the first accept fails
 // with E without running, so the client's connection is still queued for the next one.
 //
-// usage: accept_policy_scenario incoming|batch
+// usage: accept_policy_scenario incoming|batch|async
 // Prints one line: "accepted" when the path went on to accept the queued connection, or
 // "error <errno-name-free message>" and the code the path ended with; exits 0 either way (1 on misuse).
 // The driver compares the line with netlite's published policy (is_transient_accept_error,
 // is_out_of_resources), so that every accept path is held to the same one.
+#include <netlite/coro.hpp>
 #include <netlite/netlite.hpp>
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <string_view>
 #include <vector>
 
 using namespace netlite;
@@ -44,11 +46,23 @@ int run_batch(TcpListener<IPv4>& listener) {
     return 0;
 }
 
+// A coroutine server's accept loop: async_accept_next, which follows incoming()'s policy on the loop.
+int run_async(TcpListener<IPv4>& listener) {
+    auto loop = Loop::open();
+    if (!loop) return report(loop.error()) + 1;
+    if (auto ok = listener.set_nonblocking(true); !ok) return report(ok.error()) + 1;
+    auto accepted = loop->run(async_accept_next(listener, Until(10s)));
+    if (!accepted) return report(accepted.error());
+    std::printf("accepted\n");
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2 || (std::strcmp(argv[1], "incoming") != 0 && std::strcmp(argv[1], "batch") != 0)) {
-        std::fprintf(stderr, "usage: accept_policy_scenario incoming|batch\n");
+    const std::string_view path = argc == 2 ? argv[1] : "";
+    if (path != "incoming" && path != "batch" && path != "async") {
+        std::fprintf(stderr, "usage: accept_policy_scenario incoming|batch|async\n");
         return 1;
     }
     auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
@@ -67,5 +81,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "the connection was not queued within 5 s\n");
         return 1;
     }
-    return std::strcmp(argv[1], "incoming") == 0 ? run_incoming(*listener) : run_batch(*listener);
+    if (path == "async") return run_async(*listener);
+    return path == "incoming" ? run_incoming(*listener) : run_batch(*listener);
 }

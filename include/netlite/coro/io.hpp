@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
-// netlite/coro/io.hpp - the awaitable calls: async_accept, async_connect (one address), async_read,
-// async_write, async_write_all, async_read_exact, async_read_to_end (TcpStream or AsyncStream),
-// async_recv_from, async_send_to, async_sleep. Part of <netlite/coro.hpp>.
+// netlite/coro/io.hpp - the awaitable calls: async_accept, async_accept_next (a server's accept loop),
+// async_connect (one address), async_read, async_write, async_write_all, async_read_exact,
+// async_read_to_end (TcpStream or AsyncStream), async_recv_from, async_send_to, async_sleep. Part of
+// <netlite/coro.hpp>.
 #pragma once
 
 #include <netlite/buffer.hpp>
@@ -15,6 +16,8 @@
 #include <netlite/tcp.hpp>
 #include <netlite/udp.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <type_traits>
@@ -235,8 +238,11 @@ class ReadyOpT : public Operation<ReadyOpT<Unused>> {
 public:
     ReadyOpT(Handle descriptor, Interest wanted, const Until& until) noexcept
         : Operation<ReadyOpT>("wait", descriptor, wanted, until) {}
-    bool attempt() noexcept {  // the first call, before parking, does not know: park and wait for an event
-        if (!std::exchange(asked_, true)) return false;
+    // Before parking (the probe in await_suspend) it does not know: park and wait for an event. Asked by
+    // the state, not by counting calls: on a descriptor attached to the loop and known to block, the loop
+    // skips that probe, and the first event would otherwise be taken for it and its wake-up lost.
+    bool attempt() noexcept {
+        if (this->state != Waiter::State::parked) return false;
         result_.emplace();
         return true;
     }
@@ -244,7 +250,6 @@ public:
     Result<void> await_resume() noexcept { return std::move(result_); }
 
 private:
-    bool asked_ = false;
     Result<void> result_{unexpect};  // set before resuming
 };
 
@@ -373,6 +378,45 @@ template <Family F>
 template <class Unused = void>
 [[nodiscard]] detail::coro::SleepOpT<Unused> async_sleep(const Until& until) noexcept {
     return detail::coro::SleepOpT<Unused>(until);
+}
+
+namespace detail::coro {
+
+/// The pause after an accept that ran out of descriptors or memory: incoming()'s (tcp.hpp).
+inline constexpr std::chrono::milliseconds accept_first_pause{10};
+inline constexpr std::chrono::milliseconds accept_last_pause{1000};
+
+/// async_accept_next with the accept call as a parameter: `accept(listener, until)` gives an awaitable
+/// of Result<Accepted<F>> (async_accept; a test injects errors through it).
+template <Family F, class Accept>
+Task<Result<Accepted<F>>> accept_next(TcpListener<F>& listener, Until until, Accept accept) {
+    std::chrono::milliseconds pause = accept_first_pause;
+    for (;;) {
+        Result<Accepted<F>> next = co_await accept(listener, until);
+        if (next) co_return next;
+        if (is_transient_accept_error(next.error())) continue;  // that client is gone: the next one
+        if (!is_out_of_resources(next.error())) co_return next;
+        // The listener stays readable while the queue holds the connection we could not take: waiting on
+        // it would spin. Sleep instead; the connections being served close and give descriptors back.
+        const Clock::time_point wake_at = Clock::now() + pause;
+        pause = std::min(pause * 2, accept_last_pause);
+        const bool deadline_first = until.deadline() <= wake_at;
+        auto slept = co_await async_sleep(until.with_deadline(std::min(wake_at, until.deadline())));
+        if (!slept) co_return fail(std::errc::operation_canceled, "accept");  // stopped or task cancelled
+        if (deadline_first) co_return fail(std::errc::timed_out, "accept");
+    }
+}
+
+}  // namespace detail::coro
+
+/// Awaits the next connection on `listener` under incoming()'s policy: skips connections that failed
+/// while queued (is_transient_accept_error), and out of descriptors or memory (is_out_of_resources)
+/// sleeps 10 ms, doubling up to 1 s, and accepts again. Errors: operation_canceled, timed_out (as `until`
+/// says, during a pause too); any other accept error (EBADF, EINVAL: the listener cannot accept).
+template <Family F>
+[[nodiscard]] Task<Result<Accepted<F>>> async_accept_next(TcpListener<F>& listener, Until until = {}) {
+    return detail::coro::accept_next(listener, std::move(until),
+                                     [](TcpListener<F>& l, const Until& u) { return async_accept(l, u); });
 }
 
 }  // namespace netlite

@@ -37,10 +37,10 @@ namespace netlite {
 namespace detail::coro {
 
 /// Waits for the readiness the last TLS attempt asked for: finishes at the first readiness event after it
-/// parked (the attempt just before found that the socket would block). Unlike async_wait_ready's wait, the
-/// first event always finishes it: on a socket attached to the loop (AsyncTlsStream) whose cached "would
-/// block" makes the loop skip the attempt before parking (after an earlier wait timed out or was
-/// cancelled), async_wait_ready would take that event for the skipped probe and miss the wake-up.
+/// parked (the attempt just before found that the socket would block). As async_wait_ready's wait, it asks
+/// the operation's state, not a count of calls: on a socket attached to the loop (AsyncTlsStream) whose
+/// cached "would block" makes the loop skip the attempt before parking (after an earlier wait timed out
+/// or was cancelled), the first event is the wake-up, not the answer to the skipped probe.
 template <class Unused = void>
 class TlsWaitOp : public Operation<TlsWaitOp<Unused>> {
 public:
