@@ -53,7 +53,8 @@ Result<std::size_t, TransferError> read_all_into(Container& out, ReadSome read_s
     }
 }
 
-/// `stream.read_to_end(out, until)` into a new string. Errors: read_some's (the bytes before the error are dropped).
+/// `stream.read_to_end(out, until)` into a new string. Errors: read_some's (the bytes before the error are
+/// dropped).
 template <class Stream, class Until>
 Result<std::string> read_all_string(Stream& stream, const Until& until) {
     std::string out;
