@@ -652,6 +652,15 @@ TEMPLATE_LIST_TEST_CASE("Poller::wait with an Until: deadline, stop token, ready
     auto poller = open_poller<TestType>();
     std::vector<Event> events(8);
 
+    // The optional forms stay: any duration type, and std::nullopt for no limit (ended here by wake()).
+    auto looked = poller.wait(events, std::optional<std::chrono::seconds>(0s));
+    REQUIRE_OK(looked);
+    CHECK(*looked == 0);
+    poller.wake();
+    auto woken = poller.wait(events, std::nullopt);
+    REQUIRE_OK(woken);
+    CHECK(*woken == 0);
+
     const auto start = std::chrono::steady_clock::now();
     auto idle = poller.wait(events, netlite::Until(50ms));
     REQUIRE_OK(idle);

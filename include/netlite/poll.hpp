@@ -161,15 +161,15 @@ public:
             return fail(std::errc::operation_canceled, "poll");
         return ready;
     }
-    /// wait() with an optional timeout, std::nullopt meaning no limit (the coroutine loop's form).
-    /// Errors: as wait(events, until).
-    template <class Timeout>
-    requires std::same_as<Timeout, std::optional<std::chrono::milliseconds>> ||
-        std::same_as<Timeout, std::nullopt_t>
-            Result<std::size_t> wait(std::span<Event> events, const Timeout& timeout) {
-        const std::optional<std::chrono::milliseconds> limit = timeout;
-        return wait(events, limit ? Until(*limit) : Until());
+    /// wait() with an optional timeout of any duration type, std::nullopt meaning no limit (the coroutine
+    /// loop's form). Errors: as wait(events, until).
+    template <class Rep, class Period>
+    Result<std::size_t> wait(std::span<Event> events,
+                             const std::optional<std::chrono::duration<Rep, Period>>& timeout) {
+        return wait(events, timeout ? Until(*timeout) : Until());
     }
+    /// wait() with no limit. Errors: as wait(events, until).
+    Result<std::size_t> wait(std::span<Event> events, std::nullopt_t) { return wait(events, Until()); }
 
     /// Makes a wait() in progress (or the next one) return. Thread-safe and async-signal-safe.
     void wake() const noexcept {
