@@ -10,14 +10,13 @@
 #include <netlite/coro/operation.hpp>
 #include <netlite/coro/stream.hpp>
 #include <netlite/deadline.hpp>
+#include <netlite/detail/chrono.hpp>
 #include <netlite/detail/read_to_end.hpp>
 #include <netlite/poll.hpp>
 #include <netlite/result.hpp>
 #include <netlite/tcp.hpp>
 #include <netlite/udp.hpp>
 
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <type_traits>
@@ -399,9 +398,9 @@ Task<Result<Accepted<F>>> accept_next(TcpListener<F>& listener, Until until, Acc
         // The listener stays readable while the queue holds the connection we could not take: waiting on
         // it would spin. Sleep instead; the connections being served close and give descriptors back.
         const Clock::time_point wake_at = Clock::now() + pause;
-        pause = std::min(pause * 2, accept_last_pause);
+        pause = pause * 2 < accept_last_pause ? pause * 2 : accept_last_pause;
         const bool deadline_first = until.deadline() <= wake_at;
-        auto slept = co_await async_sleep(until.with_deadline(std::min(wake_at, until.deadline())));
+        auto slept = co_await async_sleep(until.with_deadline(sys::earlier(wake_at, until.deadline())));
         if (!slept) co_return fail(std::errc::operation_canceled, "accept");  // stopped or task cancelled
         if (deadline_first) co_return fail(std::errc::timed_out, "accept");
     }
