@@ -95,17 +95,23 @@ struct ContextState {
     std::mutex sessions_lock;
     std::map<std::string, std::unique_ptr<SSL_SESSION, SessionFree>, std::less<>> sessions;
 
-    /// The newest session for `key`, with a reference for the caller; nullptr when there is none.
+    // The cache holds copies that no connection uses, and hands out copies: no SSL_SESSION is shared by
+    // connections of different threads, so none is read by one handshake while another changes or frees
+    // it (TSan saw both through OpenSSL's unlocked session fields and reference counts).
+
+    /// A copy of the newest session for `key`, owned by the caller; nullptr when there is none.
     SSL_SESSION* session_for(std::string_view key) {
         const std::lock_guard lock(sessions_lock);
         auto found = sessions.find(key);
         if (found == sessions.end()) return nullptr;
-        SSL_SESSION_up_ref(found->second.get());
-        return found->second.get();
+        return SSL_SESSION_dup(found->second.get());
     }
-    void keep_session(const std::string& key, SSL_SESSION* session) {
+    /// Keeps a copy of `session` (a connection's own) as the newest for `key`.
+    void keep_session(const std::string& key, const SSL_SESSION* session) {
+        std::unique_ptr<SSL_SESSION, SessionFree> copy(SSL_SESSION_dup(session));
+        if (!copy) return;  // out of memory: the next connection makes a full handshake
         const std::lock_guard lock(sessions_lock);
-        sessions[key].reset(session);
+        sessions[key] = std::move(copy);
     }
 };
 
@@ -135,6 +141,17 @@ inline bool load_trust(SSL_CTX* ctx, const TlsSource& trust) noexcept {
     if (trust.file.empty() && trust.dir.empty()) return true;
     return SSL_CTX_load_verify_locations(ctx, trust.file.empty() ? nullptr : trust.file.c_str(),
                                          trust.dir.empty() ? nullptr : trust.dir.c_str()) == 1;
+}
+
+/// Makes OpenSSL compute what it caches lazily in each certificate of the trust store (key identifiers,
+/// extension flags) now, while one thread owns the context: otherwise the first handshakes of several
+/// threads fill that cache at once, one writing a key identifier as another compares it (TSan, in
+/// tls_test's threads case). Certificates a hashed directory loads later are not covered.
+inline void settle_trust_store(SSL_CTX* ctx) noexcept {
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
+        if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
+            (void)X509_check_purpose(cert, -1, 0);
 }
 
 /// The leaf certificate then the chain from PEM text.
@@ -211,7 +228,7 @@ inline int keep_new_session(SSL* ssl, SSL_SESSION* session) noexcept {
     const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, session_key_index()));
     if (!state || !key) return 0;
     state->keep_session(*key, session);
-    return 1;  // the cache owns it now
+    return 0;  // the cache keeps a copy: OpenSSL keeps (and frees) its own
 }
 
 inline void configure_client(ContextState& state, const TlsOptions& options) noexcept {
@@ -270,6 +287,7 @@ inline Result<std::shared_ptr<ContextState>> make_context(bool server, const Tls
     if (has_identity && !load_identity(ctx, options)) return failure();
     const bool needs_trust = !server || options.client_auth != ClientAuth::none || !options.trust.empty();
     if (needs_trust && !load_trust(ctx, options.trust)) return failure();
+    if (needs_trust) settle_trust_store(ctx);
     if (server) {
         configure_server(*state, options);
     } else {
@@ -479,7 +497,7 @@ private:
         SSL_set_ex_data(ssl_.get(), session_key_index(), &session_key_);
         if (SSL_SESSION* session = context_->session_for(session_key_)) {
             SSL_set_session(ssl_.get(), session);
-            SSL_SESSION_free(session);  // SSL_set_session took its own reference
+            SSL_SESSION_free(session);  // SSL_set_session took its own reference to this copy
         }
     }
 
