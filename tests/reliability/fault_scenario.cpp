@@ -31,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using namespace fault;  // check, expect, Failed, finish, open_descriptors, strict
+using namespace fault;  // check, expect, Failed, finish, finish_run, open_descriptors, strict
 
 void tcp_round_trip() {
     auto listener = TcpListener<IPv4>::bind(Address<IPv4>::loopback(0));
@@ -184,11 +184,5 @@ int main() {
     } catch (const Failed& f) {
         failed = f;
     }
-    const int descriptors_after = open_descriptors();
-    expect(descriptors_after == descriptors_before, 4,
-           "descriptors leaked: " + std::to_string(descriptors_before) + " before, " +
-               std::to_string(descriptors_after) + " after" + (failed ? " (" + failed->what + ")" : ""));
-    if (failed && strict()) finish(6, "EINTR reached the caller: " + failed->what);
-    if (failed) finish(10, failed->what);
-    finish(0, "ok");
+    finish_run(descriptors_before, failed);
 }

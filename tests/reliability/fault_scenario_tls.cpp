@@ -43,7 +43,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-using namespace fault;  // check, expect, Failed, finish, open_descriptors, strict
+using namespace fault;  // check, expect, Failed, finish, finish_run, open_descriptors, strict
 
 /// A wait that ended at its deadline though the other end reported success: that success was false.
 template <class R>
@@ -297,11 +297,5 @@ int main() {
         }
         failed = outcome.failed;
     }
-    const int descriptors_after = open_descriptors();
-    expect(descriptors_after == descriptors_before, 4,
-           "descriptors leaked: " + std::to_string(descriptors_before) + " before, " +
-               std::to_string(descriptors_after) + " after" + (failed ? " (" + failed->what + ")" : ""));
-    if (failed && strict()) finish(6, "EINTR reached the caller: " + failed->what);
-    if (failed) finish(10, failed->what);
-    finish(0, "ok");
+    finish_run(descriptors_before, failed);
 }

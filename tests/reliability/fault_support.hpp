@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include <dirent.h>
@@ -53,6 +54,18 @@ void check(const R& result, const std::string& step) {
 
 inline void expect(bool condition, int code, const std::string& why) {
     if (!condition) finish(code, why);
+}
+
+/// Ends a scenario's run with its verdict: 4 when descriptors were left open (counted `before` and now),
+/// 6 when a step failed in strict mode (EINTR reached the caller), 10 for a step's specific error, else 0.
+[[noreturn]] inline void finish_run(int before, const std::optional<Failed>& failed) {
+    const int after = open_descriptors();
+    expect(after == before, 4,
+           "descriptors leaked: " + std::to_string(before) + " before, " + std::to_string(after) + " after" +
+               (failed ? " (" + failed->what + ")" : ""));
+    if (failed && strict()) finish(6, "EINTR reached the caller: " + failed->what);
+    if (failed) finish(10, failed->what);
+    finish(0, "ok");
 }
 
 }  // namespace fault
