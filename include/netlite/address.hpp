@@ -99,8 +99,7 @@ public:
 
 /// The category of getaddrinfo failures (name "resolve"; messages from gai_strerror).
 inline const std::error_category& resolve_category() noexcept {
-    static const detail::resolve_category_impl instance;
-    return instance;
+    return detail::category_instance<detail::resolve_category_impl>();
 }
 
 /// Makes a std::error_code from a resolve_errc.
@@ -108,14 +107,6 @@ inline std::error_code make_error_code(resolve_errc e) noexcept {
     return {static_cast<int>(e), resolve_category()};
 }
 
-}  // namespace netlite
-
-/// @cond
-template <>
-struct std::is_error_code_enum<netlite::resolve_errc> : std::true_type {};
-/// @endcond
-
-namespace netlite {
 namespace detail {
 
 // Longest text any address prints as: a Unix path (107 bytes) or "[v6%interface]:65535" plus '@'.
@@ -832,3 +823,9 @@ struct std::formatter<netlite::Address<F>> : std::formatter<std::string_view> {
 };
 /// @endcond
 #endif
+
+// Lets a std::error_code be made from the enum (std's hook; after the API, which calls make_error_code).
+/// @cond
+template <>
+struct std::is_error_code_enum<netlite::resolve_errc> : std::true_type {};
+/// @endcond

@@ -31,55 +31,6 @@ enum class errc {
 };
 
 namespace detail {
-class netlite_category_impl final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "netlite"; }
-    std::string message(int value) const override {
-        switch (static_cast<errc>(value)) {
-            case errc::invalid_address: return "invalid address";
-            case errc::invalid_port: return "port is not a number in 0..65535";
-            case errc::path_too_long: return "Unix socket path is too long";
-            case errc::message_truncated: return "datagram truncated: it was larger than the buffer";
-            case errc::unexpected_eof: return "connection closed before all bytes arrived";
-            case errc::no_addresses: return "name resolved to no usable address";
-            case errc::family_mismatch: return "address family does not match the socket";
-        }
-        return "unknown netlite error";
-    }
-    std::error_condition default_error_condition(int value) const noexcept override {
-        switch (static_cast<errc>(value)) {
-            case errc::invalid_address:
-            case errc::invalid_port:
-            case errc::path_too_long: return std::errc::invalid_argument;
-            case errc::message_truncated: return std::errc::message_size;
-            case errc::family_mismatch: return std::errc::address_family_not_supported;
-            default: return {value, *this};
-        }
-    }
-};
-}  // namespace detail
-
-/// The category of netlite::errc values (name "netlite").
-inline const std::error_category& netlite_category() noexcept {
-    static const detail::netlite_category_impl instance;
-    return instance;
-}
-
-/// Makes a std::error_code from a netlite::errc.
-inline std::error_code make_error_code(errc e) noexcept {
-    return {static_cast<int>(e), netlite_category()};
-}
-
-}  // namespace netlite
-
-/// @cond
-template <>
-struct std::is_error_code_enum<netlite::errc> : std::true_type {};
-/// @endcond
-
-namespace netlite {
-
-namespace detail {
 /// POSIX's (glibc's) text for the std::errc values netlite reports; nullptr for others. Where a C runtime
 /// has no text for them (Windows: "Unknown error"), netlite's messages use these.
 inline const char* posix_wording(std::errc e) noexcept {
@@ -113,7 +64,51 @@ inline const char* posix_wording(std::errc e) noexcept {
         default: return nullptr;
     }
 }
+
+/// The one instance of an error category class, made on first use (thread-safe, as every static local).
+template <class Category>
+const std::error_category& category_instance() noexcept {
+    static const Category instance;
+    return instance;
+}
+
+class netlite_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "netlite"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_address: return "invalid address";
+            case errc::invalid_port: return "port is not a number in 0..65535";
+            case errc::path_too_long: return "Unix socket path is too long";
+            case errc::message_truncated: return "datagram truncated: it was larger than the buffer";
+            case errc::unexpected_eof: return "connection closed before all bytes arrived";
+            case errc::no_addresses: return "name resolved to no usable address";
+            case errc::family_mismatch: return "address family does not match the socket";
+        }
+        return "unknown netlite error";
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_address:
+            case errc::invalid_port:
+            case errc::path_too_long: return std::errc::invalid_argument;
+            case errc::message_truncated: return std::errc::message_size;
+            case errc::family_mismatch: return std::errc::address_family_not_supported;
+            default: return {value, *this};
+        }
+    }
+};
 }  // namespace detail
+
+/// The category of netlite::errc values (name "netlite").
+inline const std::error_category& netlite_category() noexcept {
+    return detail::category_instance<detail::netlite_category_impl>();
+}
+
+/// Makes a std::error_code from a netlite::errc.
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), netlite_category()};
+}
 
 // ---------------------------------------------------------------------------------------------------------
 /// What went wrong: an error code plus the name of the operation that failed ("connect", "bind", ...).
@@ -196,3 +191,9 @@ inline unexpected<Error> fail(Error error) noexcept {
 }
 
 }  // namespace netlite
+
+// Lets a std::error_code be made from the enum (std's hook; after the API, which calls make_error_code).
+/// @cond
+template <>
+struct std::is_error_code_enum<netlite::errc> : std::true_type {};
+/// @endcond

@@ -52,23 +52,13 @@ public:
 /// The category of TLS errors (name "tls"): tls_errc values, certificate verification failures
 /// ("certificate verify failed: hostname mismatch") and the TLS library's own errors, with its text.
 inline const std::error_category& tls_category() noexcept {
-    static const detail::tls_category_impl instance;
-    return instance;
+    return detail::category_instance<detail::tls_category_impl>();
 }
 
 /// Makes a std::error_code from a netlite::tls_errc.
 inline std::error_code make_error_code(tls_errc e) noexcept {
     return {static_cast<int>(e), tls_category()};
 }
-
-}  // namespace netlite
-
-/// @cond
-template <>
-struct std::is_error_code_enum<netlite::tls_errc> : std::true_type {};
-/// @endcond
-
-namespace netlite {
 
 template <Family F>
 class TlsStream;
@@ -93,8 +83,9 @@ private:
     friend class TlsStream;
 
     static Result<TlsContext> make(bool server, const TlsOptions& options) {
-        auto state = detail::tls_backend::make_context(
-            server, options, tls_category(), tls_errc::missing_certificate, tls_errc::invalid_option);
+        auto state = detail::tls_backend::make_context(server, options, tls_category(),
+                                                       make_error_code(tls_errc::missing_certificate),
+                                                       make_error_code(tls_errc::invalid_option));
         if (!state) return fail(state.error());
         TlsContext context;
         context.state_ = std::move(*state);
@@ -349,3 +340,9 @@ private:
 };
 
 }  // namespace netlite
+
+// Lets a std::error_code be made from the enum (std's hook; after the API, which calls make_error_code).
+/// @cond
+template <>
+struct std::is_error_code_enum<netlite::tls_errc> : std::true_type {};
+/// @endcond
