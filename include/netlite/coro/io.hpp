@@ -28,30 +28,7 @@ namespace netlite {
 
 namespace detail::coro {
 
-template <Family F>
-class AcceptOp : public Operation<AcceptOp<F>> {
-public:
-    AcceptOp(TcpListener<F>& listener, const Until& until) noexcept
-        : Operation<AcceptOp>("accept", listener.native_handle(), Interest::readable, until),
-          listener_(&listener) {}
-    bool attempt() noexcept {
-        auto next = listener_->try_accept();
-        if (next && !*next) return false;
-        if (next)
-            result_.emplace(std::move(**next));
-        else
-            result_ = unexpected<Error>(next.error());
-        return true;
-    }
-    void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
-    Result<Accepted<F>> await_resume() noexcept { return std::move(result_); }
-
-private:
-    TcpListener<F>* listener_;
-    Result<Accepted<F>> result_{unexpect};  // set before resuming
-};
-
-/// read/write/recv_from/send_to: one try_* call, whose result is the operation's.
+/// accept/read/write/recv_from/send_to: one try_* call, whose result is the operation's.
 template <class Value, class Try>
 class OnceOp : public Operation<OnceOp<Value, Try>> {
 public:
@@ -270,9 +247,10 @@ template <class Unused = void>
 
 /// Awaits the next connection on `listener`. Errors: as TcpListener::accept(until).
 template <Family F>
-[[nodiscard]] detail::coro::AcceptOp<F> async_accept(TcpListener<F>& listener,
-                                                     const Until& until = {}) noexcept {
-    return detail::coro::AcceptOp<F>(listener, until);
+[[nodiscard]] auto async_accept(TcpListener<F>& listener, const Until& until = {}) noexcept {
+    auto call = [l = &listener]() noexcept { return l->try_accept(); };
+    return detail::coro::OnceOp<Accepted<F>, decltype(call)>("accept", listener.native_handle(),
+                                                             Interest::readable, until, call);
 }
 
 /// Awaits a connection to `address` (the stream comes back in blocking mode). Errors: as

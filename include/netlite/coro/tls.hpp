@@ -93,22 +93,24 @@ inline Result<std::optional<std::size_t>> as_step(Result<bool> done) noexcept {
     return *done ? std::optional<std::size_t>(0) : std::nullopt;
 }
 
+/// A yes/no TLS step driven to its end, as Result<void> (errors: the step's).
+template <Family F, class Step>
+Task<Result<void>> tls_finish(TlsStream<F>& stream, Until until, const char* operation, Step step) {
+    auto done = co_await tls_drive(stream, until, operation, step);
+    if (!done) co_return fail(done.error());
+    co_return Result<void>();
+}
+
 /// The handshake, as TlsStream::handshake() (errors: its).
 template <Family F>
 Task<Result<void>> tls_handshake(TlsStream<F>& stream, Until until) {
-    auto done = co_await tls_drive(stream, until, "tls handshake",
-                                   [s = &stream] { return as_step(s->try_handshake()); });
-    if (!done) co_return fail(done.error());
-    co_return Result<void>();
+    return tls_finish(stream, until, "tls handshake", [s = &stream] { return as_step(s->try_handshake()); });
 }
 
 /// close_notify, as TlsStream::shutdown() (errors: its).
 template <Family F>
 Task<Result<void>> tls_shutdown(TlsStream<F>& stream, Until until) {
-    auto done = co_await tls_drive(stream, until, "tls shutdown",
-                                   [s = &stream] { return as_step(s->try_shutdown()); });
-    if (!done) co_return fail(done.error());
-    co_return Result<void>();
+    return tls_finish(stream, until, "tls shutdown", [s = &stream] { return as_step(s->try_shutdown()); });
 }
 
 /// write_all / read_exact: repeats TLS writes / reads until the buffer is done, all within `until`;
