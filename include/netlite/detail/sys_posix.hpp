@@ -1104,6 +1104,27 @@ inline socklen message_name_size(const MultiMessage& message) noexcept {
     return message.msg_hdr.msg_namelen;
 }
 
+#if !defined(NETLITE_SYS_LINUX)
+/// The sendmmsg/recvmmsg contract from one call per message: `call(index)` (a sendmsg or recvmsg, errno
+/// set on failure) until all `count` moved or one fails; a failure after the first message ends the batch
+/// (the next call reports it). Returns how many moved. Errors: the first message's (`first_flags` its flags).
+template <class Call>
+Result<std::size_t> message_by_message(native_handle fd, MultiMessage* messages, std::size_t count,
+                                       const char* operation, int first_flags, Call call) noexcept {
+    std::size_t done = 0;
+    while (done < count) {
+        const ssize_t moved = call(done);
+        if (moved < 0) {
+            if (interrupted()) continue;
+            if (done > 0) break;
+            return fail(io_error(fd, operation, first_flags));
+        }
+        messages[done++].msg_len = static_cast<unsigned>(moved);
+    }
+    return done;
+}
+#endif
+
 /// sendmmsg(2) with MSG_NOSIGNAL: sends messages in order, returns how many went (>= 1). An error after
 /// the first message ends the batch early; the error itself comes back from the next call.
 /// Elsewhere a sendmsg(2) loop with the same contract.
@@ -1117,17 +1138,9 @@ inline Result<std::size_t> send_many(native_handle fd, MultiMessage* messages, s
     }
 #else
     [[maybe_unused]] const SendGuard guard{};
-    std::size_t done = 0;
-    while (done < count) {
-        const ssize_t sent = ::sendmsg(fd, &messages[done].msg_hdr, flags | no_signal);
-        if (sent < 0) {
-            if (interrupted()) continue;
-            if (done > 0) break;
-            return fail(io_error(fd, "sendmsg", flags));
-        }
-        messages[done++].msg_len = static_cast<unsigned>(sent);
-    }
-    return done;
+    return message_by_message(fd, messages, count, "sendmsg", flags, [&](std::size_t done) {
+        return ::sendmsg(fd, &messages[done].msg_hdr, flags | no_signal);
+    });
 #endif
 }
 
@@ -1144,18 +1157,10 @@ inline Result<std::size_t> recv_many(native_handle fd, MultiMessage* messages, s
         if (!interrupted()) return fail(io_error(fd, "recvmmsg", flags));
     }
 #else
-    std::size_t done = 0;
-    while (done < count) {
-        const int flags = (dont_wait || done > 0) ? MSG_DONTWAIT : 0;
-        const ssize_t got = ::recvmsg(fd, &messages[done].msg_hdr, flags);
-        if (got < 0) {
-            if (interrupted()) continue;
-            if (done > 0) break;
-            return fail(io_error(fd, "recvmsg", flags));
-        }
-        messages[done++].msg_len = static_cast<unsigned>(got);
-    }
-    return done;
+    const int first_flags = dont_wait ? MSG_DONTWAIT : 0;
+    return message_by_message(fd, messages, count, "recvmsg", first_flags, [&](std::size_t done) {
+        return ::recvmsg(fd, &messages[done].msg_hdr, done > 0 ? MSG_DONTWAIT : first_flags);
+    });
 #endif
 }
 
