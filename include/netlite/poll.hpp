@@ -51,6 +51,21 @@ concept Pollable = requires(const S& socket) {
     { socket.native_handle() } -> std::convertible_to<detail::sys::native_handle>;
 };
 
+/// What a Poller registers: a netlite socket or a native descriptor.
+template <class S>
+concept PollTarget = Pollable<S> || std::convertible_to<S, detail::sys::native_handle>;
+
+namespace detail {
+/// The descriptor of a PollTarget.
+template <PollTarget S>
+sys::native_handle handle_of(const S& target) noexcept {
+    if constexpr (Pollable<S>)
+        return target.native_handle();
+    else
+        return target;
+}
+}  // namespace detail
+
 /// Wakes a Poller's wait() from another thread or a signal handler. Valid while its Poller lives
 /// (moving the Poller keeps it valid); an empty Waker does nothing.
 class Waker {
@@ -103,44 +118,27 @@ public:
     /// Whether Trigger::edge is available (EpollPoller: yes; PollPoller: no).
     static constexpr bool supports_edge = Backend::supports_edge;
 
-    /// Registers `fd`. Errors: EEXIST (already registered), EBADF (also for an empty socket),
-    /// invalid_argument (the reserved token), operation_not_supported (edge with PollPoller), EPERM (epoll:
-    /// a descriptor that cannot be polled).
-    Result<void> add(detail::sys::native_handle fd, Interest interest, Token token,
-                     Trigger trigger = Trigger::level) {
-        if (auto usable = check_handles(fd); !usable) return usable;
-        if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
-        return backend_.add(fd, interest, token, trigger);
-    }
-    /// add() for a netlite socket (its native_handle()). Errors: as add(fd, ...).
-    template <Pollable S>
-    Result<void> add(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
-        return add(socket.native_handle(), interest, token, trigger);
+    /// Registers `target` (a netlite socket or a descriptor). Errors: EEXIST (already registered), EBADF
+    /// (also for an empty socket), invalid_argument (the reserved token), operation_not_supported (edge with
+    /// PollPoller), EPERM (epoll: a descriptor that cannot be polled).
+    template <PollTarget S>
+    Result<void> add(const S& target, Interest interest, Token token, Trigger trigger = Trigger::level) {
+        return change(&Backend::add, detail::handle_of(target), interest, token, trigger);
     }
     /// Changes a registration (and re-arms a one-shot one). Errors: ENOENT (not registered), EBADF (also an
     /// empty socket), as add.
-    Result<void> modify(detail::sys::native_handle fd, Interest interest, Token token,
-                        Trigger trigger = Trigger::level) {
-        if (auto usable = check_handles(fd); !usable) return usable;
-        if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
-        return backend_.modify(fd, interest, token, trigger);
+    template <PollTarget S>
+    Result<void> modify(const S& target, Interest interest, Token token, Trigger trigger = Trigger::level) {
+        return change(&Backend::modify, detail::handle_of(target), interest, token, trigger);
     }
-    /// modify() for a netlite socket. Errors: as modify(fd, ...).
-    template <Pollable S>
-    Result<void> modify(const S& socket, Interest interest, Token token, Trigger trigger = Trigger::level) {
-        return modify(socket.native_handle(), interest, token, trigger);
-    }
-    /// Unregisters `fd`; no event for it comes after this. Errors: ENOENT (not registered), EBADF (closed,
-    /// or an empty socket).
-    Result<void> remove(detail::sys::native_handle fd) {
+    /// Unregisters `target`; no event for it comes after this. Errors: ENOENT (not registered), EBADF
+    /// (closed, or an empty socket).
+    template <PollTarget S>
+    Result<void> remove(const S& target) {
+        const auto fd = detail::handle_of(target);
         if (auto usable = check_handles(fd); !usable) return usable;
         if (fd == wake_.fd()) return fail(std::errc::invalid_argument, "poll");
         return backend_.remove(fd);
-    }
-    /// remove() for a netlite socket. Errors: as remove(fd).
-    template <Pollable S>
-    Result<void> remove(const S& socket) {
-        return remove(socket.native_handle());
     }
 
     /// Waits until a registration is ready, `until` ends (a timeout or deadline: zero, negative or past
@@ -197,6 +195,15 @@ private:
             ++kept;
         }
         return kept;
+    }
+
+    // add() or modify() through `apply`, after the checks both need.
+    template <class Apply>
+    Result<void> change(Apply apply, detail::sys::native_handle fd, Interest interest, Token token,
+                        Trigger trigger) {
+        if (auto usable = check_handles(fd); !usable) return usable;
+        if (token.value() == Token::reserved) return fail(std::errc::invalid_argument, "poll");
+        return (backend_.*apply)(fd, interest, token, trigger);
     }
 
     /// bad_file_descriptor for an empty socket, or when this poller is empty (moved from): poll(2) would
