@@ -107,6 +107,24 @@ function(run_expect_failure description regex)
     endif()
 endfunction()
 
+# built_program(<variable> <build dir> <name>): the program <name> built in <build dir>, or in its
+# <config> subdirectory, where a multi-config generator puts it.
+function(built_program variable build_dir name)
+    set(program "${build_dir}/${name}")
+    if(NOT EXISTS "${program}" AND EXISTS "${build_dir}/${NETLITE_CONFIG}/${name}")
+        set(program "${build_dir}/${NETLITE_CONFIG}/${name}")
+    endif()
+    set(${variable} "${program}" PARENT_SCOPE)
+endfunction()
+
+# deb_field(<variable> <package> <field>): the control field <field> (Architecture, Recommends, ...) of the
+# .deb file <package>.
+function(deb_field variable package field)
+    execute_process(COMMAND dpkg-deb --field "${package}" ${field} OUTPUT_VARIABLE value
+        OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(${variable} "${value}" PARENT_SCOPE)
+endfunction()
+
 set(netlite_build "${NETLITE_WORK_DIR}/netlite-build")
 
 if(NETLITE_MODE STREQUAL "source-install")
@@ -176,28 +194,25 @@ elseif(NETLITE_MODE STREQUAL "deb")
             fail("the package holds a file it should not: ${entry}")
         endif()
     endforeach()
-    foreach(must usr/include/netlite/netlite.hpp usr/include/netlite/version.hpp
-                 usr/share/cmake/netlite/netlite-config.cmake usr/share/pkgconfig/netlite.pc)
+    set(must_have usr/include/netlite/netlite.hpp usr/include/netlite/version.hpp
+        usr/share/cmake/netlite/netlite-config.cmake usr/share/pkgconfig/netlite.pc)
+    if(NETLITE_TLS_CONSUMER_SOURCE_DIR)
+        # The TLS component: its CMake targets and pkg-config file (and, below, OpenSSL's headers recommended).
+        list(APPEND must_have usr/include/netlite/tls.hpp usr/share/cmake/netlite/netlite-tls-targets.cmake
+            usr/share/pkgconfig/netlite-tls.pc)
+    endif()
+    foreach(must IN LISTS must_have)
         if(NOT listing MATCHES "\\./${must}\n")
             fail("the package lacks ${must}")
         endif()
     endforeach()
     if(NETLITE_TLS_CONSUMER_SOURCE_DIR)
-        # The TLS component: its CMake targets and pkg-config file, and OpenSSL's headers recommended.
-        foreach(must usr/include/netlite/tls.hpp usr/share/cmake/netlite/netlite-tls-targets.cmake
-                     usr/share/pkgconfig/netlite-tls.pc)
-            if(NOT listing MATCHES "\\./${must}\n")
-                fail("the package lacks ${must}")
-            endif()
-        endforeach()
-        execute_process(COMMAND dpkg-deb --field "${deb}" Recommends OUTPUT_VARIABLE recommends
-            OUTPUT_STRIP_TRAILING_WHITESPACE)
+        deb_field(recommends "${deb}" Recommends)
         if(NOT recommends MATCHES "libssl-dev")
             fail("the package does not recommend libssl-dev (Recommends: '${recommends}')")
         endif()
     endif()
-    execute_process(COMMAND dpkg-deb --field "${deb}" Architecture OUTPUT_VARIABLE arch
-        OUTPUT_STRIP_TRAILING_WHITESPACE)
+    deb_field(arch "${deb}" Architecture)
     if(NOT arch STREQUAL "all")
         fail("the package's Architecture is '${arch}', not 'all'")
     endif()
@@ -312,10 +327,7 @@ message(STATUS "netlite package found in ${found_dir}")
 
 run("build consumer" "${CMAKE_COMMAND}" --build "${consumer_build}" --config "${NETLITE_CONFIG}")
 
-set(app "${consumer_build}/app")
-if(NOT EXISTS "${app}" AND EXISTS "${consumer_build}/${NETLITE_CONFIG}/app")
-    set(app "${consumer_build}/${NETLITE_CONFIG}/app")
-endif()
+built_program(app "${consumer_build}" app)
 run("run consumer" "${app}")
 
 # --- The TLS component: find_package(netlite COMPONENTS tls) and pkg-config netlite-tls ----------------
@@ -347,10 +359,7 @@ if(NETLITE_TLS_CONSUMER_SOURCE_DIR)
         run("configure TLS consumer (find_package(netlite COMPONENTS tls))"
             "${CMAKE_COMMAND}" ${tls_consumer_args} -B "${tls_build}")
         run("build TLS consumer" "${CMAKE_COMMAND}" --build "${tls_build}" --config "${NETLITE_CONFIG}")
-        set(app_tls "${tls_build}/app_tls")
-        if(NOT EXISTS "${app_tls}" AND EXISTS "${tls_build}/${NETLITE_CONFIG}/app_tls")
-            set(app_tls "${tls_build}/${NETLITE_CONFIG}/app_tls")
-        endif()
+        built_program(app_tls "${tls_build}" app_tls)
         run_tls_consumer("run TLS consumer (CMake)" "${app_tls}")
 
         # From an install: the same program built with pkg-config netlite-tls alone (its Requires: openssl

@@ -6,6 +6,7 @@
 // (an unknown flag, a missing value, a bad number) print the usage to stderr and exit with status 2;
 // --help prints it to stdout and exits 0. Network failures are reported with cli::fail (status 1).
 // Servers that shut down cleanly on SIGINT/SIGTERM get their netlite::StopToken from cli::stop_on_signals().
+// Servers print their `listening on ADDRESS` line with cli::announce_listening().
 #pragma once
 
 #include <netlite/stop_source.hpp>
@@ -188,6 +189,21 @@ inline netlite::StopToken stop_on_signals() {
     return source.get_token();
 }
 #endif
+
+/// Prints a server's first line, `listening on ADDRESS`, for the address `socket` is bound to (with --port 0,
+/// the port the system chose) and flushes it: stdout may be a pipe (a test, a script) waiting for the line.
+/// Returns false after printing why to stderr (then main exits 1) when the address cannot be read.
+template <class Socket>
+bool announce_listening(const Socket& socket) {
+    auto where = socket.local_address();
+    if (!where) {
+        fail(where.error().message());
+        return false;
+    }
+    std::printf("listening on %s\n", where->to_string().c_str());
+    std::fflush(stdout);
+    return true;
+}
 
 /// Writes bytes to stdout exactly as they are (no text conversion, embedded NULs kept) and flushes.
 inline void print_verbatim(std::string_view bytes) {

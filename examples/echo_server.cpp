@@ -30,10 +30,7 @@ void echo(TcpStream<F>& stream) {
 template <Family F>
 int serve(Result<TcpListener<F>> listener) {
     if (!listener) return cli::fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*listener)) return 1;
 
     // incoming() is `while True: conn, addr = s.accept()`. It skips connections that died while
     // queued, and ends only on a real error of the listener (kept in error()).

@@ -133,11 +133,8 @@ Task<Result<void>> serve_first(std::deque<Worker>& workers, TcpListener<F>& list
 template <Family F>
 int serve_threads(std::deque<Worker>& workers, SignalSet& signals, Result<TcpListener<F>> listener) {
     if (!listener) return cli::fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
     if (auto ok = listener->set_nonblocking(true); !ok) return cli::fail(ok.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*listener)) return 1;
 
     StopSource source;
     bool signalled = false;

@@ -180,8 +180,6 @@ private:
 template <Family F>
 int serve(Result<TcpListener<F>> listener) {
     if (!listener) return cli::fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
     if (auto ok = listener->set_nonblocking(true); !ok) return cli::fail(ok.error().message());
     auto poller = Poller::open();
     if (!poller) return cli::fail(poller.error().message());
@@ -192,8 +190,7 @@ int serve(Result<TcpListener<F>> listener) {
     std::signal(SIGINT, on_stop_signal);  // std::signal, not sigaction: Windows has only this one
     std::signal(SIGTERM, on_stop_signal);
 
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*listener)) return 1;
     auto server = std::make_unique<Server<F>>(std::move(*listener), std::move(*poller));
     return server->run();
 }

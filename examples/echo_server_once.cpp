@@ -17,11 +17,8 @@ constexpr const char* usage =
 template <Family F>
 int serve_once(Result<TcpListener<F>> listener) {
     if (!listener) return cli::fail(listener.error().message());
-    // --port 0 lets the OS pick a free port: local_address() tells which one it chose.
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);  // stdout may be a pipe (a test, a script): make the line visible now
+    // --port 0 lets the OS pick a free port: the `listening on` line shows, from local_address(), which one.
+    if (!cli::announce_listening(*listener)) return 1;
 
     auto client = listener->accept();  // waits for a client to connect
     if (!client) return cli::fail(client.error().message());

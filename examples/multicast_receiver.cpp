@@ -44,10 +44,7 @@ int main(int argc, char** argv) {
     if (!socket) return cli::fail(socket.error().message());
     if (auto joined = socket->join_multicast(*group, join_on); !joined)
         return cli::fail("joining " + group->ip() + ": " + joined.error().message());
-    auto where = socket->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*socket)) return 1;
 
     static char buffer[64 * 1024];  // holds any UDP datagram
     for (;;) {

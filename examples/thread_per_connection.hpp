@@ -49,10 +49,7 @@ int serve_thread_per_connection(netlite::Result<netlite::TcpListener<F>> listene
                                 const netlite::StopToken& stop, std::chrono::seconds grace_period,
                                 ServeOne serve_one) {
     if (!listener) return fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!announce_listening(*listener)) return 1;
 
     Running running;
     // A netlite::StopSource, not a std::stop_source: every call blocked on its tokens polls the source's one

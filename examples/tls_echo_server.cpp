@@ -68,23 +68,11 @@ void echo(const TlsContext& context, TcpStream<F> connection, const StopToken& d
 }  // namespace
 
 int main(int argc, char** argv) {
-    const cli::TlsFlags flags = cli::take_tls_flags(argc, argv, "tls_echo_server", usage);
-    const cli::Options options =
-        cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8443}, usage);
-    if (flags.cert.empty() || flags.key.empty())
-        cli::detail::usage_error("--cert and --key are required", usage);
+    // The context is made once and shared by every connection's thread.
+    const auto [options, context] = cli::parse_tls_server(argc, argv, "tls_echo_server", usage);
+    if (!context) return cli::fail(context.error().message());
     const StopToken stop = cli::stop_on_signals();  // before any other thread starts
     (void)raise_descriptor_limit();  // one descriptor per client: Debian's soft limit of 1,024 is not many
-
-    TlsOptions tls_options;
-    tls_options.certificate.file = flags.cert;
-    tls_options.private_key.file = flags.key;
-    if (!flags.ca.empty()) {
-        tls_options.trust.file = flags.ca;
-        tls_options.client_auth = ClientAuth::required;
-    }
-    auto context = TlsContext::server(tls_options);  // made once, shared by every connection's thread
-    if (!context) return cli::fail(context.error().message());
 
     // Each thread holds a copy of the context: copies share one TLS context (and are cheap).
     const auto echo_tls = [ctx = *context](auto stream, const StopToken& drop) {

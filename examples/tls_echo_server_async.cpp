@@ -94,13 +94,10 @@ Task<Result<void>> serve(Loop& loop, const TlsContext& context, TcpListener<F>& 
 template <Family F>
 int run(const TlsContext& context, Result<TcpListener<F>> listener, StopToken stop) {
     if (!listener) return cli::fail(listener.error().message());
-    auto where = listener->local_address();
-    if (!where) return cli::fail(where.error().message());
     if (auto ok = listener->set_nonblocking(true); !ok) return cli::fail(ok.error().message());
     auto loop = Loop::open();
     if (!loop) return cli::fail(loop.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*listener)) return 1;
     auto served = loop->run(serve(*loop, context, *listener, stop));
     if (stop.stop_requested()) std::fprintf(stderr, "%s: shutting down\n", cli::program_name().c_str());
     return served ? 0 : cli::fail(served.error().message());
@@ -109,23 +106,11 @@ int run(const TlsContext& context, Result<TcpListener<F>> listener, StopToken st
 }  // namespace
 
 int main(int argc, char** argv) {
-    const cli::TlsFlags flags = cli::take_tls_flags(argc, argv, "tls_echo_server_async", usage);
-    const cli::Options options =
-        cli::parse(argc, argv, cli::host | cli::port | cli::unix_path, {.port = 8443}, usage);
-    if (flags.cert.empty() || flags.key.empty())
-        cli::detail::usage_error("--cert and --key are required", usage);
+    // The context is made once and shared by every connection.
+    const auto [options, context] = cli::parse_tls_server(argc, argv, "tls_echo_server_async", usage);
+    if (!context) return cli::fail(context.error().message());
     const StopToken stop = cli::stop_on_signals();  // before any other thread starts
     (void)raise_descriptor_limit();                 // one descriptor per client
-
-    TlsOptions tls_options;
-    tls_options.certificate.file = flags.cert;
-    tls_options.private_key.file = flags.key;
-    if (!flags.ca.empty()) {
-        tls_options.trust.file = flags.ca;
-        tls_options.client_auth = ClientAuth::required;
-    }
-    auto context = TlsContext::server(tls_options);  // made once, shared by every connection
-    if (!context) return cli::fail(context.error().message());
 
     if (!options.unix_path.empty())
         return run<Unix>(*context,

@@ -19,10 +19,7 @@ int main(int argc, char** argv) {
 
     auto socket = UdpSocket<>::bind(options.host, options.port);  // "" = every IPv4 address
     if (!socket) return cli::fail(socket.error().message());
-    auto where = socket->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*socket)) return 1;
 
     // 64 KiB holds any UDP datagram, so none is cut short (the tutorial's 1024 would drop the rest).
     static char buffer[64 * 1024];

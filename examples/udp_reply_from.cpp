@@ -31,10 +31,7 @@ int main(int argc, char** argv) {
     // From now on each datagram carries the address it was sent to and the interface it came in by.
     if (auto on = socket->set_receive_destination(true); !on)
         return cli::fail("set_receive_destination: " + on.error().message());
-    auto where = socket->local_address();
-    if (!where) return cli::fail(where.error().message());
-    std::printf("listening on %s\n", where->to_string().c_str());
-    std::fflush(stdout);
+    if (!cli::announce_listening(*socket)) return 1;
 
     static char buffer[64 * 1024];  // holds any UDP datagram
     for (;;) {

@@ -26,6 +26,8 @@ import tempfile
 import threading
 import time
 
+from client_support import echo_in_rounds, make_throwaway_pki, raise_descriptor_limit
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "peers")
 SKIP = 77
@@ -295,6 +297,18 @@ def case(name=None):
     return register
 
 
+def port_in_use_fails(program, kind):
+    """`program --port P` where another socket of `kind` (SOCK_STREAM: listening) holds 127.0.0.1:P:
+    exit 1, one line saying the address is in use."""
+    with socket.socket(socket.AF_INET, kind) as busy:
+        busy.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            busy.listen(1)
+        r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
+    check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
+          "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
+
+
 def contract(program):
     """--help 0; unknown flag, missing value, bad ports 2; a network failure 1 with a one-line reason."""
     has_port = program not in ("create_sockets", "resolve")
@@ -339,18 +353,9 @@ def contract(program):
         r = run([exe(program), "--unix", os.path.join(TMP, "nobody-listens-here")])
         check(r.returncode == 1 and one_line(r.stderr), "echo_client --unix to a missing path: exit 1, one line")
     if program in TCP_SERVERS:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
-            busy.bind(("127.0.0.1", 0))
-            busy.listen(1)
-            r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
-        check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
-              "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
+        port_in_use_fails(program, socket.SOCK_STREAM)
     if program in ("udp_echo_server", "udp_reply_from"):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
-            busy.bind(("127.0.0.1", 0))
-            r = run([exe(program), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
-        check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
-              "%s on a port in use: exit 1, reason %r" % (program, r.stderr.decode().strip()))
+        port_in_use_fails(program, socket.SOCK_DGRAM)
     if program == "udp_echo_client":
         r = run([exe(program), "--host", "127.0.0.1", "--port", "0"])
         check(r.returncode == 1 and one_line(r.stderr), "udp_echo_client to port 0: exit 1, reason %r"
@@ -493,12 +498,16 @@ def wait_until_accepting(port, process, timeout=15):
     return False
 
 
-@case()
-def http_get_nginx():
+def require_nginx():
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
     if not nginx:
         raise Skip("nginx is not installed (apt-get install nginx-light to run this case)")
-    site, body = http_site()
+    return nginx
+
+
+def start_nginx(nginx, site, listen_tls=""):
+    """nginx serving the directory `site` on a free 127.0.0.1 port, with its files in the case's temp dir;
+    `listen_tls` ends its listen line for HTTPS (" ssl; ssl_certificate FILE; ..."). Returns the port."""
     for attempt in range(3):  # the port is chosen before nginx binds it: retry if someone took it
         port = free_tcp_port()
         conf = os.path.join(TMP, "nginx.conf")
@@ -510,15 +519,21 @@ http {
     client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy; fastcgi_temp_path %(d)s/fastcgi;
     uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
     types { text/plain txt; }
-    server { listen 127.0.0.1:%(p)d; root %(s)s; }
+    server { listen 127.0.0.1:%(p)d%(tls)s; root %(s)s; }
 }
-""" % {"d": TMP, "p": port, "s": site})
+""" % {"d": TMP, "p": port, "s": site, "tls": listen_tls})
         server = Process([nginx, "-p", TMP, "-c", conf, "-e", os.path.join(TMP, "error.log")])
         if wait_until_accepting(port, server):
-            break
+            return port
         server.stop()
-    else:
-        raise Fail("nginx did not start: " + open(os.path.join(TMP, "error.log")).read())
+    raise Fail("nginx did not start: " + open(os.path.join(TMP, "error.log")).read())
+
+
+@case()
+def http_get_nginx():
+    nginx = require_nginx()
+    site, body = http_site()
+    port = start_nginx(nginx, site)
     r = run([exe("http_get"), "--host", "127.0.0.1", "--port", port, "--path", "/hello.txt"])
     check(r.returncode == 0, "http_get against nginx exits 0")
     check_http_response(r.stdout, body, "http_get /hello.txt from nginx")
@@ -531,19 +546,7 @@ def throwaway_ca_and_server_cert():
     openssl = require_tool("openssl")
     d = os.path.join(TMP, "pki")
     os.makedirs(d)
-    p = lambda name: os.path.join(d, name)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    with open(p("san.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    for argv in ([openssl, "req", "-x509"] + ec + ["-subj", "/CN=netlite examples CA", "-days", "1",
-                                                   "-keyout", p("ca.key"), "-out", p("ca.pem")],
-                 [openssl, "req"] + ec + ["-subj", "/CN=localhost", "-keyout", p("server.key"),
-                                          "-out", p("server.csr")],
-                 [openssl, "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-                  "-CAcreateserial", "-days", "1", "-extfile", p("san.cnf"), "-out", p("server.pem")]):
-        r = run(argv)
-        check(r.returncode == 0, "openssl %s" % argv[1])
-    return p("ca.pem"), p("server.pem"), p("server.key")
+    return make_throwaway_pki(openssl, d, "netlite examples CA")  # an openssl failure fails the case
 
 
 @case()
@@ -552,31 +555,10 @@ def https_get_nginx():
     skip_under_wine("TLS is not built for Windows")
     if not os.path.exists(exe("https_get")):
         raise Skip("https_get is not built (OpenSSL 3 was not found at configure time)")
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-    if not nginx:
-        raise Skip("nginx is not installed (apt-get install nginx-light to run this case)")
+    nginx = require_nginx()
     ca, cert, key = throwaway_ca_and_server_cert()
     site, body = http_site()
-    for attempt in range(3):  # the port is chosen before nginx binds it: retry if someone took it
-        port = free_tcp_port()
-        conf = os.path.join(TMP, "nginx-tls.conf")
-        with open(conf, "w") as f:
-            f.write("""daemon off; master_process off; pid %(d)s/nginx.pid; error_log %(d)s/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy; fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
-    types { text/plain txt; }
-    server { listen 127.0.0.1:%(p)d ssl; ssl_certificate %(c)s; ssl_certificate_key %(k)s; root %(s)s; }
-}
-""" % {"d": TMP, "p": port, "s": site, "c": cert, "k": key})
-        server = Process([nginx, "-p", TMP, "-c", conf, "-e", os.path.join(TMP, "error.log")])
-        if wait_until_accepting(port, server):
-            break
-        server.stop()
-    else:
-        raise Fail("nginx did not start: " + open(os.path.join(TMP, "error.log")).read())
+    port = start_nginx(nginx, site, " ssl; ssl_certificate %s; ssl_certificate_key %s" % (cert, key))
     r = run([exe("https_get"), "--host", "localhost", "--port", port, "--path", "/hello.txt", "--ca", ca])
     check(r.returncode == 0, "https_get --ca against nginx exits 0 (stderr: %r)" % r.stderr)
     check_http_response(r.stdout, body, "https_get /hello.txt from nginx over TLS")
@@ -624,16 +606,7 @@ def tls_echo_server_async():
         with tls_client(port, ca) as s:
             server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
             data = big_payload(MIB)
-            back = bytearray()
-            for offset in range(0, len(data), 64 * 1024):
-                piece = data[offset:offset + 64 * 1024]
-                s.sendall(piece)
-                while len(back) < offset + len(piece):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        raise Fail("the server closed after %d bytes" % len(back))
-                    back += chunk
-            check(bytes(back) == data, "1 MiB echoed byte-identical over TLS while a silent client waits")
+            check(echo_in_rounds(s, data) == data, "1 MiB echoed byte-identical over TLS while a silent client waits")
             check(s.version() in ("TLSv1.3", "TLSv1.2"), "negotiated %s" % s.version())
             s.unwrap()  # close_notify, and the server's in answer
             check(True, "close_notify both ways")
@@ -718,16 +691,7 @@ def tls_echo_server_peers():
     with tls_client(port, ca) as s:
         server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
         data = big_payload(MIB)
-        back = bytearray()
-        for offset in range(0, len(data), 64 * 1024):
-            piece = data[offset:offset + 64 * 1024]
-            s.sendall(piece)
-            while len(back) < offset + len(piece):
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise Fail("the server closed after %d bytes" % len(back))
-                back += chunk
-        check(bytes(back) == data, "Python ssl: 1 MiB echoed byte-identical")
+        check(echo_in_rounds(s, data) == data, "Python ssl: 1 MiB echoed byte-identical")
         s.unwrap()
         check(True, "Python ssl: close_notify both ways")
 
@@ -1163,13 +1127,20 @@ def netlite_pairs():
         server.stop()
 
 
-@case()
-def echo_clients_threaded_python_server():
+def four_clients_on_python_server(clients):
+    """`clients` (its 4 clients at once) against the tutorial's threaded server in Python: 4 replies, and the
+    server saw 4 connections. Returns the server's address."""
     server, address = start_server(peer("echo_server.py") + ["--mode", "threaded", "--host", "127.0.0.1", "--port", "0"])
-    r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hello"])
+    r = run([exe(clients), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hello"])
     check(r.returncode == 0 and r.stdout == b"hello\n" * 4, "4 replies from the Python threaded server: %r" % r.stdout)
     for _ in range(4):
         server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    return address
+
+
+@case()
+def echo_clients_threaded_python_server():
+    address = four_clients_on_python_server("echo_clients_threaded")
     check(True, "the Python server saw 4 connections")
     r = run([exe("echo_clients_threaded"), "--host", "127.0.0.1", "--port", port_of(address)])
     check(r.returncode == 0 and r.stdout == b"GET / HTTP/1.1\r\n\r\n" * 4, "default message, 4 replies")
@@ -1595,16 +1566,6 @@ def main():
 EVENTED = "echo_server_evented"
 
 
-def raise_fd_limit(wanted):
-    """Raises this driver's RLIMIT_NOFILE (servers started afterwards inherit it); returns the new soft limit."""
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def vm_rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -1620,12 +1581,7 @@ CASES["vanishing_clients_" + EVENTED] = lambda: vanishing_clients(EVENTED)
 
 def evented_contract():
     contract(EVENTED)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        r = run([exe(EVENTED), "--host", "127.0.0.1", "--port", busy.getsockname()[1]])
-    check(r.returncode == 1 and b"in use" in r.stderr and one_line(r.stderr),
-          "%s on a port in use: exit 1, reason %r" % (EVENTED, r.stderr.decode().strip()))
+    port_in_use_fails(EVENTED, socket.SOCK_STREAM)
     server, address = start_server([exe(EVENTED), "--host", "127.0.0.1", "--port", "0"])
     check(re.fullmatch(r"127\.0\.0\.1:\d+", address) is not None and port_of(address) != 0,
           "listening line shows the real port (%s)" % address)
@@ -1797,7 +1753,7 @@ def async_2000_connections():
 def many_connections(argv):
     import selectors
     count = 2000
-    limit = raise_fd_limit(count + 500)
+    limit = raise_descriptor_limit(count + 500)
     if limit < count + 100:
         raise Skip("RLIMIT_NOFILE cannot be raised to %d here (hard limit: %d)" % (count + 100, limit))
     server, address = start_server(argv)
@@ -1917,11 +1873,7 @@ def async_shutdown():
 
 @case()
 def echo_clients_async_python_server():
-    server, address = start_server(peer("echo_server.py") + ["--mode", "threaded", "--host", "127.0.0.1", "--port", "0"])
-    r = run([exe("echo_clients_async"), "--host", "127.0.0.1", "--port", port_of(address), "--message", "hello"])
-    check(r.returncode == 0 and r.stdout == b"hello\n" * 4, "4 replies from the Python threaded server: %r" % r.stdout)
-    for _ in range(4):
-        server.expect_line(r"Connected with 127\.0\.0\.1:\d+")
+    four_clients_on_python_server("echo_clients_async")
     check(True, "the Python server saw 4 connections at once")
 
 

@@ -16,22 +16,18 @@ Exits 0 when every path agrees with the policy, 1 otherwise, 77 when strace cann
 usage: accept_policy.py --scenario PATH [--skip REASON]
 """
 
-import argparse
 import errno
-import os
-import shutil
 import subprocess
 import sys
 
-SKIP = 77
+import driver_support
+from driver_support import SKIP, TRACED_ENV
+
 TRANSIENT = ["ECONNABORTED", "EPROTO", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "EPERM"]
 RESOURCES = ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]
 OTHER = ["EINVAL"]
 PATHS = ("incoming", "batch", "async")
-# LeakSanitizer cannot run under ptrace (strace): it stops the process with a fatal error. The scenario's
-# outcome, not a leak report, is what this test checks; fd_leak and the sanitizer runs of the unit tests
-# cover leaks.
-TRACED_ENV = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+log = driver_support.logger("accept_policy")
 
 
 def expected(path, name):
@@ -53,19 +49,8 @@ def run(scenario, path, name):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", required=True)
-    parser.add_argument("--skip", default="")
-    args = parser.parse_args()
-    if args.skip:
-        print(f"accept_policy: skipped: {args.skip}")
-        return SKIP
-    if shutil.which("strace") is None:
-        print("accept_policy: skipped: strace is not installed (Debian package strace)")
-        return SKIP
-    probe = subprocess.run(["strace", "-qq", "-o", "/dev/null", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print(f"accept_policy: skipped: strace cannot trace here: {probe.stderr.strip()}")
+    args = driver_support.scenario_arguments(driver_support.argument_parser(__doc__), log)
+    if args is None:
         return SKIP
     failures = 0
     for name in TRANSIENT + RESOURCES + OTHER:
@@ -73,11 +58,10 @@ def main():
             want = expected(path, name)
             got = run(args.scenario, path, name)
             ok = got == want or got.startswith(want + " ")
-            print(f"accept_policy: {name:12} {path:8} {'ok  ' if ok else 'FAIL'} {got}"
-                  + ("" if ok else f" (want {want})"))
+            log(f"{name:12} {path:8} {'ok  ' if ok else 'FAIL'} {got}" + ("" if ok else f" (want {want})"))
             failures += not ok
     total = len(PATHS) * len(TRANSIENT + RESOURCES + OTHER)
-    print(f"accept_policy: {total - failures} passed, {failures} failed")
+    log(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

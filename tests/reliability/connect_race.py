@@ -8,22 +8,19 @@ against the one address tried, and close the stream (the scenario counts its des
 it closed the stream and reported no_addresses, an error that named no attempt.
 
 Exits 0 when it does, 1 otherwise, 77 when strace cannot run here (with why).
-usage: connect_race.py --scenario PATH
+usage: connect_race.py --scenario PATH [--skip REASON]
 """
 
-import argparse
 import errno
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
-SKIP = 77
-# LeakSanitizer cannot run under ptrace (it stops the process with "does not work under ptrace"); the
-# scenario counts its own descriptors, which is the leak this test is about.
-TRACED_ENV = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+import driver_support
+from driver_support import SKIP, TRACED_ENV
+
+log = driver_support.logger("connect_race")
 
 
 def restoring_call(scenario):
@@ -39,23 +36,16 @@ def restoring_call(scenario):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", required=True)
-    args = parser.parse_args()
-    if shutil.which("strace") is None:
-        print("connect_race: skipped: strace is not installed (Debian package strace)")
-        return SKIP
-    probe = subprocess.run(["strace", "-qq", "-o", "/dev/null", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print(f"connect_race: skipped: strace cannot trace here: {probe.stderr.strip()}")
+    args = driver_support.scenario_arguments(driver_support.argument_parser(__doc__), log)
+    if args is None:
         return SKIP
     clean = subprocess.run([args.scenario], capture_output=True, text=True, timeout=30)
     if clean.returncode != 0 or clean.stdout.strip() != "connected":
-        print(f"connect_race: FAIL clean run: exit {clean.returncode}: {clean.stdout.strip()}")
+        log(f"FAIL clean run: exit {clean.returncode}: {clean.stdout.strip()}")
         return 1
     position = restoring_call(args.scenario)
     if position is None:
-        print("connect_race: FAIL the clean run never switched a socket back to blocking mode")
+        log("FAIL the clean run never switched a socket back to blocking mode")
         return 1
     command = ["strace", "-qq", "-o", "/dev/null", "-e", f"inject=fcntl:error=EIO:when={position}",
                args.scenario]
@@ -63,8 +53,8 @@ def main():
     got = done.stdout.strip()
     want = f"error {errno.EIO} attempts 1 {errno.EIO}"
     ok = done.returncode == 0 and got == want
-    print(f"connect_race: EIO at fcntl #{position}: {'ok' if ok else 'FAIL'}: exit {done.returncode}: {got}"
-          + ("" if ok else f" (want exit 0: {want})"))
+    log(f"EIO at fcntl #{position}: {'ok' if ok else 'FAIL'}: exit {done.returncode}: {got}"
+        + ("" if ok else f" (want exit 0: {want})"))
     return 0 if ok else 1
 
 

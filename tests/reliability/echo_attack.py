@@ -38,17 +38,19 @@ import socket
 import struct
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-SKIP = 77
+import driver_support
+from driver_support import SKIP
 
+# The example tests' client side (tests/examples/client_support.py): descriptor limit, throwaway PKI, TLS echo.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "examples"))
+from client_support import echo_in_rounds, make_throwaway_pki, raise_descriptor_limit  # noqa: E402 (path above)
 
-def log(*parts):
-    print("echo_attack:", *parts, flush=True)
+log = driver_support.logger("echo_attack")
 
 
 def server_counts(pid):
@@ -89,14 +91,6 @@ def describe_descriptors(pid):
     return ", ".join(held)
 
 
-def raise_nofile(want):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
-    if soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def connect(port, timeout=30.0):
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -113,26 +107,6 @@ def reset(sock):
 
 
 TLS = None  # with --tls: the client ssl.SSLContext trusting the throwaway CA
-
-
-def make_pki(directory):
-    """A throwaway CA and a certificate for localhost/127.0.0.1 made with the openssl command.
-    Returns (ca.pem, server.pem, server.key), or None without openssl."""
-    openssl = shutil.which("openssl")
-    if not openssl:
-        return None
-    p = lambda name: os.path.join(directory, name)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    with open(p("san.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    for argv in ([openssl, "req", "-x509"] + ec + ["-subj", "/CN=echo_attack CA", "-days", "1",
-                                                   "-keyout", p("ca.key"), "-out", p("ca.pem")],
-                 [openssl, "req"] + ec + ["-subj", "/CN=localhost", "-keyout", p("server.key"),
-                                          "-out", p("server.csr")],
-                 [openssl, "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-                  "-CAcreateserial", "-days", "1", "-extfile", p("san.cnf"), "-out", p("server.pem")]):
-        subprocess.run(argv, check=True, capture_output=True, timeout=60)
-    return p("ca.pem"), p("server.pem"), p("server.key")
 
 
 def client_hello():
@@ -153,15 +127,7 @@ def tls_echo_once(port, payload, timeout):
     errors = []
     try:
         with TLS.wrap_socket(connect(port, timeout), server_hostname="localhost") as sock:
-            view = memoryview(payload)
-            for start in range(0, len(view), 64 * 1024):
-                piece = view[start:start + 64 * 1024]
-                sock.sendall(piece)
-                while len(received) < start + len(piece):
-                    chunk = sock.recv(256 * 1024)
-                    if not chunk:
-                        raise ConnectionError("the server ended the stream early")
-                    received += chunk
+            echo_in_rounds(sock, payload, received)
             sock.unwrap()  # our close_notify, and the server's in answer
     except (OSError, ValueError) as error:
         errors.append(error)
@@ -229,7 +195,7 @@ def main():
         log("skipped: needs Linux /proc")
         return SKIP
     needed = args.hold + args.slow + 2 * args.good + 256
-    limit = raise_nofile(needed + 1024)
+    limit = raise_descriptor_limit(needed + 1024)
     if limit < needed:
         log(f"skipped: RLIMIT_NOFILE hard limit {limit} < {needed}")
         return SKIP
@@ -245,25 +211,21 @@ def main():
     hello = b""
     if args.tls:
         global TLS
-        pki = make_pki(pki_dir.name)
-        if pki is None:
+        openssl = shutil.which("openssl")
+        if openssl is None:
             log("skipped: --tls needs the openssl command")
             return SKIP
-        ca, cert, key = pki
+        ca, cert, key = make_throwaway_pki(openssl, pki_dir.name, "echo_attack CA")
         server_argv += ["--cert", cert, "--key", key]
         TLS = ssl.create_default_context(cafile=ca)
         hello = client_hello()
         log(f"TLS: throwaway CA in {pki_dir.name}; slowloris clients trickle a {len(hello)}-byte ClientHello")
-    server = subprocess.Popen(server_argv,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, preexec_fn=server_limits)
+    server = driver_support.start_server(server_argv, preexec_fn=server_limits)
     server_log = {"connected": 0, "stderr": []}
     try:
-        first = server.stdout.readline()
-        if not first.startswith("listening on "):
-            log("server did not start:", first, server.stderr.read())
+        port = driver_support.listening_port(server, log)
+        if port is None:
             return 1
-        port = int(first.rsplit(":", 1)[1])
 
         def drain(stream, key):
             for line in stream:  # keeps the server's stdout pipe from filling up and blocking it
@@ -495,13 +457,7 @@ def main():
         return 1 if failures else 0
     finally:
         pki_dir.cleanup()
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        driver_support.stop(server)
 
 
 if __name__ == "__main__":

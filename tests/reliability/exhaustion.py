@@ -13,20 +13,17 @@ Exits 0 on success, 1 on a broken guarantee, 77 when the machine cannot run it (
 usage: exhaustion.py --server PATH [--limit 48] [--clients 80] [--exhausted-seconds 3]
 """
 
-import argparse
 import os
 import resource
 import socket
-import subprocess
 import sys
 import threading
 import time
 
-SKIP = 77
+import driver_support
+from driver_support import SKIP
 
-
-def log(*parts):
-    print("exhaustion:", *parts, flush=True)
+log = driver_support.logger("exhaustion")
 
 
 def cpu_seconds(pid):
@@ -70,13 +67,12 @@ def fresh_echo(port, payload, deadline):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = driver_support.argument_parser(__doc__)
     parser.add_argument("--server", required=True)
     parser.add_argument("--limit", type=int, default=48, help="the server's soft and hard RLIMIT_NOFILE")
     parser.add_argument("--clients", type=int, default=80, help="clients that connect to exhaust it")
     parser.add_argument("--exhausted-seconds", type=float, default=3.0)
     parser.add_argument("--recover-seconds", type=float, default=15.0)
-    parser.add_argument("--skip", default="", help="skip with this reason (the build cannot run this test)")
     args = parser.parse_args()
     if args.skip:
         log(f"skipped: {args.skip}")
@@ -89,16 +85,14 @@ def main():
     def limit_descriptors():
         resource.setrlimit(resource.RLIMIT_NOFILE, (args.limit, args.limit))
 
-    server = subprocess.Popen([args.server, "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, preexec_fn=limit_descriptors)
+    server = driver_support.start_server([args.server, "--host", "127.0.0.1", "--port", "0"],
+                                         preexec_fn=limit_descriptors)
     stderr_lines = []
     clients = []
     try:
-        first = server.stdout.readline()
-        if not first.startswith("listening on "):
-            log("server did not start:", first, server.stderr.read())
+        port = driver_support.listening_port(server, log)
+        if port is None:
             return 1
-        port = int(first.rsplit(":", 1)[1])
         threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
         threading.Thread(target=lambda: [stderr_lines.append(l.rstrip()) for l in server.stderr],
                          daemon=True).start()
@@ -172,13 +166,7 @@ def main():
     finally:
         for sock in clients:
             sock.close()
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        driver_support.stop(server)
 
 
 if __name__ == "__main__":

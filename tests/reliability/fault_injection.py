@@ -16,17 +16,17 @@ Exits 0 on success, 1 on a broken guarantee, 77 when strace cannot run here (wit
 usage: fault_injection.py --scenario PATH [--max-position 3] [--timeout 30] [--jobs 2]
 """
 
-import argparse
 import collections
 import concurrent.futures
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+import driver_support
+from driver_support import SKIP
+
 BLOCKING = ["connect", "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg", "poll", "ppoll"]
 SETUP = ["socket", "bind", "listen", "getsockname", "getpeername", "setsockopt", "getsockopt", "fcntl", "pipe",
          "shutdown", "eventfd2", "pipe2", "socketpair"]
@@ -34,9 +34,7 @@ ERRORS = ["EINTR", "ENOBUFS", "ENOMEM", "EMFILE"]
 EXIT_MEANING = {0: "ok", 10: "a specific error", 2: "a false success or lost data", 3: "an empty error",
                 4: "a descriptor leak", 5: "a broken timeout or stop bound", 6: "EINTR reached the caller"}
 
-
-def log(*parts):
-    print("fault_injection:", *parts, flush=True)
+log = driver_support.logger("fault_injection")
 
 
 def run(scenario, strace_args, timeout, strict=False):
@@ -67,24 +65,12 @@ def call_counts(scenario, timeout):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", required=True)
+    parser = driver_support.argument_parser(__doc__)
     parser.add_argument("--max-position", type=int, default=3, help="inject at calls 1..N of each system call")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds one run may take")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--skip", default="", help="skip with this reason (the build cannot run this test)")
-    args = parser.parse_args()
-    if args.skip:
-        log(f"skipped: {args.skip}")
-        return SKIP
-
-    if shutil.which("strace") is None:
-        log("skipped: strace is not installed (Debian package strace)")
-        return SKIP
-    probe = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "inject=getpid:error=EINTR:when=1",
-                            "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        log(f"skipped: strace cannot trace here (ptrace not permitted?): {probe.stderr.strip()}")
+    args = driver_support.scenario_arguments(parser, log)
+    if args is None:
         return SKIP
 
     clean, output = run(args.scenario, [], args.timeout)
