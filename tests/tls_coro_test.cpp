@@ -105,6 +105,14 @@ Task<void> echo_server(Listener& server, TlsContext context, int count, bool att
     co_await connections.join();
 }
 
+/// Accepts one connection and completes the server's handshake on the loop (10 s for each); the error of
+/// either.
+Task<netlite::Result<TlsStream<IPv4>>> accept_tls(Listener& server, TlsContext context) {
+    auto accepted = co_await netlite::async_accept(server.listener, 10s);
+    if (!accepted) co_return netlite::fail(accepted.error());
+    co_return co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+}
+
 /// A client: connects, sends `message`, reads the echo, sends close_notify, reads to the server's.
 /// Returns what came back, or the first error's message.
 Task<std::string> echo_client(TlsContext context, std::uint16_t port, std::string message, bool attached,
@@ -305,9 +313,7 @@ namespace {
 /// A server that completes the handshake on the loop and then keeps the connection open without writing
 /// until the client closes (or 10 s pass).
 Task<void> silent_server(Listener& server, TlsContext context) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     std::string ignored;
     (void)co_await netlite::async_read_to_end(*tls, ignored, 10s);
@@ -395,9 +401,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
 namespace {
 /// Handshakes, then for each 1-byte request from the client writes "late" back, until close_notify.
 Task<void> on_request_server(Listener& server, TlsContext context) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     char request = 0;
     while (co_await netlite::async_read_exact(*tls, MutableBuffer(&request, 1), 10s))
@@ -471,9 +475,7 @@ TEST_CASE("tls coro: a silent peer during the handshake meets the deadline", "[t
 namespace {
 /// Handshakes, writes `body`, then sends close_notify (when `notify`) or just closes TCP.
 Task<void> body_server(Listener& server, TlsContext context, std::string body, bool notify) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     if (!co_await netlite::async_write_all(*tls, ConstBuffer(body.data(), body.size()), 10s)) co_return;
     if (!notify) co_return;  // the stream closes here: TCP FIN, no close_notify
