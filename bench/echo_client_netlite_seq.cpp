@@ -2,11 +2,12 @@
 // each address in turn, send MESSAGE, half-close, print the reply. echo_client_netlite.cpp uses
 // TcpStream<>::connect(host, port), which races the addresses (Happy Eyeballs) as the raw client does
 // not; this one separates what that feature costs from what the abstraction costs.
+#include "echo_exchange.hpp"
+
 #include <netlite/tcp.hpp>
 
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 
 int main(int argc, char** argv) {
     if (argc != 4) {
@@ -21,21 +22,5 @@ int main(int argc, char** argv) {
     netlite::Result<netlite::TcpStream<>> stream = netlite::fail(netlite::errc::no_addresses, "connect");
     for (const auto& address : *addresses)
         if ((stream = netlite::TcpStream<>::connect(address))) break;
-    if (!stream) {
-        std::fprintf(stderr, "%s\n", stream.error().message().c_str());
-        return 1;
-    }
-    if (auto sent = stream->write_all(std::string(argv[3])); !sent) {
-        std::fprintf(stderr, "%s\n", sent.error().message().c_str());
-        return 1;
-    }
-    (void)stream->shutdown(netlite::Shutdown::write);
-    std::string reply;
-    auto got = stream->read_to_end(reply);
-    std::fwrite(reply.data(), 1, reply.size(), stdout);
-    if (!got) {
-        std::fprintf(stderr, "%s\n", got.error().message().c_str());
-        return 1;
-    }
-    return 0;
+    return bench::echo_exchange(stream, argv[3]);
 }

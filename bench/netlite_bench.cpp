@@ -22,6 +22,14 @@ extern char** environ;
 #define NETLITE_BENCH_HAVE_ASIO 0
 #endif
 
+// Adds Asio's contender `key`, the value of `call`, to workload `w`; without Asio, nothing (and `call`, which
+// names a function that is then not declared, is not compiled).
+#if NETLITE_BENCH_HAVE_ASIO
+#define NETLITE_BENCH_ADD_ASIO(w, key, call) (w).impls.push_back({key, [=] { return call; }})
+#else
+#define NETLITE_BENCH_ADD_ASIO(w, key, call) static_cast<void>(0)
+#endif
+
 namespace {
 
 using bench::Row;
@@ -217,9 +225,7 @@ int main(int argc, char** argv) {
         auto& w = add("bulk", o.reps);
         w.impls = {{"netlite", [=] { return bench::bulk_netlite(bulk_bytes); }},
                    {"raw", [=] { return bench::bulk_raw(bulk_bytes); }}};
-#if NETLITE_BENCH_HAVE_ASIO
-        w.impls.push_back({"asio", [=] { return bench::bulk_asio(bulk_bytes); }});
-#endif
+        NETLITE_BENCH_ADD_ASIO(w, "asio", bench::bulk_asio(bulk_bytes));
         const std::string what = "bulk TCP " + count_text(bulk_bytes) + ", 64 KiB writes";
         rows.push_back(Row{&w, what, "GB/s", "netlite", "raw", asio ? "asio" : "", false, ">= 0.98x raw"});
         rows.push_back(Row{&w, what, "CPU s/GB", "netlite", "raw", asio ? "asio" : "", true, "<= 1.02x raw"});
@@ -240,10 +246,7 @@ int main(int argc, char** argv) {
             auto& w = add(std::string("pingpong ") + c.label + " " + std::to_string(c.size) + "B", o.reps);
             w.impls = {{"netlite", [=] { return bench::pingpong_netlite(c.trips, c.size, c.ccpu, c.scpu); }},
                        {"raw", [=] { return bench::pingpong_raw(c.trips, c.size, c.ccpu, c.scpu); }}};
-#if NETLITE_BENCH_HAVE_ASIO
-            w.impls.push_back(
-                {"asio", [=] { return bench::pingpong_asio(c.trips, c.size, c.ccpu, c.scpu); }});
-#endif
+            NETLITE_BENCH_ADD_ASIO(w, "asio", bench::pingpong_asio(c.trips, c.size, c.ccpu, c.scpu));
             const bool quoted = c.ccpu == c.scpu;
             rows.push_back(Row{&w,
                                "ping-pong " + std::to_string(c.size) + " B, " + c.label + ", " +
@@ -258,9 +261,7 @@ int main(int argc, char** argv) {
                    {"raw", [=] { return bench::udp_raw(udp_count); }},
                    {"netlite_batch", [=] { return bench::udp_netlite_batch(udp_count); }},
                    {"raw_batch", [=] { return bench::udp_raw_batch(udp_count); }}};
-#if NETLITE_BENCH_HAVE_ASIO
-        w.impls.push_back({"asio", [=] { return bench::udp_asio(udp_count); }});
-#endif
+        NETLITE_BENCH_ADD_ASIO(w, "asio", bench::udp_asio(udp_count));
         const std::string n = count_text(udp_count);
         rows.push_back(Row{&w, "UDP 64 B x " + n + " send_to/recv_from", "dgram/s", "netlite", "raw",
                            asio ? "asio" : "", false, ">= 0.98x raw"});
@@ -277,9 +278,7 @@ int main(int argc, char** argv) {
         auto& w = add("accept", o.reps);
         w.impls = {{"netlite", [=] { return bench::accept_netlite(accepts); }},
                    {"raw", [=] { return bench::accept_raw(accepts); }}};
-#if NETLITE_BENCH_HAVE_ASIO
-        w.impls.push_back({"asio", [=] { return bench::accept_asio(accepts); }});
-#endif
+        NETLITE_BENCH_ADD_ASIO(w, "asio", bench::accept_asio(accepts));
         rows.push_back(Row{&w, "accept storm " + count_text(accepts) + " connect/accept/close", "cycles/s",
                            "netlite", "raw", asio ? "asio" : "", false, "(report only)"});
     }
@@ -289,10 +288,8 @@ int main(int argc, char** argv) {
                    {"raw_vec", [=] { return bench::vectored_raw(vec_messages, true); }},
                    {"netlite_two", [=] { return bench::vectored_netlite(vec_messages, false); }},
                    {"raw_two", [=] { return bench::vectored_raw(vec_messages, false); }}};
-#if NETLITE_BENCH_HAVE_ASIO
-        w.impls.push_back({"asio_vec", [=] { return bench::vectored_asio(vec_messages, true); }});
-        w.impls.push_back({"asio_two", [=] { return bench::vectored_asio(vec_messages, false); }});
-#endif
+        NETLITE_BENCH_ADD_ASIO(w, "asio_vec", bench::vectored_asio(vec_messages, true));
+        NETLITE_BENCH_ADD_ASIO(w, "asio_two", bench::vectored_asio(vec_messages, false));
         const std::string n = count_text(vec_messages);
         rows.push_back(Row{&w, "16 B header + 256 B body x " + n + ", one gather write", "msg/s",
                            "netlite_vec", "raw_vec", asio ? "asio_vec" : "", false, "(report only)",

@@ -57,14 +57,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using netlite::TcpListener;
-using netlite::TcpStream;
-using netlite::TlsContext;
-using netlite::TlsOptions;
-using netlite::TlsStream;
-using V4 = netlite::IPv4;
-using bench::make_pki;
-using bench::Pem;
+using namespace bench;  // make_pki, Pem, and the netlite names both TLS benchmarks use
 
 [[noreturn]] void die(const std::string& why) {
     std::fprintf(stderr, "tls_idle: %s\n", why.c_str());
@@ -104,9 +97,7 @@ struct Figures {
 /// waits for 'q', closes them all. Exit status 0, or 1 after saying why.
 [[noreturn]] void client(Mode mode, const Pem& pki, netlite::Address<V4> server, int count, int warm,
                          int rounds, int from_server) {
-    TlsOptions options;
-    options.trust.pem = pki.ca;
-    auto context = TlsContext::client(options);
+    auto context = TlsContext::client(pki.client_options());
     if (!context) die(context.error().message());
     std::vector<TcpStream<V4>> plain;
     std::vector<TlsStream<V4>> secure;
@@ -384,9 +375,7 @@ int main(int argc, char** argv) {
         figures = asio_server(pki, *listener, count, warm, rounds, pipe_fds[1]);
 #endif
     } else {
-        TlsOptions options;
-        options.certificate.pem = pki.cert;
-        options.private_key.pem = pki.key;
+        TlsOptions options = pki.server_options();
         options.release_buffers = mode == Mode::netlite_release;
         auto context = TlsContext::server(options);
         if (!context) die(context.error().message());

@@ -61,6 +61,23 @@ std::pair<TcpStream<IPv4>, TcpStream<IPv4>> connected_pair() {
     return std::move(*pair);
 }
 
+/// Two UDP sockets on loopback ports and the receiver's address: the path the datagram cases send over.
+struct UdpPath {
+    UdpSocket<IPv4> receiver;
+    UdpSocket<IPv4> sender;
+    netlite::Address<IPv4> where;
+};
+
+UdpPath udp_path() {
+    auto receiver = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(receiver);
+    auto sender = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
+    REQUIRE_OK(sender);
+    auto where = receiver->local_address();
+    REQUIRE_OK(where);
+    return {std::move(*receiver), std::move(*sender), *where};
+}
+
 }  // namespace
 
 TEST_CASE("reads of any length at end of stream return 0, never a false success", "[boundary][length]") {
@@ -168,14 +185,9 @@ TEST_CASE("UDP lengths: a datagram is received whole whatever room is claimed", 
     const std::size_t length = GENERATE(from_range(lengths));
     if (length < message_size) return;
     INFO("length " << length);
-    auto receiver = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
-    REQUIRE_OK(receiver);
-    auto sender = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
-    REQUIRE_OK(sender);
-    auto where = receiver->local_address();
-    REQUIRE_OK(where);
-    REQUIRE_OK(sender->send_to(ConstBuffer(message, message_size), *where));
-    auto got = receiver->recv_from(MutableBuffer(sink, length), netlite::Until(5s));
+    auto [receiver, sender, where] = udp_path();
+    REQUIRE_OK(sender.send_to(ConstBuffer(message, message_size), where));
+    auto got = receiver.recv_from(MutableBuffer(sink, length), netlite::Until(5s));
     if (receive_checks_whole_buffer(length)) {
         REQUIRE_FALSE(got);
         CHECK(got.error() == std::errc::bad_address);
@@ -314,23 +326,18 @@ TEST_CASE("vectored calls on an empty stream fail with EBADF, whatever the buffe
 TEST_CASE("send_batch and recv_batch take any number of datagrams, empty ones too", "[boundary][count]") {
     const std::size_t count = GENERATE(from_range(counts));
     INFO(count << " datagrams");
-    auto receiver = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
-    REQUIRE_OK(receiver);
-    auto sender = UdpSocket<IPv4>::bind(netlite::Address<IPv4>::loopback(0));
-    REQUIRE_OK(sender);
-    auto where = receiver->local_address();
-    REQUIRE_OK(where);
+    auto [receiver, sender, where] = udp_path();
     std::vector<netlite::DatagramOut<IPv4>> out;
     for (std::size_t i = 0; i < count; ++i)
-        out.push_back({i % 2 == 0 ? ConstBuffer() : ConstBuffer(message, 1), *where});
-    auto sent = sender->send_batch(out, netlite::Until(5s));
+        out.push_back({i % 2 == 0 ? ConstBuffer() : ConstBuffer(message, 1), where});
+    auto sent = sender.send_batch(out, netlite::Until(5s));
     REQUIRE_OK(sent);
     CHECK(*sent == count);
     if (count == 0) return;
     std::vector<char> storage(count);
     std::vector<netlite::DatagramIn<IPv4>> slots;
     for (std::size_t i = 0; i < count; ++i) slots.push_back({MutableBuffer(&storage[i], 1)});
-    auto got = receiver->recv_batch(slots, netlite::Until(5s));
+    auto got = receiver.recv_batch(slots, netlite::Until(5s));
     REQUIRE_OK(got);
     REQUIRE(*got >= 1);         // the receive buffer may have dropped some; those it kept come in order
     CHECK(slots[0].size == 0);  // the first datagram was the empty one
@@ -375,6 +382,27 @@ netlite::Result<long long> as_long(const netlite::Result<int>& value) {
     return static_cast<long long>(*value);
 }
 
+/// The row of one of set_keepalive_params' seconds fields: `field` takes the value tried, the other
+/// fields stay in range (60 s idle, 75 s interval, 9 probes), and keepalive_params() reads it back.
+Setter keepalive_seconds(const char* name, std::chrono::seconds netlite::KeepAliveParams::*field) {
+    return {name,
+            LLONG_MIN,
+            LLONG_MAX,
+            1,
+            INT_MAX,
+            [field](Tcp& t, Udp&, long long v) {
+                netlite::KeepAliveParams params{std::chrono::seconds(60), std::chrono::seconds(75), 9};
+                params.*field = std::chrono::seconds(v);
+                return t.set_keepalive_params(params);
+            },
+            [](Tcp&, Udp&, long long v) { return std::optional<long long>(v); },
+            [field](Tcp& t, Udp&) -> netlite::Result<long long> {
+                auto value = t.keepalive_params();
+                if (!value) return netlite::fail(value.error());
+                return static_cast<long long>(((*value).*field).count());
+            }};
+}
+
 const std::vector<Setter>& setters() {
     using std::chrono::seconds;
     static const std::vector<Setter> table = {
@@ -400,26 +428,8 @@ const std::vector<Setter>& setters() {
              if (!value) return netlite::fail(value.error());
              return value->has_value() ? static_cast<long long>((*value)->count()) : -1;
          }},
-        {"set_keepalive_params(idle)", LLONG_MIN, LLONG_MAX, 1, INT_MAX,
-         [](Tcp& t, Udp&, long long v) {
-             return t.set_keepalive_params({seconds(v), seconds(75), 9});
-         },
-         [](Tcp&, Udp&, long long v) { return std::optional<long long>(v); },
-         [](Tcp& t, Udp&) -> netlite::Result<long long> {
-             auto value = t.keepalive_params();
-             if (!value) return netlite::fail(value.error());
-             return static_cast<long long>(value->idle.count());
-         }},
-        {"set_keepalive_params(interval)", LLONG_MIN, LLONG_MAX, 1, INT_MAX,
-         [](Tcp& t, Udp&, long long v) {
-             return t.set_keepalive_params({seconds(60), seconds(v), 9});
-         },
-         [](Tcp&, Udp&, long long v) { return std::optional<long long>(v); },
-         [](Tcp& t, Udp&) -> netlite::Result<long long> {
-             auto value = t.keepalive_params();
-             if (!value) return netlite::fail(value.error());
-             return static_cast<long long>(value->interval.count());
-         }},
+        keepalive_seconds("set_keepalive_params(idle)", &netlite::KeepAliveParams::idle),
+        keepalive_seconds("set_keepalive_params(interval)", &netlite::KeepAliveParams::interval),
         {"set_keepalive_params(count)", INT_MIN, INT_MAX, 1, INT_MAX,
          [](Tcp& t, Udp&, long long v) {
              return t.set_keepalive_params({seconds(60), seconds(75), int(v)});

@@ -26,6 +26,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -93,6 +94,20 @@ void check_timed_out(const R& result, Clock::duration took, Clock::duration limi
     CHECK(result.error() == std::errc::timed_out);
     CHECK(took >= limit);
     CHECK(took < limit + slack);
+}
+
+/// `wait(until)`, a call that may wait, gives up with timed_out three ways: `until` a timeout (after it),
+/// a deadline (at it) and a deadline already past (at once). `what` names the call in the messages.
+template <class Wait>
+void check_times_out(Wait&& wait, const std::string& what) {
+    auto [by_timeout, took] = timed([&] { return wait(timeout); });
+    check_timed_out(by_timeout, took, timeout, what + ", 300 ms timeout");
+    const auto deadline = Clock::now() + timeout;
+    auto by_deadline = wait(deadline);
+    check_timed_out(by_deadline, Clock::now() - deadline + timeout, timeout, what + ", deadline");
+    auto [past, took_past] = timed([&] { return wait(Clock::now() - 1s); });
+    CHECK_FAILS_WITH(past, std::errc::timed_out);
+    CHECK(took_past < 100ms);
 }
 
 /// Waits (bounded) until `fd` has something to read: the ready signal before a "data already there" case.
@@ -288,6 +303,13 @@ std::string text(const char* data, std::size_t size) {
     return std::string(data, size);
 }
 
+/// REQUIREs that a read succeeded and CHECKs that the bytes it put in `buffer` are `expected`.
+template <class R>
+void check_read(const R& got, const char* buffer, std::string_view expected) {
+    REQUIRE_OK(got);
+    CHECK(text(buffer, *got) == expected);
+}
+
 }  // namespace
 
 // --- deadlines and timeouts -----------------------------------------------------------------------------
@@ -299,16 +321,7 @@ TEMPLATE_TEST_CASE("connect gives up at its timeout while the listener's queue i
     auto dead = dead_listener(place.address());
     const int fds = open_fd_count();
 
-    auto [by_timeout, took] = timed([&] { return TcpStream<TestType>::connect(dead.address, timeout); });
-    check_timed_out(by_timeout, took, timeout, "connect, 300 ms timeout");
-
-    const auto deadline = Clock::now() + timeout;
-    auto by_deadline = TcpStream<TestType>::connect(dead.address, deadline);
-    check_timed_out(by_deadline, Clock::now() - deadline + timeout, timeout, "connect, deadline");
-
-    auto [past, took3] = timed([&] { return TcpStream<TestType>::connect(dead.address, Clock::now() - 1s); });
-    CHECK_FAILS_WITH(past, std::errc::timed_out);
-    CHECK(took3 < 100ms);
+    check_times_out([&](auto until) { return TcpStream<TestType>::connect(dead.address, until); }, "connect");
     CHECK(open_fd_count() == fds);  // the sockets of the failed attempts are closed
 
     // A listener that answers: the timed connect succeeds and leaves the stream in blocking mode.
@@ -339,8 +352,7 @@ TEMPLATE_TEST_CASE("accept gives up at its timeout and the listener accepts afte
     REQUIRE_OK(client->write_all("hi"));
     char buffer[8];
     auto got = accepted->stream.read(buffer, 2s);
-    REQUIRE_OK(got);
-    CHECK(text(buffer, *got) == "hi");
+    check_read(got, buffer, "hi");
 }
 
 TEMPLATE_TEST_CASE("read gives up at its timeout or deadline and the stream reads afterwards",
@@ -349,28 +361,19 @@ TEMPLATE_TEST_CASE("read gives up at its timeout or deadline and the stream read
     auto [a, b] = stream_pair<TestType>();
     char buffer[64];
 
-    auto [none, took] = timed([&] { return a.read(buffer, timeout); });
-    check_timed_out(none, took, timeout, "read, 300 ms timeout");
-    const auto deadline = Clock::now() + timeout;
-    auto none2 = a.read(buffer, deadline);
-    check_timed_out(none2, Clock::now() - deadline + timeout, timeout, "read, deadline");
-    auto [none3, took3] = timed([&] { return a.read(buffer, Clock::now() - 1s); });
-    CHECK_FAILS_WITH(none3, std::errc::timed_out);
-    CHECK(took3 < 100ms);
+    check_times_out([&](auto until) { return a.read(buffer, until); }, "read");
 
     REQUIRE_OK(b.write_all("after the timeouts"));
     REQUIRE(wait_readable(a.native_handle()));
     auto got = a.read(buffer, Clock::now() - 1s);  // already there: a past deadline still reads it
-    REQUIRE_OK(got);
-    CHECK(text(buffer, *got) == "after the timeouts");
+    check_read(got, buffer, "after the timeouts");
     REQUIRE_OK(b.write_all("and plain"));
     got = a.read(buffer, 0ms);  // may or may not have arrived; if it has not, timed_out at once
     if (!got) {
         CHECK(got.error() == std::errc::timed_out);
         got = a.read(buffer, 5s);
     }
-    REQUIRE_OK(got);
-    CHECK(text(buffer, *got) == "and plain");
+    check_read(got, buffer, "and plain");
 }
 
 TEMPLATE_TEST_CASE("read_exact reports the bytes that arrived before its deadline", "[deadline][read]", IPv4,
@@ -445,14 +448,7 @@ TEMPLATE_TEST_CASE("recv_from and recv give up at their timeout and receive afte
     auto [sender, to] = sender_for(receiver);
     char buffer[64];
 
-    auto [none, took] = timed([&] { return receiver.recv_from(buffer, timeout); });
-    check_timed_out(none, took, timeout, "recv_from, 300 ms timeout");
-    const auto deadline = Clock::now() + timeout;
-    auto none2 = receiver.recv_from(buffer, deadline);
-    check_timed_out(none2, Clock::now() - deadline + timeout, timeout, "recv_from, deadline");
-    auto [none3, took3] = timed([&] { return receiver.recv_from(buffer, Clock::now() - 1s); });
-    CHECK_FAILS_WITH(none3, std::errc::timed_out);
-    CHECK(took3 < 100ms);
+    check_times_out([&](auto until) { return receiver.recv_from(buffer, until); }, "recv_from");
 
     REQUIRE_OK(sender.send_to("ping", to, 2s));
     REQUIRE(wait_readable(receiver.native_handle()));
@@ -480,8 +476,7 @@ TEMPLATE_TEST_CASE("recv_from and recv give up at their timeout and receive afte
     check_timed_out(quiet, took4, timeout, "recv (connected), 300 ms timeout");
     REQUIRE_OK(two->send("pong", 2s));
     auto got2 = one->recv(buffer, 5s);
-    REQUIRE_OK(got2);
-    CHECK(text(buffer, *got2) == "pong");
+    check_read(got2, buffer, "pong");
 }
 
 TEMPLATE_TEST_CASE("send_to and send give up while the receiver's queue is full", "[deadline][udp]", IPv4,
@@ -637,13 +632,11 @@ TEMPLATE_TEST_CASE("request_stop releases a thread blocked in read, and the stre
     REQUIRE_OK(b.write_all("still here"));
     StopSource unused;
     auto got = a.read(buffer, unused.get_token());
-    REQUIRE_OK(got);
-    CHECK(text(buffer, *got) == "still here");
+    check_read(got, buffer, "still here");
     // Nothing was lost or reordered by the cancelled call.
     REQUIRE_OK(a.write_all("and back"));
     auto back = b.read(buffer, 5s);
-    REQUIRE_OK(back);
-    CHECK(text(buffer, *back) == "and back");
+    check_read(back, buffer, "and back");
 }
 
 TEMPLATE_TEST_CASE("recv_batch and send_batch take an Until, and the plain recv_batch follows set_timeout",
@@ -765,8 +758,7 @@ TEMPLATE_TEST_CASE("a stop requested before the call cancels it at once", "[canc
     // Nothing happened to the sockets: the pair still talks.
     REQUIRE_OK(b.write_all("ok"));
     auto got = a.read(buffer, 5s);
-    REQUIRE_OK(got);
-    CHECK(text(buffer, *got) == "ok");
+    check_read(got, buffer, "ok");
 }
 
 // --- set_timeout ------------------------------------------------------------------------------------------

@@ -77,6 +77,13 @@ bool broken(const Error& error) {
     return error == std::errc::broken_pipe || error == std::errc::connection_reset;
 }
 
+/// Checks that a write to a closed peer failed, as a broken connection (not with some other error).
+template <class R>
+void check_broken(const R& sent) {
+    REQUIRE_FALSE(sent);
+    CHECK(broken(sent.error()));
+}
+
 }  // namespace
 
 TEST_CASE("the build's Poller backend", "[platform]") {
@@ -142,29 +149,19 @@ TEST_CASE("writing to a closed peer is an error, never SIGPIPE", "[platform]") {
     const std::string data(1000, 'x');
 
     SECTION("write") {
-        auto sent = stream.write(data);
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(stream.write(data));
     }
     SECTION("write_all") {
-        auto sent = stream.write_all(data);
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(stream.write_all(data));
     }
     SECTION("write with a deadline") {
-        auto sent = stream.write(data, std::chrono::seconds(5));
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(stream.write(data, std::chrono::seconds(5)));
     }
     SECTION("try_write") {
-        auto sent = stream.try_write(data);
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(stream.try_write(data));
     }
     SECTION("write_vectored") {
-        auto sent = stream.write_vectored({ConstBuffer(data), ConstBuffer(data)});
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(stream.write_vectored({ConstBuffer(data), ConstBuffer(data)}));
     }
     SECTION("send_file") {
         std::FILE* file = std::tmpfile();
@@ -173,8 +170,7 @@ TEST_CASE("writing to a closed peer is an error, never SIGPIPE", "[platform]") {
         REQUIRE(std::fflush(file) == 0);
         auto sent = stream.send_file(::fileno(file), 0, data.size());
         std::fclose(file);
-        REQUIRE_FALSE(sent);
-        CHECK(broken(sent.error()));
+        check_broken(sent);
     }
     CHECK(sigpipes.load() == 0);
     CHECK_FALSE(sigpipe_pending());

@@ -4,6 +4,7 @@
 // The hidden "[.nxdomain]" case resolves a name that cannot exist; CTest runs it only inside a fresh,
 // empty network namespace (tests/run_in_netns.sh), and it skips itself anywhere a network is visible.
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <netlite/address.hpp>
 #include <netlite/tcp.hpp>
@@ -51,38 +52,22 @@ constexpr std::string_view no_such_host = "no-such-host.invalid";
 TEST_CASE("resolve(\"localhost\") gives loopback addresses with the port", "[resolve]") {
     auto found = netlite::resolve("localhost", 80);
     REQUIRE(found);
-    REQUIRE_FALSE(found->empty());
-    for (const Address<IP>& address : *found) {
-        INFO(address);
-        CHECK(address.is_loopback());
-        CHECK(address.port() == 80);
-    }
+    netlite_test::check_all_loopback(*found, 80);
 }
 
 TEST_CASE("resolve<IPv4>(\"localhost\") gives 127.0.0.1", "[resolve]") {
     auto found = netlite::resolve<IPv4>("localhost", 8088);
     REQUIRE(found);
-    REQUIRE_FALSE(found->empty());
-    bool has_127_0_0_1 = false;
-    for (const Address<IPv4>& address : *found) {
-        INFO(address);
-        CHECK(address.is_loopback());
-        CHECK(address.port() == 8088);
-        if (address.to_string() == "127.0.0.1:8088") has_127_0_0_1 = true;
-    }
-    CHECK(has_127_0_0_1);
+    netlite_test::check_all_loopback(*found, 8088);
+    CHECK(std::any_of(found->begin(), found->end(),
+                      [](const Address<IPv4>& address) { return address.to_string() == "127.0.0.1:8088"; }));
     CHECK(std::find(found->begin(), found->end(), Address<IPv4>::loopback(8088)) != found->end());
 }
 
 TEST_CASE("resolve of an empty host gives loopback", "[resolve]") {
     auto found = netlite::resolve("", 443);
     REQUIRE(found);
-    REQUIRE_FALSE(found->empty());
-    for (const Address<IP>& address : *found) {
-        INFO(address);
-        CHECK(address.is_loopback());
-        CHECK(address.port() == 443);
-    }
+    netlite_test::check_all_loopback(*found, 443);
 }
 
 TEST_CASE("resolve of an IPv4 literal returns exactly that address", "[resolve]") {

@@ -46,12 +46,7 @@ TEST_CASE("a service name gives its port: \"https\" is 443", "[resolver][service
     if (!found && found.error() == resolve_errc::service)
         NETLITE_SKIP("this system's services database (/etc/services) does not list https");
     REQUIRE_OK(found);
-    REQUIRE_FALSE(found->empty());
-    for (const Address<IP>& address : *found) {
-        INFO(address);
-        CHECK(address.is_loopback());
-        CHECK(address.port() == 443);
-    }
+    netlite_test::check_all_loopback(*found, 443);
     // The same port for UDP (HTTP/3), and from the literal addresses of either family.
     auto datagram = netlite::resolve<IPv4>("127.0.0.1", "https", {.datagram = true});
     REQUIRE_OK(datagram);

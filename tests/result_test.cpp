@@ -43,6 +43,13 @@ constexpr netlite::errc all_errc[] = {
     netlite::errc::family_mismatch,
 };
 
+/// Checks that a monadic call on a Result of a move-only pointer handed back a pointer to `expected`.
+void check_points_to(const Result<std::unique_ptr<int>>& r, int expected) {
+    REQUIRE(r);
+    REQUIRE(*r);
+    CHECK(**r == expected);
+}
+
 }  // namespace
 
 // An OS error as netlite's sys layer reports it: an errno value in std::system_category() on POSIX, a WSAE*
@@ -579,9 +586,7 @@ TEST_CASE("and_then", "[result][monadic]") {
             *q += 1;
             return std::move(q);
         });
-        REQUIRE(r);
-        REQUIRE(*r);
-        CHECK(**r == 9);
+        check_points_to(r, 9);
     }
 }
 
@@ -615,9 +620,7 @@ TEST_CASE("or_else", "[result][monadic]") {
     SECTION("rvalue") {
         Result<std::unique_ptr<int>> p = std::make_unique<int>(3);
         auto r = std::move(p).or_else([](Error&&) -> Result<std::unique_ptr<int>> { return nullptr; });
-        REQUIRE(r);
-        REQUIRE(*r);
-        CHECK(**r == 3);  // the value was moved through, not replaced
+        check_points_to(r, 3);  // the value was moved through, not replaced
         auto e = std::move(bad).or_else([](Error&& error) -> Result<int> { return error.value(); });
         REQUIRE(e);
         CHECK(*e == static_cast<int>(std::errc::timed_out));
@@ -657,9 +660,7 @@ TEST_CASE("transform", "[result][monadic]") {
     SECTION("rvalue with a move-only value") {
         Result<std::unique_ptr<int>> p = std::make_unique<int>(4);
         auto r = std::move(p).transform([](std::unique_ptr<int>&& q) { return std::move(q); });
-        REQUIRE(r);
-        REQUIRE(*r);
-        CHECK(**r == 4);
+        check_points_to(r, 4);
     }
 }
 

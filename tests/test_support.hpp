@@ -8,6 +8,7 @@
 #include <netlite/result.hpp>
 #include <netlite/testing.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include <type_traits>
@@ -47,20 +48,28 @@ template <class R>
 std::string describe(const R& result) {
     return result.has_value() ? std::string("ok") : result.error().message();
 }
+
+/// Checks that `found` (what a resolve() gave) is a non-empty list of loopback addresses, all with `port`.
+template <class Addresses>
+void check_all_loopback(const Addresses& found, std::uint16_t port) {
+    REQUIRE_FALSE(found.empty());
+    for (const auto& address : found) {
+        INFO(address);
+        CHECK(address.is_loopback());
+        CHECK(address.port() == port);
+    }
+}
 }  // namespace netlite_test
 
 // REQUIRE/CHECK that a Result holds a value (evaluated once), printing the error when it does not.
-#define REQUIRE_OK(expr)                                    \
-    do {                                                    \
-        const auto& ok_ = (expr);                           \
-        INFO(#expr << ": " << netlite_test::describe(ok_)); \
-        REQUIRE(ok_.has_value());                           \
-    } while (false)
-#define CHECK_OK(expr)                                      \
-    do {                                                    \
-        const auto& ok_ = (expr);                           \
-        INFO(#expr << ": " << netlite_test::describe(ok_)); \
-        CHECK(ok_.has_value());                             \
+#define REQUIRE_OK(expr) NETLITE_TEST_ASSERT_OK_(REQUIRE, #expr, expr)
+#define CHECK_OK(expr) NETLITE_TEST_ASSERT_OK_(CHECK, #expr, expr)
+// REQUIRE_OK/CHECK_OK's body; `text` is the caller's expression as written, before macro expansion.
+#define NETLITE_TEST_ASSERT_OK_(assertion, text, expr)     \
+    do {                                                   \
+        const auto& ok_ = (expr);                          \
+        INFO(text << ": " << netlite_test::describe(ok_)); \
+        assertion(ok_.has_value());                        \
     } while (false)
 // CHECK that a Result failed with `code` (a std::errc or netlite::errc).
 #define CHECK_FAILS_WITH(expr, code)                       \

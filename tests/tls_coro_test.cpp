@@ -105,6 +105,26 @@ Task<void> echo_server(Listener& server, TlsContext context, int count, bool att
     co_await connections.join();
 }
 
+/// Accepts one connection and completes the server's handshake on the loop (10 s for each); the error of
+/// either.
+Task<netlite::Result<TlsStream<IPv4>>> accept_tls(Listener& server, TlsContext context) {
+    auto accepted = co_await netlite::async_accept(server.listener, 10s);
+    if (!accepted) co_return netlite::fail(accepted.error());
+    co_return co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+}
+
+/// A case's client side on the loop: starts `server_task` (serving `server`), connects a client of the test
+/// CA (REQUIREd), runs `use(tls)` on that stream, then waits for the server task to end.
+template <class Use>
+Task<void> against(Listener& server, Task<void> server_task, Use use) {
+    Scope scope(co_await netlite::current_loop());
+    scope.spawn(std::move(server_task));
+    auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
+    REQUIRE_OK(tls);
+    co_await use(*tls);
+    co_await scope.join();
+}
+
 /// A client: connects, sends `message`, reads the echo, sends close_notify, reads to the server's.
 /// Returns what came back, or the first error's message.
 Task<std::string> echo_client(TlsContext context, std::uint16_t port, std::string message, bool attached,
@@ -305,9 +325,7 @@ namespace {
 /// A server that completes the handshake on the loop and then keeps the connection open without writing
 /// until the client closes (or 10 s pass).
 Task<void> silent_server(Listener& server, TlsContext context) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     std::string ignored;
     (void)co_await netlite::async_read_to_end(*tls, ignored, 10s);
@@ -320,16 +338,12 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
     REQUIRE_OK(loop);
     Listener server;
     const int fds_before = open_fd_count();
-    auto body = [&]() -> Task<void> {
-        Scope scope(*loop);
-        scope.spawn(silent_server(server, server_context()));
-        auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
-        REQUIRE_OK(tls);
+    auto body = [&](TlsStream<IPv4>& tls) -> Task<void> {
         char byte = 0;
 
         // The deadline.
         const auto start = std::chrono::steady_clock::now();
-        auto timed = co_await netlite::async_read(*tls, MutableBuffer(&byte, 1), 100ms);
+        auto timed = co_await netlite::async_read(tls, MutableBuffer(&byte, 1), 100ms);
         REQUIRE_FALSE(timed);
         CHECK(timed.error() == std::errc::timed_out);
         CHECK(timed.error().message() == "tls read: Connection timed out");
@@ -337,7 +351,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
         CHECK(std::chrono::steady_clock::now() - start < 5s);
 
         // A deadline already past: tried once, not waited for.
-        auto past = co_await netlite::async_read_exact(*tls, MutableBuffer(&byte, 1),
+        auto past = co_await netlite::async_read_exact(tls, MutableBuffer(&byte, 1),
                                                        std::chrono::steady_clock::now() - 1s);
         REQUIRE_FALSE(past);
         CHECK(past.error() == std::errc::timed_out);
@@ -348,7 +362,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
         std::optional<netlite::Result<std::size_t>> stopped;
         auto stopped_reader = [&]() -> Task<void> {
             stopped =
-                co_await netlite::async_read(*tls, MutableBuffer(&byte, 1), netlite::Until(stop.get_token()));
+                co_await netlite::async_read(tls, MutableBuffer(&byte, 1), netlite::Until(stop.get_token()));
         };
         Scope readers(*loop);
         readers.spawn(stopped_reader());
@@ -362,7 +376,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
 
         // A stop requested before the call: nothing is tried.
         auto early =
-            co_await netlite::async_write(*tls, ConstBuffer("x", 1), netlite::Until(stop.get_token()));
+            co_await netlite::async_write(tls, ConstBuffer("x", 1), netlite::Until(stop.get_token()));
         REQUIRE_FALSE(early);
         CHECK(early.error() == std::errc::operation_canceled);
 
@@ -370,7 +384,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
         std::optional<netlite::Result<std::size_t, netlite::TransferError>> cancelled;
         std::string sink;
         auto cancelled_reader = [&]() -> Task<void> {
-            cancelled = co_await netlite::async_read_to_end(*tls, sink, 10s);
+            cancelled = co_await netlite::async_read_to_end(tls, sink, 10s);
         };
         Scope cancellable(*loop);
         cancellable.spawn(cancelled_reader());
@@ -383,11 +397,10 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
         CHECK(cancelled->error().bytes_transferred() == 0);
 
         // The connection still works: close_notify both ways.
-        auto closed = co_await netlite::async_shutdown(*tls, 10s);
+        auto closed = co_await netlite::async_shutdown(tls, 10s);
         CHECK_OK(closed);
-        co_await scope.join();
     };
-    loop->run(body());
+    loop->run(against(server, silent_server(server, server_context()), body));
     CHECK(loop->parked_count() == 0);
     CHECK(open_fd_count() == fds_before);
 }
@@ -395,9 +408,7 @@ TEST_CASE("tls coro: a read that never gets data ends at its deadline, its stop,
 namespace {
 /// Handshakes, then for each 1-byte request from the client writes "late" back, until close_notify.
 Task<void> on_request_server(Listener& server, TlsContext context) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     char request = 0;
     while (co_await netlite::async_read_exact(*tls, MutableBuffer(&request, 1), 10s))
@@ -415,12 +426,8 @@ TEST_CASE("tls coro: on an attached stream, a read after one that timed out or w
     auto loop = Loop::open();
     REQUIRE_OK(loop);
     Listener server;
-    auto body = [&]() -> Task<void> {
-        Scope scope(*loop);
-        scope.spawn(on_request_server(server, server_context()));
-        auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
-        REQUIRE_OK(tls);
-        auto stream = AsyncTlsStream<IPv4>::attach(*loop, std::move(*tls));
+    auto body = [&](TlsStream<IPv4>& tls) -> Task<void> {
+        auto stream = AsyncTlsStream<IPv4>::attach(*loop, std::move(tls));
         REQUIRE_OK(stream);
         char reply[4] = {};
         for (int round = 0; round < 3; ++round) {
@@ -449,9 +456,9 @@ TEST_CASE("tls coro: on an attached stream, a read after one that timed out or w
             CHECK(std::string(reply, sizeof reply) == "late");
         }
         CHECK_OK(co_await netlite::async_shutdown(*stream, 10s));
-        co_await scope.join();
     };
-    loop->run(body());  // a missed wake-up fails `late` with timed_out after 10 s
+    // A missed wake-up fails `late` with timed_out after 10 s.
+    loop->run(against(server, on_request_server(server, server_context()), body));
 }
 
 TEST_CASE("tls coro: a silent peer during the handshake meets the deadline", "[tls][coro][negative]") {
@@ -471,9 +478,7 @@ TEST_CASE("tls coro: a silent peer during the handshake meets the deadline", "[t
 namespace {
 /// Handshakes, writes `body`, then sends close_notify (when `notify`) or just closes TCP.
 Task<void> body_server(Listener& server, TlsContext context, std::string body, bool notify) {
-    auto accepted = co_await netlite::async_accept(server.listener, 10s);
-    if (!accepted) co_return;
-    auto tls = co_await netlite::async_tls_accept(context, std::move(accepted->stream), 10s);
+    auto tls = co_await accept_tls(server, context);
     if (!tls) co_return;
     if (!co_await netlite::async_write_all(*tls, ConstBuffer(body.data(), body.size()), 10s)) co_return;
     if (!notify) co_return;  // the stream closes here: TCP FIN, no close_notify
@@ -490,15 +495,10 @@ TEST_CASE("tls coro: a TCP close without close_notify is truncated, with the byt
     Listener server;
     std::string body;
     std::optional<netlite::Result<std::size_t, netlite::TransferError>> done;
-    auto run = [&]() -> Task<void> {
-        Scope scope(*loop);
-        scope.spawn(body_server(server, server_context(), "partial body", false));
-        auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
-        REQUIRE_OK(tls);
-        done = co_await netlite::async_read_to_end(*tls, body, 10s);
-        co_await scope.join();
+    auto run = [&](TlsStream<IPv4>& tls) -> Task<void> {
+        done = co_await netlite::async_read_to_end(tls, body, 10s);
     };
-    loop->run(run());
+    loop->run(against(server, body_server(server, server_context(), "partial body", false), run));
     REQUIRE(done);
     REQUIRE_FALSE(*done);
     CHECK(done->error() == netlite::tls_errc::truncated);
@@ -513,28 +513,23 @@ TEST_CASE("tls coro: read_to_end succeeds after close_notify; read_exact past it
     auto loop = Loop::open();
     REQUIRE_OK(loop);
     Listener server;
-    auto run = [&]() -> Task<void> {
-        Scope scope(*loop);
-        scope.spawn(body_server(server, server_context(), "whole body", true));
-        auto tls = co_await netlite::async_tls_connect<IPv4>(client_context(), "localhost", server.port, 10s);
-        REQUIRE_OK(tls);
+    auto run = [&](TlsStream<IPv4>& tls) -> Task<void> {
         if (exact) {
             char buffer[20] = {};
-            auto got = co_await netlite::async_read_exact(*tls, MutableBuffer(buffer, sizeof buffer), 10s);
+            auto got = co_await netlite::async_read_exact(tls, MutableBuffer(buffer, sizeof buffer), 10s);
             REQUIRE_FALSE(got);
             CHECK(got.error() == netlite::errc::unexpected_eof);
             CHECK(got.error().bytes_transferred() == 10);
             CHECK(std::string(buffer, 10) == "whole body");
         } else {
             std::string body;
-            auto done = co_await netlite::async_read_to_end(*tls, body, 10s);
+            auto done = co_await netlite::async_read_to_end(tls, body, 10s);
             CHECK_OK(done);
             CHECK(done.value_or(0) == 10);
             CHECK(body == "whole body");
         }
-        CHECK_OK(co_await netlite::async_shutdown(*tls, 10s));
-        co_await scope.join();
+        CHECK_OK(co_await netlite::async_shutdown(tls, 10s));
     };
-    loop->run(run());
+    loop->run(against(server, body_server(server, server_context(), "whole body", true), run));
     CHECK(loop->parked_count() == 0);
 }

@@ -1,7 +1,8 @@
 // Certificates for the TLS tests, made at test time through OpenSSL's API: make_cert() issues one (a CA's,
-// or a leaf signed by a CA) and pem_of() gives its PEM text. Without Catch2, so that programs which are not
-// Catch tests (tests/reliability/fault_scenario_tls.cpp) make their certificates the same way; a failure
-// throws std::runtime_error (a Catch test reports it as a failure).
+// or a leaf signed by a CA), pem_of() gives its PEM text, and make_localhost_pem() makes a whole EC CA and
+// localhost server certificate (also what the TLS benchmarks use, bench/tls_pki.hpp). Without Catch2, so that
+// programs which are not Catch tests (tests/reliability/fault_scenario_tls.cpp) make their certificates the
+// same way; a failure throws std::runtime_error (a Catch test reports it as a failure).
 #pragma once
 
 #include <openssl/evp.h>
@@ -84,6 +85,24 @@ inline std::string pem_of(EVP_PKEY* key) {
     std::string text(data, static_cast<std::size_t>(size));
     BIO_free(bio);
     return text;
+}
+
+/// PEM text of a CA, a server certificate it signed (for localhost and 127.0.0.1) and that server's key.
+struct LocalhostPem {
+    std::string ca, cert, key;
+};
+
+/// A throwaway ECDSA P-256 CA named `ca_name` and its localhost server certificate, made in memory: EC
+/// keys, so that programs which make them on every run (fault injection, benchmarks) stay quick.
+inline LocalhostPem make_localhost_pem(const char* ca_name) {
+    Key ca_key(EVP_EC_gen("P-256"));
+    pki_require(ca_key != nullptr, "EVP_EC_gen");
+    Cert ca = make_cert(ca_key.get(), ca_name, nullptr, nullptr, true, nullptr);
+    Key key(EVP_EC_gen("P-256"));
+    pki_require(key != nullptr, "EVP_EC_gen");
+    Cert cert =
+        make_cert(key.get(), "localhost", ca.get(), ca_key.get(), false, "DNS:localhost,IP:127.0.0.1");
+    return {pem_of(ca.get()), pem_of(cert.get()), pem_of(key.get())};
 }
 
 }  // namespace netlite_tls_test

@@ -35,6 +35,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -649,6 +650,25 @@ int main(int argc, char** argv) {
         for (const RunResult& r : results[count][key]) out.push_back(r.*field);
         return out;
     };
+    // A table's rows, one per connection count and metric: the figure of each server in `figures`, the
+    // ratio of each pair in `ratios` (per repetition, then summarised) and, `with_target`, the metric's
+    // target.
+    using Ratio = std::pair<const char*, const char*>;
+    auto print_rows = [&](std::vector<const char*> figures, std::vector<Ratio> ratios, bool with_target) {
+        for (int count : counts) {
+            for (const Metric& m : metrics) {
+                std::string row = "| " + std::to_string(count) + " | " + m.name + " | " + m.unit + " |";
+                for (const char* key : figures)
+                    row += " " + bench::format_figure(bench::stats(column(count, key, m.field)), reps) + " |";
+                for (const auto& [a, b] : ratios) {
+                    const auto ratio = bench::pairwise(column(count, a, m.field), column(count, b, m.field));
+                    row += " " + bench::format_ratio(bench::stats(ratio), reps) + " |";
+                }
+                if (with_target) row += std::string(" ") + m.target + " |";
+                std::printf("%s\n", row.c_str());
+            }
+        }
+    };
     std::printf(
         "\nevented echo servers: %d repetitions of %.1f s (+0.3 s warm-up), 64-byte round trips, "
         "loopback, %u CPUs\n",
@@ -657,20 +677,8 @@ int main(int argc, char** argv) {
         "| conns | metric | unit | evented (netlite) | raw epoll | Asio | threaded (netlite) | evented/raw | "
         "evented/Asio | threaded/raw | target |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (int count : counts) {
-        for (const Metric& m : metrics) {
-            auto ev = column(count, "evented", m.field), raw = column(count, "raw", m.field),
-                 asio = column(count, "asio", m.field), thr = column(count, "threaded", m.field);
-            std::printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", count, m.name, m.unit,
-                        bench::format_figure(bench::stats(ev), reps).c_str(),
-                        bench::format_figure(bench::stats(raw), reps).c_str(),
-                        bench::format_figure(bench::stats(asio), reps).c_str(),
-                        bench::format_figure(bench::stats(thr), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(ev, raw)), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(ev, asio)), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(thr, raw)), reps).c_str(), m.target);
-        }
-    }
+    print_rows({"evented", "raw", "asio", "threaded"},
+               {{"evented", "raw"}, {"evented", "asio"}, {"threaded", "raw"}}, true);
     std::printf(
         "\ncoroutine echo servers (coro60/asio_coro60: a 60 s deadline on every operation; Asio's with its "
         "`||` timer):\n");
@@ -678,22 +686,9 @@ int main(int argc, char** argv) {
         "| conns | metric | unit | coro | coro60 | Asio awaitable | Asio awaitable+timer | coro60/raw | "
         "coro60/evented | coro60/Asio awaitable | coro/Asio awaitable |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (int count : counts) {
-        for (const Metric& m : metrics) {
-            auto co = column(count, "coro", m.field), co60 = column(count, "coro60", m.field),
-                 ac = column(count, "asio_coro", m.field), ac60 = column(count, "asio_coro60", m.field),
-                 raw = column(count, "raw", m.field), ev = column(count, "evented", m.field);
-            std::printf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", count, m.name, m.unit,
-                        bench::format_figure(bench::stats(co), reps).c_str(),
-                        bench::format_figure(bench::stats(co60), reps).c_str(),
-                        bench::format_figure(bench::stats(ac), reps).c_str(),
-                        bench::format_figure(bench::stats(ac60), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(co60, raw)), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(co60, ev)), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(co60, ac)), reps).c_str(),
-                        bench::format_ratio(bench::stats(bench::pairwise(co, ac)), reps).c_str());
-        }
-    }
+    print_rows({"coro", "coro60", "asio_coro", "asio_coro60"},
+               {{"coro60", "raw"}, {"coro60", "evented"}, {"coro60", "asio_coro"}, {"coro", "asio_coro"}},
+               false);
     std::printf(
         "\n(%.0f s in all. Server CPU is utime+stime of all server threads from /proc/PID/stat, in "
         "%ld Hz ticks; the load generator shares the CPUs.)\n",

@@ -6,29 +6,18 @@
 // Prints one line: "connected" when the race handed back a blocking stream, or
 // "error <code> attempts <count> <code of each attempt...>" when it failed; exits 0 either way, 4 when a
 // descriptor was left open, 1 on a failure of its own set-up (and 2 for a non-blocking winner).
+#include "fault_support.hpp"
+
 #include <netlite/netlite.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
 
-#include <dirent.h>
-
 using namespace netlite;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Entries of /proc/self/fd, less the one opendir uses.
-std::size_t open_descriptors() {
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return 0;
-    std::size_t count = 0;
-    while (const dirent* entry = ::readdir(dir))
-        if (entry->d_name[0] != '.') ++count;
-    ::closedir(dir);
-    return count - 1;
-}
 
 int race(const Address<IPv4>& address) {
     const Address<IPv4> addresses[] = {address};
@@ -56,9 +45,9 @@ int main() {
     if (!listener) return 1;
     auto where = listener->local_address();
     if (!where) return 1;
-    const std::size_t before = open_descriptors();
+    const int before = fault::open_descriptors();
     const int outcome = race(*where);
-    if (open_descriptors() != before) {
+    if (fault::open_descriptors() != before) {
         std::printf("a descriptor was left open\n");
         return 4;
     }

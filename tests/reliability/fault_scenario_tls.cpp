@@ -69,17 +69,12 @@ struct Contexts {
 /// An EC CA and a server certificate for localhost and 127.0.0.1, as PEM in memory (no files: cheap, and
 /// nothing to remove). EC keys because each injected run makes them again.
 Contexts make_contexts() {
-    using namespace netlite_tls_test;
-    Key ca_key(EVP_EC_gen("P-256"));
-    Cert ca = make_cert(ca_key.get(), "netlite fault CA", nullptr, nullptr, true, nullptr);
-    Key key(EVP_EC_gen("P-256"));
-    Cert cert =
-        make_cert(key.get(), "localhost", ca.get(), ca_key.get(), false, "DNS:localhost,IP:127.0.0.1");
+    const auto pem = netlite_tls_test::make_localhost_pem("netlite fault CA");
     TlsOptions server_options;
-    server_options.certificate.pem = pem_of(cert.get());
-    server_options.private_key.pem = pem_of(key.get());
+    server_options.certificate.pem = pem.cert;
+    server_options.private_key.pem = pem.key;
     TlsOptions client_options;
-    client_options.trust.pem = pem_of(ca.get());
+    client_options.trust.pem = pem.ca;
     auto server = TlsContext::server(server_options);
     check(server, "TlsContext::server");
     auto client = TlsContext::client(client_options);
@@ -103,6 +98,24 @@ struct Outcome {
     Until until() { return Until(5s, stop.get_token()); }
 };
 
+/// The server's side of steps 2 and 3: accepts the `client`'s connection, reads its ping (sent by
+/// `write_call`, named in the messages) and answers pong; the stream is left open for the step's ending.
+TlsStream<IPv4> serve_ping(TcpListener<IPv4>& listener, const TlsContext& context, Outcome& outcome,
+                           const std::string& client, const std::string& write_call) {
+    auto tcp = listener.accept(outcome.until());
+    check(tcp, "server: accept (" + client + ")");
+    auto tls = TlsStream<IPv4>::accept(context, std::move(tcp->stream), outcome.until());
+    check(tls, "server: TlsStream::accept (" + client + ")");
+    char got[ping.size()];
+    auto read = tls->read_exact(MutableBuffer(got, sizeof got), outcome.until());
+    expect_no_timeout(read, "the client's " + write_call + " reported bytes the server never got");
+    check(read, "server: read_exact (" + client + ")");
+    expect(std::string_view(got, sizeof got) == ping, 2,
+           "the server received other bytes than " + write_call + " sent");
+    check(tls->write_all(ConstBuffer(pong.data(), pong.size()), outcome.until()), "server: write_all (pong)");
+    return std::move(*tls);
+}
+
 void server_side(TcpListener<IPv4>& listener, const TlsContext& context, Outcome& outcome) {
     // 1. blocking
     {
@@ -125,39 +138,21 @@ void server_side(TcpListener<IPv4>& listener, const TlsContext& context, Outcome
         check(tls->shutdown(outcome.until()), "server: shutdown");
     }
     // 2. evented client, blocking server
-    auto tcp = listener.accept(outcome.until());
-    check(tcp, "server: accept (evented client)");
-    auto tls = TlsStream<IPv4>::accept(context, std::move(tcp->stream), outcome.until());
-    check(tls, "server: TlsStream::accept (evented client)");
-    char got[ping.size()];
-    auto read = tls->read_exact(MutableBuffer(got, sizeof got), outcome.until());
-    expect_no_timeout(read, "the client's try_write reported bytes the server never got");
-    check(read, "server: read_exact (evented client)");
-    expect(std::string_view(got, sizeof got) == ping, 2,
-           "the server received other bytes than try_write sent");
-    check(tls->write_all(ConstBuffer(pong.data(), pong.size()), outcome.until()), "server: write_all (pong)");
+    auto tls = serve_ping(listener, context, outcome, "evented client", "try_write");
     // Closing only once the client has closed (it does so without close_notify: truncated, or a stop if
     // it failed), so the pong is not raced by this end's close. Either outcome is the expected one.
-    (void)tls->read(MutableBuffer(got, sizeof got), outcome.until());
+    char got[ping.size()];
+    (void)tls.read(MutableBuffer(got, sizeof got), outcome.until());
 }
 
 void server_coroutine_client(TcpListener<IPv4>& listener, const TlsContext& context, Outcome& outcome) {
-    auto tcp = listener.accept(outcome.until());
-    check(tcp, "server: accept (coroutine client)");
-    auto tls = TlsStream<IPv4>::accept(context, std::move(tcp->stream), outcome.until());
-    check(tls, "server: TlsStream::accept (coroutine client)");
+    auto tls = serve_ping(listener, context, outcome, "coroutine client", "async_write_all");
     char got[ping.size()];
-    auto read = tls->read_exact(MutableBuffer(got, sizeof got), outcome.until());
-    expect_no_timeout(read, "the client's async_write_all reported bytes the server never got");
-    check(read, "server: read_exact (coroutine client)");
-    expect(std::string_view(got, sizeof got) == ping, 2,
-           "the server received other bytes than async_write_all sent");
-    check(tls->write_all(ConstBuffer(pong.data(), pong.size()), outcome.until()), "server: write_all (pong)");
-    auto end = tls->read(MutableBuffer(got, sizeof got), outcome.until());
+    auto end = tls.read(MutableBuffer(got, sizeof got), outcome.until());
     expect_no_timeout(end, "the client's async_shutdown reported a close_notify the server never got");
     check(end, "server: read (coroutine client's close_notify)");
     expect(*end == 0, 2, "the server read data after async_shutdown's close_notify, not the end");
-    check(tls->shutdown(outcome.until()), "server: shutdown (coroutine client)");
+    check(tls.shutdown(outcome.until()), "server: shutdown (coroutine client)");
 }
 
 void blocking_client(const TlsContext& context, std::uint16_t port, Outcome& outcome) {

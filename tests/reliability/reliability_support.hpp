@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <dirent.h>
@@ -47,6 +48,14 @@ inline std::size_t open_descriptors() {
         if (entry->d_name[0] != '.') ++count;
     ::closedir(dir);
     return count - 1;
+}
+
+/// A connected pair of streams of family F over loopback (testing::loopback_pair), REQUIREd to succeed.
+template <netlite::Family F>
+std::pair<netlite::TcpStream<F>, netlite::TcpStream<F>> loopback_streams() {
+    auto pair = netlite::testing::loopback_pair<F>();
+    REQUIRE_OK(pair);
+    return std::move(*pair);
 }
 
 /// CPU time (user + system) the calling thread has used.

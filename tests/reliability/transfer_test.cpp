@@ -45,9 +45,7 @@ TEMPLATE_TEST_CASE("write_all of 64 MiB to a slow reader in small pieces deliver
     // 2: set_timeout (the poll path), 3: plain blocking under a signal storm (interrupted sends are short).
     const int variant = GENERATE(0, 1, 2, 3);
     INFO("variant " << variant << ", " << big_transfer << " bytes");
-    auto pair = testing::loopback_pair<F>();
-    REQUIRE_OK(pair);
-    auto& [writer, reader] = *pair;
+    auto [writer, reader] = loopback_streams<F>();
     // Small buffers, so the writer waits on the reader all the time (not so small that TCP's delayed
     // window updates crawl).
     REQUIRE_OK(writer.set_send_buffer_size(64 * 1024));
@@ -146,9 +144,7 @@ TEMPLATE_TEST_CASE("timeouts fire within their bound and leave the socket usable
     SECTION("read: Until, set_timeout, SO_RCVTIMEO; the next read gets what arrives") {
         for (int how = 0; how < 3; ++how) {
             INFO("variant " << how);
-            auto pair = testing::loopback_pair<F>();
-            REQUIRE_OK(pair);
-            auto& [client, peer] = *pair;
+            auto [client, peer] = loopback_streams<F>();
             if (how == 1) REQUIRE_OK(client.set_timeout(bound));
             if (how == 2) REQUIRE_OK(client.set_read_timeout(bound));
             CHECK_TIMED_OUT_WITHIN_BOUND(
@@ -162,9 +158,7 @@ TEMPLATE_TEST_CASE("timeouts fire within their bound and leave the socket usable
     SECTION("write: Until, set_timeout, SO_SNDTIMEO on a full path; what write_all reports sent arrives") {
         for (int how = 0; how < 3; ++how) {
             INFO("variant " << how);
-            auto pair = testing::loopback_pair<F>();
-            REQUIRE_OK(pair);
-            auto& [client, peer] = *pair;
+            auto [client, peer] = loopback_streams<F>();
             const std::size_t queued = fill(client, peer);
             REQUIRE(queued > 0);
             if (how == 1) REQUIRE_OK(client.set_timeout(bound));
