@@ -448,4 +448,19 @@ private:
     std::chrono::milliseconds timeout_{};  // set_timeout(); zero = none
 };
 
+namespace detail {
+/// The constructors every Socket role (TcpStream, TcpListener, TcpSocket, UdpSocket) has: empty, adopting
+/// a descriptor in the role's state (connected, listening, ...), or taking over a Socket of its kind.
+template <Family F, class Kind>
+class SocketRole : public Socket<F, Kind> {
+public:
+    /// An empty socket (no descriptor).
+    SocketRole() noexcept = default;
+    /// Adopts a descriptor already in the role's state.
+    explicit SocketRole(typename Socket<F, Kind>::native_handle_type fd) noexcept : Socket<F, Kind>(fd) {}
+    /// Takes over a Socket already in the role's state.
+    explicit SocketRole(Socket<F, Kind>&& socket) noexcept : Socket<F, Kind>(std::move(socket)) {}
+};
+}  // namespace detail
+
 }  // namespace netlite

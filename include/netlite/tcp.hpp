@@ -84,16 +84,12 @@ class HappyEyeballs;
 /// A connected byte stream: TCP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain stream.
 /// Bytes arrive in order but not in the pieces they were sent in: one read is not one message.
 template <Family F = IP>
-class TcpStream : public Socket<F, Stream> {
+class TcpStream : public detail::SocketRole<F, Stream> {
     using Base = Socket<F, Stream>;
 
 public:
-    /// An empty stream (no descriptor).
-    TcpStream() noexcept = default;
-    /// Adopts a connected stream socket descriptor.
-    explicit TcpStream(typename Base::native_handle_type fd) noexcept : Base(fd) {}
-    /// Takes over a connected stream Socket.
-    explicit TcpStream(Base&& socket) noexcept : Base(std::move(socket)) {}
+    /// Empty, or adopting a connected stream descriptor or Socket.
+    using detail::SocketRole<F, Stream>::SocketRole;
 
     /// Connects to `address`, waiting as long as the OS does. Errors: ECONNREFUSED, ETIMEDOUT, ENETUNREACH.
     static Result<TcpStream> connect(const Address<F>& address) noexcept {
@@ -545,15 +541,12 @@ class Incoming;
 
 /// A socket listening for stream connections: TCP or Unix domain.
 template <Family F = IP>
-class TcpListener : public Socket<F, Stream> {
+class TcpListener : public detail::SocketRole<F, Stream> {
     using Base = Socket<F, Stream>;
 
 public:
-    TcpListener() noexcept = default;
-    /// Adopts a listening socket descriptor.
-    explicit TcpListener(typename Base::native_handle_type fd) noexcept : Base(fd) {}
-    /// Adopts a listening Socket.
-    explicit TcpListener(Base&& socket) noexcept : Base(std::move(socket)) {}
+    /// Empty, or adopting a listening descriptor or Socket.
+    using detail::SocketRole<F, Stream>::SocketRole;
 
     /// Binds to `address` (port 0: the OS picks one, see local_address()) and listens.
     /// Errors: EADDRINUSE, EACCES (port below 1024), EADDRNOTAVAIL, EAFNOSUPPORT.

@@ -21,16 +21,12 @@ namespace netlite {
 /// every Socket option can be set on it before bind(), listen() or connect(). listen() and connect()
 /// hand the descriptor over to a TcpListener or TcpStream; when they fail, this socket keeps it.
 template <Family F = IP>
-class TcpSocket : public Socket<F, Stream> {
+class TcpSocket : public detail::SocketRole<F, Stream> {
     using Base = Socket<F, Stream>;
 
 public:
-    /// An empty socket (no descriptor).
-    TcpSocket() noexcept = default;
-    /// Adopts an unconnected stream socket descriptor.
-    explicit TcpSocket(typename Base::native_handle_type fd) noexcept : Base(fd) {}
-    /// Takes over an unconnected stream Socket.
-    explicit TcpSocket(Base&& socket) noexcept : Base(std::move(socket)) {}
+    /// Empty, or adopting an unconnected stream descriptor or Socket.
+    using detail::SocketRole<F, Stream>::SocketRole;
 
     /// A new, unbound stream socket of this fixed family. Errors: EAFNOSUPPORT (e.g. no IPv6), EMFILE.
     static Result<TcpSocket> open() noexcept requires(!std::is_same_v<F, IP>) { return adopt(Base::open()); }

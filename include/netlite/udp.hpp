@@ -76,15 +76,10 @@ struct ReceivedAt {
 
 /// A datagram socket: UDP over IPv4/IPv6 (F = IP chooses at run time), or a Unix-domain datagram socket.
 template <Family F = IP>
-class UdpSocket : public Socket<F, Datagram> {
-    using Base = Socket<F, Datagram>;
-
+class UdpSocket : public detail::SocketRole<F, Datagram> {
 public:
-    UdpSocket() noexcept = default;
-    /// Adopts a datagram socket descriptor.
-    explicit UdpSocket(typename Base::native_handle_type fd) noexcept : Base(fd) {}
-    /// Adopts a datagram Socket.
-    explicit UdpSocket(Base&& socket) noexcept : Base(std::move(socket)) {}
+    /// Empty, or adopting a datagram descriptor or Socket.
+    using detail::SocketRole<F, Datagram>::SocketRole;
 
     /// A socket bound to `address` (port 0: the OS picks). Errors: EADDRINUSE, EACCES, EADDRNOTAVAIL.
     static Result<UdpSocket> bind(const Address<F>& address) noexcept {
@@ -479,6 +474,8 @@ public:
     }
 
 private:
+    using Base = Socket<F, Datagram>;
+
     Result<void> prepare(const Address<F>& address, const BindOptions& options) noexcept {
         if (options.reuse_address)
             if (auto ok = this->set_reuse_address(true); !ok) return ok;
