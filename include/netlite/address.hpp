@@ -371,11 +371,23 @@ private:
 
 /// What the two fixed-family internet addresses (Address<IPv4>, Address<IPv6>) share over their one OS
 /// structure `Native` (sockaddr_in, sockaddr_in6) of family `Domain` (CRTP, as AddressBase).
-template <class Derived, class Native, int Domain>
+template <class Derived, class FamilyTag, class Native, int Domain>
 class FixedAddress : public AddressBase<Derived> {
 public:
+    /// The family tag this address belongs to.
+    using family_type = FamilyTag;
     /// The OS address structure it holds.
     using native_type = Native;
+
+    /// The family's unspecified address and port 0 (0.0.0.0:0, [::]:0).
+    FixedAddress() noexcept {
+        if constexpr (std::is_same_v<Native, sockaddr_in>)
+            native_.sin_family = AF_INET;
+        else
+            native_.sin6_family = AF_INET6;
+    }
+    /// Wraps a native address as it is.
+    explicit FixedAddress(const Native& native) noexcept : native_(native) {}
 
     /// Parses "1.2.3.4:80" (IPv4) or "[::1]:80", "[fe80::1%eth0]:80" (IPv6; scope by name or number).
     /// Errors: errc::invalid_address, errc::invalid_port.
@@ -420,9 +432,6 @@ public:
     }
 
 protected:
-    FixedAddress() noexcept = default;
-    explicit FixedAddress(const Native& native) noexcept : native_(native) {}
-
     Native native_{};
 
 private:
@@ -449,15 +458,10 @@ private:
 
 /// An IPv4 socket address (sockaddr_in).
 template <>
-class Address<IPv4> : public detail::FixedAddress<Address<IPv4>, sockaddr_in, AF_INET> {
+class Address<IPv4> : public detail::FixedAddress<Address<IPv4>, IPv4, sockaddr_in, AF_INET> {
 public:
-    /// The family tag this address belongs to.
-    using family_type = IPv4;
-
-    /// 0.0.0.0:0.
-    Address() noexcept { native_.sin_family = AF_INET; }
-    /// Wraps a native sockaddr_in as it is.
-    explicit Address(const sockaddr_in& native) noexcept : FixedAddress(native) {}
+    /// 0.0.0.0:0, or a native sockaddr_in as it is.
+    using FixedAddress::FixedAddress;
 
     /// 0.0.0.0:port, every local interface (for bind).
     static Address any(std::uint16_t port = 0) noexcept { return with_ip(INADDR_ANY, port); }
@@ -487,15 +491,10 @@ private:
 
 /// An IPv6 socket address (sockaddr_in6), scope id included.
 template <>
-class Address<IPv6> : public detail::FixedAddress<Address<IPv6>, sockaddr_in6, AF_INET6> {
+class Address<IPv6> : public detail::FixedAddress<Address<IPv6>, IPv6, sockaddr_in6, AF_INET6> {
 public:
-    /// The family tag this address belongs to.
-    using family_type = IPv6;
-
-    /// The unspecified address, [::]:0.
-    Address() noexcept { native_.sin6_family = AF_INET6; }
-    /// Wraps an OS sockaddr_in6 (family AF_INET6).
-    explicit Address(const sockaddr_in6& native) noexcept : FixedAddress(native) {}
+    /// The unspecified address [::]:0, or a native sockaddr_in6 as it is.
+    using FixedAddress::FixedAddress;
 
     /// The any address, [::]:port: every local interface (for bind).
     static Address any(std::uint16_t port = 0) noexcept {
