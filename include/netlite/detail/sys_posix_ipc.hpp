@@ -14,21 +14,33 @@ namespace netlite::detail::sys {
 // --- Unix-domain IPC (issue 21): descriptor passing, peer credentials
 // ---------------------------------------------------------------------------------------------------
 
+// One data buffer and room for `descriptors` SCM_RIGHTS descriptors, as sendmsg/recvmsg take them (no
+// control data when 0). Not copyable: the header points into the object.
+struct RightsMessage {
+    RightsMessage(void* data, std::size_t size, std::size_t descriptors) noexcept : vector{data, size} {
+        header.msg_iov = &vector;
+        header.msg_iovlen = 1;
+        if (descriptors == 0) return;
+        header.msg_control = control;
+        header.msg_controllen =
+            static_cast<decltype(header.msg_controllen)>(CMSG_SPACE(sizeof(int) * descriptors));
+    }
+    RightsMessage(const RightsMessage&) = delete;
+    RightsMessage& operator=(const RightsMessage&) = delete;
+
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_descriptors_per_message)] = {};
+    iovec vector;
+    msghdr header{};
+};
+
 /// sendmsg(2) of `size` bytes with `count` descriptors (SCM_RIGHTS) attached; no SIGPIPE.
 /// Errors: EINVAL (count beyond max_descriptors_per_message), EBADF (a descriptor is not open), EPIPE.
 inline Result<std::size_t> send_with_descriptors(native_handle fd, const void* data, std::size_t size,
                                                  const native_handle* fds, std::size_t count) noexcept {
     if (count > max_descriptors_per_message) return fail(std::errc::invalid_argument, "sendmsg");
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_descriptors_per_message)] = {};
-    iovec vector{const_cast<void*>(data), size};
-    msghdr message{};
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
+    RightsMessage message(const_cast<void*>(data), size, count);
     if (count > 0) {
-        message.msg_control = control;
-        message.msg_controllen =
-            static_cast<decltype(message.msg_controllen)>(CMSG_SPACE(sizeof(int) * count));
-        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        cmsghdr* header = CMSG_FIRSTHDR(&message.header);
         header->cmsg_level = SOL_SOCKET;
         header->cmsg_type = SCM_RIGHTS;
         header->cmsg_len = static_cast<decltype(header->cmsg_len)>(CMSG_LEN(sizeof(int) * count));
@@ -36,7 +48,7 @@ inline Result<std::size_t> send_with_descriptors(native_handle fd, const void* d
     }
     [[maybe_unused]] const SendGuard guard{};
     for (;;) {
-        const ssize_t sent = ::sendmsg(fd, &message, no_signal);
+        const ssize_t sent = ::sendmsg(fd, &message.header, no_signal);
         if (sent >= 0) return static_cast<std::size_t>(sent);
         if (!interrupted()) return fail(io_error(fd, "sendmsg"));
     }
@@ -48,16 +60,8 @@ inline Result<std::size_t> send_with_descriptors(native_handle fd, const void* d
 inline Result<ReceivedDescriptors> recv_with_descriptors(native_handle fd, void* data, std::size_t size,
                                                          native_handle* fds, std::size_t capacity) noexcept {
     if (capacity > max_descriptors_per_message) capacity = max_descriptors_per_message;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_descriptors_per_message)] = {};
-    iovec vector{data, size};
-    msghdr message{};
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    if (capacity > 0) {
-        message.msg_control = control;
-        message.msg_controllen =
-            static_cast<decltype(message.msg_controllen)>(CMSG_SPACE(sizeof(int) * capacity));
-    }
+    RightsMessage rights(data, size, capacity);
+    msghdr& message = rights.header;
 #if defined(NETLITE_SYS_LINUX)
     const int flags = MSG_CMSG_CLOEXEC;
 #else
