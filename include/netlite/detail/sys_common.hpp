@@ -109,4 +109,18 @@ struct DatagramDestinationOf {
     bool known;
 };
 
+/// Owns a list a C library allocated (getaddrinfo's, getifaddrs') and frees it with `Free` when it goes
+/// out of scope, also when the code walking it throws (std::bad_alloc from a vector).
+template <class T, auto Free>
+class FreeOnExit {
+public:
+    explicit FreeOnExit(T* list) noexcept : list_(list) {}
+    FreeOnExit(const FreeOnExit&) = delete;
+    FreeOnExit& operator=(const FreeOnExit&) = delete;
+    ~FreeOnExit() { Free(list_); }
+
+private:
+    T* list_;
+};
+
 }  // namespace netlite::detail::sys

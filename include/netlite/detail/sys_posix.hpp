@@ -1052,13 +1052,7 @@ inline int resolve(const char* host, const char* service, int family, int sockty
     addrinfo* list = nullptr;
     const int code = ::getaddrinfo(host, service, &hints, &list);
     if (code != 0) return code;
-    struct Release {  // frees the list even if `visit` throws (std::bad_alloc from a vector)
-        addrinfo* list;
-        explicit Release(addrinfo* owned) noexcept : list(owned) {}
-        Release(const Release&) = delete;
-        Release& operator=(const Release&) = delete;
-        ~Release() { ::freeaddrinfo(list); }
-    } release{list};
+    const FreeOnExit<addrinfo, ::freeaddrinfo> release(list);
     for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
         if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
             visit(entry->ai_addr, entry->ai_addrlen, entry->ai_canonname);

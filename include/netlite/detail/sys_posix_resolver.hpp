@@ -51,13 +51,7 @@ template <class Visit>
 Result<void> interface_entries(Visit&& visit) {
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) return fail(last_error("getifaddrs"));
-    struct Release {  // frees the list even if `visit` throws (std::bad_alloc from a vector)
-        ifaddrs* list;
-        explicit Release(ifaddrs* owned) noexcept : list(owned) {}
-        Release(const Release&) = delete;
-        Release& operator=(const Release&) = delete;
-        ~Release() { ::freeifaddrs(list); }
-    } release{list};
+    const FreeOnExit<ifaddrs, ::freeifaddrs> release(list);
     for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
         if (entry->ifa_name == nullptr) continue;
         InterfaceEntry found{};

@@ -1131,10 +1131,7 @@ inline int resolve(const char* host, const char* service, int family, int sockty
     addrinfo* list = nullptr;
     const int code = ::getaddrinfo(host, service, &hints, &list);
     if (code != 0) return code;
-    struct Release {  // frees the list even if `visit` throws (std::bad_alloc from a vector)
-        addrinfo* list;
-        ~Release() { ::freeaddrinfo(list); }
-    } release{list};
+    const FreeOnExit<addrinfo, ::freeaddrinfo> release(list);
     for (const addrinfo* entry = list; entry != nullptr; entry = entry->ai_next) {
         if constexpr (std::is_invocable_v<Visit&, const sockaddr*, socklen, const char*>)
             visit(entry->ai_addr, static_cast<socklen>(entry->ai_addrlen), entry->ai_canonname);
