@@ -55,7 +55,7 @@ public:
         on_cancel = &cancel_thunk;
         on_unpark = &unpark_thunk;
         on_remote = until_.stop_possible() ? &remote_thunk : nullptr;
-        if constexpr (requires { &Derived::remote_check; }) on_remote = &Derived::remote_check;
+        if constexpr (requires { Derived::completes_remotely; }) on_remote = &stop_or_attempt_thunk;
         if (auto parked = loop->park(this); !parked) return !finish_now(parked.error());
         root->parked = this;
         if (until_.stop_possible()) {
@@ -94,6 +94,11 @@ private:
         if (!w->stop_fired.load(detail::order_acquire)) return false;
         static_cast<Derived*>(w)->fail_with(Error(std::errc::operation_canceled, w->operation));
         return true;
+    }
+    // An operation another thread or a signal handler completes (completes_remotely: a signal, a notify, a
+    // resolver thread): after any remote event, a stop ends it, and otherwise it tries again.
+    static bool stop_or_attempt_thunk(Waiter* w) noexcept {
+        return remote_thunk(w) || static_cast<Derived*>(w)->attempt();
     }
     static void stop_thunk(void* context) noexcept {
         auto* w = static_cast<Waiter*>(context);

@@ -62,15 +62,8 @@ public:
         result_.emplace(unexpected<Error>(error));
     }
     Result<std::vector<Address<F>>> await_resume() noexcept { return std::move(*result_); }
-    /// The loop's check after a remote event: a stop, or the thread's answer.
-    static bool remote_check(Waiter* w) noexcept {
-        auto* self = static_cast<ResolveWait*>(w);
-        if (self->stop_fired.load(detail::order_acquire)) {
-            self->fail_with(Error(std::errc::operation_canceled, "resolve"));
-            return true;
-        }
-        return self->attempt();
-    }
+    /// The resolver thread's answer completes it (see Operation).
+    static constexpr bool completes_remotely = true;
 
 private:
     void abandon() noexcept {

@@ -210,15 +210,8 @@ public:
         Result<int> await_resume() noexcept {
             return std::move(*result_);  // NOLINT(bugprone-unchecked-optional-access): set before resuming
         }
-        /// The loop's check after an event from another thread or a handler: a stop, or a signal.
-        static bool remote_check(detail::coro::Waiter* w) noexcept {
-            auto* self = static_cast<WaitOp*>(w);
-            if (self->until().stop_possible() && self->stop_fired.load(detail::order_acquire)) {
-                self->fail_with(Error(std::errc::operation_canceled, "signal"));
-                return true;
-            }
-            return self->attempt();
-        }
+        /// A signal handler's wake-up completes it (see Operation).
+        static constexpr bool completes_remotely = true;
 
     private:
         bool fail_now(const Error& error) noexcept {

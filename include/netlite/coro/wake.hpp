@@ -47,15 +47,8 @@ public:
         void fail_with(const Error& error) noexcept { result_ = unexpected<Error>(error); }
         /// Empty once notified. Errors: timed_out, operation_canceled (as `until` says).
         Result<void> await_resume() noexcept { return std::move(result_); }
-        /// The loop's check after an event from another thread: a stop or a notify() ends the wait.
-        static bool remote_check(detail::coro::Waiter* w) noexcept {
-            auto* self = static_cast<WaitOp*>(w);
-            if (self->until().stop_possible() && self->stop_fired.load(detail::order_acquire)) {
-                self->fail_with(Error(std::errc::operation_canceled, "wait"));
-                return true;
-            }
-            return self->attempt();
-        }
+        /// Another thread's notify() completes it (see Operation).
+        static constexpr bool completes_remotely = true;
 
     private:
         BasicWakeSignal* signal_;
