@@ -366,9 +366,7 @@ TEMPLATE_LIST_TEST_CASE("More ready sockets than room: every one is reported ove
 TEMPLATE_TEST_CASE("try_read and try_write say 'would block' with an empty optional", "[try]", IPv4, IPv6,
                    Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     auto poller = open_poller<netlite::Poller>();
     REQUIRE_OK(poller.add(server, Interest::readable, Token(1)));
 

@@ -721,19 +721,12 @@ TEMPLATE_TEST_CASE("local_address and peer_address of a connection", "[socket][a
     auto accepted = listener->accept();
     REQUIRE_OK(accepted);
 
-    auto client_local = client->local_address();
-    auto client_peer = client->peer_address();
-    auto server_local = accepted->stream.local_address();
-    auto server_peer = accepted->stream.peer_address();
-    REQUIRE_OK(client_local);
-    REQUIRE_OK(client_peer);
-    REQUIRE_OK(server_local);
-    REQUIRE_OK(server_peer);
-    CHECK(*client_peer == *where);
-    CHECK(*server_local == *where);
-    CHECK(*server_peer == *client_local);
-    CHECK(accepted->peer == *client_local);
-    CHECK(client_local->port() != where->port());
+    const auto ends = netlite_test::require_connection_addresses(*client, accepted->stream);
+    CHECK(ends.client_peer == *where);
+    CHECK(ends.server_local == *where);
+    CHECK(ends.server_peer == ends.client_local);
+    CHECK(accepted->peer == ends.client_local);
+    CHECK(ends.client_local.port() != where->port());
 }
 
 TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][unix]") {
@@ -765,9 +758,7 @@ TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][u
 TEMPLATE_TEST_CASE("shutdown closes one direction and keeps the descriptor", "[socket][shutdown]", IPv4, IPv6,
                    Unix) {
     SKIP_WITHOUT_FAMILY(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     std::array<char, 16> buffer{};
 
     SECTION("write: the peer reads end of stream, the other direction still works") {
@@ -806,9 +797,7 @@ bool is_peer_gone(const netlite::Error& error) {
 // end in EPIPE or ECONNRESET within a bounded number of writes.
 void check_writes_to_a_gone_tcp_peer_fail(const std::string& payload) {
     for (int round = 0; round < 2; ++round) {
-        auto pair = netlite::testing::loopback_pair<IPv4>();
-        REQUIRE_OK(pair);
-        auto& [client, server] = *pair;
+        auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
         if (round == 0) REQUIRE_OK(server.set_linger(0s));
         REQUIRE_OK(server.close());
         // Without linger the first write may still be accepted (the reset comes back in answer to it).

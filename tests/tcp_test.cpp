@@ -256,9 +256,7 @@ TEST_CASE("connect with a timeout gives up against a full accept queue", "[tcp][
 TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways", "[tcp][io]", IPv4, IPv6,
                    Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     auto written = client.write("hello");
     REQUIRE_OK(written);
@@ -297,9 +295,7 @@ TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways",
 TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arrived", "[tcp][io][eof]", IPv4,
                    IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     SECTION("read returns 0 after the peer shut down writing") {
         REQUIRE_OK(client.write_all("tail"));
@@ -340,9 +336,7 @@ TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arriv
 // write_all and read_exact try one inline send/recv and finish out of line: these pin down both halves.
 TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp][io]", IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.write_all("abc"));  // queued before read_exact starts: its first recv is short
     bool rest_sent = true;                // Catch2 assertions stay on the main thread
     std::thread rest([&client, &rest_sent] {
@@ -358,9 +352,7 @@ TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp
 
 TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp][io]", IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     // Nothing is queued and the peer never writes: a recv would block, so success proves none was made.
     CHECK_OK(server.read_exact(netlite::MutableBuffer()));
     CHECK_OK(client.write_all(netlite::ConstBuffer()));
@@ -372,9 +364,7 @@ TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp]
 
 TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][bulk]", IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(server.set_read_timeout(20s));  // a bug must not hang the test
     REQUIRE_OK(client.set_write_timeout(20s));
 
@@ -399,9 +389,7 @@ TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][b
 TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     if constexpr (!std::is_same_v<TestType, Unix>) REQUIRE_OK(server.set_linger(0s));  // close resets
     REQUIRE_OK(server.close());
 
@@ -417,9 +405,7 @@ TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRE
 TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.set_read_timeout(10s));
     REQUIRE_OK(server.set_linger(0s));
     REQUIRE_OK(server.close());
@@ -438,9 +424,7 @@ TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNR
 
 TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp][io]", IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     // Less than the socket buffers hold, so it can all be written before anyone reads.
     const auto data = pattern(50000, 11);
     REQUIRE_OK(client.write_all(data));
@@ -469,9 +453,7 @@ TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp]
 
 TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.write_all("peekaboo"));
     REQUIRE_OK(client.shutdown(netlite::Shutdown::write));
 
@@ -492,9 +474,7 @@ TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, 
 TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order", "[tcp][io][vectored]",
                    IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     SECTION("initializer lists") {
         const std::string a = "alpha-", b = "beta-", c = "gamma";
@@ -551,9 +531,7 @@ TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order
 TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it expires", "[tcp][io][timeout]",
                    IPv4, IPv6, Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     const auto timeout = 200ms;
     REQUIRE_OK(server.set_read_timeout(timeout));
 
@@ -586,9 +564,7 @@ TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it exp
 TEMPLATE_TEST_CASE("try_clone gives a second handle on the same connection", "[tcp][clone]", IPv4, IPv6,
                    Unix) {
     SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     auto clone = client.try_clone();
     REQUIRE_OK(clone);

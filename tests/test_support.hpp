@@ -77,3 +77,40 @@ std::string describe(const R& result) {
         if (!netlite::testing::available<netlite::IPv6>())         \
             NETLITE_SKIP("IPv6 is not available on this machine"); \
     }
+
+namespace netlite_test {
+/// A connected stream pair of family F (netlite::testing::loopback_pair); REQUIREs that it was made, so a
+/// test can bind it at once: `auto [client, server] = netlite_test::require_loopback_pair<F>();`.
+template <class F>
+std::pair<netlite::TcpStream<F>, netlite::TcpStream<F>> require_loopback_pair() {
+    auto pair = netlite::testing::loopback_pair<F>();
+    REQUIRE_OK(pair);
+    return std::move(*pair);
+}
+}  // namespace netlite_test
+
+namespace netlite_test {
+/// The local and peer addresses of both ends of one connection.
+template <class F>
+struct ConnectionAddresses {
+    netlite::Address<F> client_local;
+    netlite::Address<F> client_peer;
+    netlite::Address<F> server_local;
+    netlite::Address<F> server_peer;
+};
+
+/// Reads the four addresses of the connection between `client` and `server`, REQUIRing each one.
+template <class F>
+ConnectionAddresses<F> require_connection_addresses(const netlite::TcpStream<F>& client,
+                                                    const netlite::TcpStream<F>& server) {
+    auto client_local = client.local_address();
+    auto client_peer = client.peer_address();
+    auto server_local = server.local_address();
+    auto server_peer = server.peer_address();
+    REQUIRE_OK(client_local);
+    REQUIRE_OK(client_peer);
+    REQUIRE_OK(server_local);
+    REQUIRE_OK(server_peer);
+    return {*client_local, *client_peer, *server_local, *server_peer};
+}
+}  // namespace netlite_test
