@@ -1,6 +1,7 @@
 // Socket<F, T>: descriptor ownership (open, adopt, release, close, move, destructor), close-on-exec,
 // behaviour when empty, every option's setter/getter pair, addresses, shutdown, and signal hygiene.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
@@ -66,12 +67,6 @@ unsigned loopback_index() {
 
 }  // namespace
 
-// Skips a family-parameterised test when this machine lacks TestType's family (IPv6 disabled; AF_UNIX under
-// wine).
-#define SKIP_WITHOUT_FAMILY(F)             \
-    if (!netlite::testing::available<F>()) \
-        NETLITE_SKIP("family unavailable here (no IPv6, or no AF_UNIX as under wine)");
-
 // ---------------------------------------------------------------------------------------------------------
 // Ownership
 
@@ -120,7 +115,7 @@ TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its fami
                    UnixDatagramSocket) {
     using F = typename TestType::family_type;
     using T = typename TestType::type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
 
     auto socket = TestType::open();
     REQUIRE_OK(socket);
@@ -381,7 +376,7 @@ TEST_CASE("Every call on an empty or moved-from socket fails with EBADF", "[sock
 TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V4Stream, V4Datagram, V6Stream,
                    V6Datagram, UnixStreamSocket, UnixDatagramSocket) {
     using F = typename TestType::family_type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
     auto socket = TestType::open();
     REQUIRE_OK(socket);
 
@@ -496,7 +491,7 @@ TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V
 
 TEMPLATE_TEST_CASE("Stream options round-trip", "[socket][options]", V4Stream, V6Stream, UnixStreamSocket) {
     using F = typename TestType::family_type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
     auto socket = TestType::open();
     REQUIRE_OK(socket);
 
@@ -757,7 +752,7 @@ TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][u
 
 TEMPLATE_TEST_CASE("shutdown closes one direction and keeps the descriptor", "[socket][shutdown]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_FAMILY(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     std::array<char, 16> buffer{};
 

@@ -114,3 +114,36 @@ ConnectionAddresses<F> require_connection_addresses(const netlite::TcpStream<F>&
     return {*client_local, *client_peer, *server_local, *server_peer};
 }
 }  // namespace netlite_test
+
+namespace netlite_test {
+/// Where `supported`, REQUIREs that `result` holds a value and returns true; elsewhere CHECKs that it
+/// failed with operation_not_supported and returns false: the caller then stops, having nothing to test.
+template <class R>
+bool require_ok_where_supported(const R& result, bool supported) {
+    if (!supported) {
+        CHECK_FAILS_WITH(result, std::errc::operation_not_supported);
+        return false;
+    }
+    REQUIRE_OK(result);
+    return true;
+}
+
+/// Sends `text` from `sender` to the multicast address `to` out of the interface numbered `via`, looped
+/// back, and CHECKs that `receiver` gets it within 5 s. Returns why the test cannot go on here (the system
+/// sends no multicast on loopback, or does not loop it back), or an empty string once the datagram came.
+template <class F>
+std::string multicast_round_trip(netlite::UdpSocket<F>& sender, unsigned via, const netlite::Address<F>& to,
+                                 netlite::UdpSocket<F>& receiver, std::string_view text) {
+    REQUIRE_OK(sender.set_multicast_interface(via));
+    REQUIRE_OK(sender.set_multicast_loop(true));
+    auto sent = sender.send_to(text, to);
+    if (!sent) return "cannot send multicast on loopback here: " + sent.error().message();
+    char buffer[256];
+    auto got = receiver.recv_from(buffer, std::chrono::seconds(5));
+    if (!got && got.error() == std::errc::timed_out)
+        return "this system does not loop multicast back on the loopback interface";
+    REQUIRE_OK(got);
+    CHECK(std::string(buffer, got->size) == text);
+    return {};
+}
+}  // namespace netlite_test
