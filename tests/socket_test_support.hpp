@@ -1,7 +1,7 @@
 // What the socket tests share: the netlite names they use unqualified, declared once (a test file says
 // `using namespace netlite_test::socket_names;` and declares only the names of its own beside it), the
-// skip for a family this machine lacks, and reading back where a socket is bound. Apart from
-// test_support.hpp, so that a test with assertion helpers of its own (udp_test) can use it too.
+// skip for a family this machine lacks, option round trips, and reading back where a socket is bound. Apart
+// from test_support.hpp, so that a test with assertion helpers of its own (udp_test) can use it too.
 #pragma once
 
 #include "catch.hpp"
@@ -43,3 +43,13 @@ auto require_local_address(const S& socket) {
         if (!netlite::testing::available<F>())                                              \
             NETLITE_SKIP("family unavailable here (no IPv6, or no AF_UNIX as under wine)"); \
     } while (false)
+
+// Sets the option `name` of `socket` to each value of the braced list in turn (socket.set_<name>(value)),
+// REQUIRing success, and CHECKs that socket.<name>() reads it back. A macro: an option is a pair of members.
+// The test supplies REQUIRE_OK (test_support.hpp's or its own).
+#define CHECK_OPTION_ROUND_TRIP(socket, name, ...)      \
+    for (const auto& option_value_ : __VA_ARGS__) {     \
+        INFO(#name " set to " << option_value_);        \
+        REQUIRE_OK((socket).set_##name(option_value_)); \
+        CHECK((socket).name() == option_value_);        \
+    }

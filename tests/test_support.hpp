@@ -147,3 +147,12 @@ std::string multicast_round_trip(netlite::UdpSocket<F>& sender, unsigned via, co
     return {};
 }
 }  // namespace netlite_test
+
+namespace netlite_test {
+/// The value `result` holds; REQUIREs that it holds one, printing the error when it does not.
+template <class T>
+T require_value(const netlite::Result<T>& result) {
+    REQUIRE_OK(result);
+    return *result;
+}
+}  // namespace netlite_test

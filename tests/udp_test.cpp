@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,18 +127,6 @@ Address<F> receive_exactly(UdpSocket<F>& socket, std::string_view expected) {
 template <class F>
 void expect_datagram(UdpSocket<F>& socket, std::string_view expected, const Address<F>& sender) {
     CHECK(receive_exactly(socket, expected) == sender);
-}
-
-/// Sets a boolean option to each of `values` in turn through `set`, and CHECKs that `get` reads it back.
-template <class Set, class Get>
-void check_flag_round_trip(Set set, Get get, std::initializer_list<bool> values) {
-    for (const bool value : values) {
-        INFO("set to " << value);
-        REQUIRE_OK(set(value));
-        auto read = get();
-        REQUIRE_OK(read);
-        CHECK(*read == value);
-    }
 }
 
 /// A loopback port where nothing listens right now: bound, read, and released.
@@ -722,8 +709,7 @@ TEMPLATE_TEST_CASE("broadcast and multicast options round trip", "[udp][options]
         auto initially = socket->broadcast();
         REQUIRE_OK(initially);
         CHECK_FALSE(*initially);
-        check_flag_round_trip([&](bool on) { return socket->set_broadcast(on); },
-                              [&] { return socket->broadcast(); }, {true, false});
+        CHECK_OPTION_ROUND_TRIP(*socket, broadcast, {true, false});
     }
 
     REQUIRE_OK(socket->set_multicast_ttl(7));
@@ -731,8 +717,7 @@ TEMPLATE_TEST_CASE("broadcast and multicast options round trip", "[udp][options]
     REQUIRE_OK(ttl);
     CHECK(*ttl == 7);
 
-    check_flag_round_trip([&](bool on) { return socket->set_multicast_loop(on); },
-                          [&] { return socket->multicast_loop(); }, {false, true});
+    CHECK_OPTION_ROUND_TRIP(*socket, multicast_loop, {false, true});
 
     // The options leave ordinary unicast alone.
     auto peer = bind_local<TestType>();
