@@ -51,5 +51,7 @@ auto require_local_address(const S& socket) {
     for (const auto& option_value_ : __VA_ARGS__) {     \
         INFO(#name " set to " << option_value_);        \
         REQUIRE_OK((socket).set_##name(option_value_)); \
-        CHECK((socket).name() == option_value_);        \
+        const auto option_read_ = (socket).name();      \
+        REQUIRE_OK(option_read_);                       \
+        CHECK(*option_read_ == option_value_);          \
     }
