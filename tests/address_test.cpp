@@ -135,7 +135,7 @@ void check_loopback_accessors(const A& a, std::string_view text, std::string_vie
     CHECK(a.ip() == ip);
     CHECK(a.is_loopback());
     CHECK(a.domain() == domain);
-    CHECK(a.size() == size);
+    CHECK(static_cast<std::size_t>(a.size()) == size);
     CHECK(a.data()->sa_family == domain);
 }
 

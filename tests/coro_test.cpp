@@ -87,9 +87,7 @@ using Stream = netlite::TcpStream<PairFamily>;
 using AsyncPairStream = netlite::AsyncStream<PairFamily>;
 
 std::pair<Stream, Stream> stream_pair() {
-    auto pair = netlite::testing::loopback_pair<PairFamily>();
-    REQUIRE(pair.has_value());
-    return std::move(*pair);
+    return netlite_test::require_loopback_pair<PairFamily>();
 }
 
 Task<int> answer() {
@@ -131,12 +129,12 @@ Listener4 nonblocking_listener() {
 
 /// A listener on an IPv4 loopback port the OS picks, and its address.
 struct Listening {
-    netlite::TcpListener<netlite::IPv4> listener;
+    Listener4 listener;
     netlite::Address<netlite::IPv4> address;
 };
 
 Listening listen_on_loopback() {
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
     REQUIRE(listener.has_value());
     auto address = listener->local_address();
     REQUIRE(address.has_value());
@@ -145,7 +143,7 @@ Listening listen_on_loopback() {
 
 /// The address of an IPv4 loopback port that was free a moment ago: a connection there is refused.
 netlite::Address<netlite::IPv4> refused_address() {
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
     REQUIRE(listener.has_value());
     return *listener->local_address();
 }

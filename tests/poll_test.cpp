@@ -67,9 +67,7 @@ using LocalFamily = std::conditional_t<netlite_test::is_windows, IPv4, Unix>;
 using LocalStream = netlite::TcpStream<LocalFamily>;
 
 std::pair<LocalStream, LocalStream> local_pair() {
-    auto pair = netlite::testing::loopback_pair<LocalFamily>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
+    return netlite_test::require_loopback_pair<LocalFamily>();
 }
 
 /// One wait() with room for 64 events; the events it returned.

@@ -78,6 +78,7 @@ std::string describe(const R& result) {
             NETLITE_SKIP("IPv6 is not available on this machine"); \
     }
 
+// Helpers the socket tests share: each REQUIREs or CHECKs what it reads, so a failure names its cause.
 namespace netlite_test {
 /// A connected stream pair of family F (netlite::testing::loopback_pair); REQUIREs that it was made, so a
 /// test can bind it at once: `auto [client, server] = netlite_test::require_loopback_pair<F>();`.
@@ -87,9 +88,7 @@ std::pair<netlite::TcpStream<F>, netlite::TcpStream<F>> require_loopback_pair() 
     REQUIRE_OK(pair);
     return std::move(*pair);
 }
-}  // namespace netlite_test
 
-namespace netlite_test {
 /// The local and peer addresses of both ends of one connection.
 template <class F>
 struct ConnectionAddresses {
@@ -113,9 +112,7 @@ ConnectionAddresses<F> require_connection_addresses(const netlite::TcpStream<F>&
     REQUIRE_OK(server_peer);
     return {*client_local, *client_peer, *server_local, *server_peer};
 }
-}  // namespace netlite_test
 
-namespace netlite_test {
 /// Where `supported`, REQUIREs that `result` holds a value and returns true; elsewhere CHECKs that it
 /// failed with operation_not_supported and returns false: the caller then stops, having nothing to test.
 template <class R>
@@ -146,9 +143,7 @@ std::string multicast_round_trip(netlite::UdpSocket<F>& sender, unsigned via, co
     CHECK(std::string(buffer, got->size) == text);
     return {};
 }
-}  // namespace netlite_test
 
-namespace netlite_test {
 /// The value `result` holds; REQUIREs that it holds one, printing the error when it does not.
 template <class T>
 T require_value(const netlite::Result<T>& result) {
