@@ -6,6 +6,7 @@
 #include <netlite/address_kind.hpp>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -21,52 +22,69 @@ Address<IPv6> v6(const char* text) {
     return *Address<IPv6>::parse(text, 0);
 }
 
+/// One classification and the addresses at the edges of its block(s): the first and last inside, and the
+/// ones just outside.
+template <class F>
+struct Block {
+    const char* kind;
+    bool (*is_kind)(const Address<F>&) noexcept;
+    std::vector<const char*> inside;
+    std::vector<const char*> outside;
+};
+
+template <class F>
+void check_blocks(const std::vector<Block<F>>& blocks) {
+    for (const Block<F>& block : blocks) {
+        for (const char* text : block.inside) {
+            INFO(block.kind << "(" << text << ")");
+            CHECK(block.is_kind(*Address<F>::parse(text, 0)));
+        }
+        for (const char* text : block.outside) {
+            INFO(block.kind << "(" << text << ")");
+            CHECK_FALSE(block.is_kind(*Address<F>::parse(text, 0)));
+        }
+    }
+}
+
 TEST_CASE("IPv4 classification at the edges of each block", "[address][kind]") {
-    CHECK(netlite::is_unspecified(v4("0.0.0.0")));
-    CHECK_FALSE(netlite::is_unspecified(v4("0.0.0.1")));
-
-    CHECK(netlite::is_multicast(v4("224.0.0.0")));
-    CHECK(netlite::is_multicast(v4("239.255.255.255")));
-    CHECK_FALSE(netlite::is_multicast(v4("223.255.255.255")));
-    CHECK_FALSE(netlite::is_multicast(v4("240.0.0.0")));
-
-    for (const char* inside :
-         {"10.0.0.0", "10.255.255.255", "172.16.0.0", "172.31.255.255", "192.168.0.0", "192.168.255.255"})
-        CHECK(netlite::is_private(v4(inside)));
-    for (const char* outside :
+    check_blocks<IPv4>({
+        {"is_unspecified", netlite::is_unspecified, {"0.0.0.0"}, {"0.0.0.1"}},
+        {"is_multicast",
+         netlite::is_multicast,
+         {"224.0.0.0", "239.255.255.255"},
+         {"223.255.255.255", "240.0.0.0"}},
+        {"is_private",
+         netlite::is_private,
+         {"10.0.0.0", "10.255.255.255", "172.16.0.0", "172.31.255.255", "192.168.0.0", "192.168.255.255"},
          {"9.255.255.255", "11.0.0.0", "172.15.255.255", "172.32.0.0", "192.167.255.255", "192.169.0.0",
-          "127.0.0.1", "169.254.1.1", "0.0.0.0", "255.255.255.255"})
-        CHECK_FALSE(netlite::is_private(v4(outside)));
-
-    CHECK(netlite::is_link_local(v4("169.254.0.0")));
-    CHECK(netlite::is_link_local(v4("169.254.255.255")));
-    CHECK_FALSE(netlite::is_link_local(v4("169.253.255.255")));
-    CHECK_FALSE(netlite::is_link_local(v4("169.255.0.0")));
+          "127.0.0.1", "169.254.1.1", "0.0.0.0", "255.255.255.255"}},
+        {"is_link_local",
+         netlite::is_link_local,
+         {"169.254.0.0", "169.254.255.255"},
+         {"169.253.255.255", "169.255.0.0"}},
+    });
 }
 
 TEST_CASE("IPv6 classification at the edges of each block", "[address][kind]") {
-    CHECK(netlite::is_unspecified(v6("::")));
-    CHECK_FALSE(netlite::is_unspecified(v6("::1")));
-
-    CHECK(netlite::is_multicast(v6("ff00::")));
-    CHECK(netlite::is_multicast(v6("ff02::1")));
-    CHECK_FALSE(netlite::is_multicast(v6("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-
-    CHECK(netlite::is_private(v6("fc00::")));
-    CHECK(netlite::is_private(v6("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-    CHECK_FALSE(netlite::is_private(v6("fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-    CHECK_FALSE(netlite::is_private(v6("fe00::")));
-
-    CHECK(netlite::is_link_local(v6("fe80::")));
-    CHECK(netlite::is_link_local(v6("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-    CHECK_FALSE(netlite::is_link_local(v6("fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
-    CHECK_FALSE(netlite::is_link_local(v6("fec0::")));
-
-    CHECK(netlite::is_ipv4_mapped(v6("::ffff:0.0.0.0")));
-    CHECK(netlite::is_ipv4_mapped(v6("::ffff:255.255.255.255")));
-    CHECK_FALSE(netlite::is_ipv4_mapped(v6("::fffe:255.255.255.255")));
-    CHECK_FALSE(netlite::is_ipv4_mapped(v6("::1")));
-    CHECK_FALSE(netlite::is_ipv4_mapped(v6("64:ff9b::1.2.3.4")));  // NAT64, not mapped
+    check_blocks<IPv6>({
+        {"is_unspecified", netlite::is_unspecified, {"::"}, {"::1"}},
+        {"is_multicast",
+         netlite::is_multicast,
+         {"ff00::", "ff02::1"},
+         {"feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}},
+        {"is_private",
+         netlite::is_private,
+         {"fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+         {"fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fe00::"}},
+        {"is_link_local",
+         netlite::is_link_local,
+         {"fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+         {"fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fec0::"}},
+        {"is_ipv4_mapped",
+         netlite::is_ipv4_mapped,
+         {"::ffff:0.0.0.0", "::ffff:255.255.255.255"},
+         {"::fffe:255.255.255.255", "::1", "64:ff9b::1.2.3.4"}},  // 64:ff9b::/96 is NAT64, not mapped
+    });
 }
 
 TEST_CASE("IPv4-mapped conversion both ways keeps the port", "[address][kind]") {

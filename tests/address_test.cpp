@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -115,6 +117,58 @@ void check_parse_fails(std::string_view text, errc expected) {
     CHECK(parsed.error() == expected);
     CHECK(parsed.error().category() == netlite::netlite_category());
     CHECK_FALSE(std::string(parsed.error().operation()).empty());
+}
+
+/// check_parse_fails for each of `texts`.
+template <class F>
+void check_each_parse_fails(std::initializer_list<std::string_view> texts, errc expected) {
+    for (std::string_view text : texts) check_parse_fails<F>(text, expected);
+}
+
+/// CHECKs what a loopback IP address (Address<IPv4>, <IPv6> or <IP>) says of itself: its text, ip and port,
+/// and the domain and size of its native form.
+template <class A>
+void check_loopback_accessors(const A& a, std::string_view text, std::string_view ip, std::uint16_t port,
+                              int domain, std::size_t size) {
+    CHECK(a.to_string() == text);
+    CHECK(a.port() == port);
+    CHECK(a.ip() == ip);
+    CHECK(a.is_loopback());
+    CHECK(a.domain() == domain);
+    CHECK(static_cast<std::size_t>(a.size()) == size);
+    CHECK(a.data()->sa_family == domain);
+}
+
+/// CHECKs that Address<F>::parse(ip, port) gives `expected`.
+template <class F>
+void check_parse_gives(std::string_view ip, std::uint16_t port, const Address<F>& expected) {
+    auto parsed = Address<F>::parse(ip, port);
+    INFO("parsing \"" << std::string(ip) << "\", port " << port);
+    REQUIRE(parsed);
+    CHECK(*parsed == expected);
+}
+
+/// a.as_v4() or a.as_v6(): the address of family F that `a` holds, if it holds one.
+template <class F>
+auto held_as(const Address<IP>& a) {
+    if constexpr (std::is_same_v<F, IPv4>)
+        return a.as_v4();
+    else
+        return a.as_v6();
+}
+
+/// CHECKs that `a` holds `held` (a loopback Address<IPv4> or <IPv6>; Other is the other family) and answers
+/// for it: see check_loopback_accessors.
+template <class F, class Other>
+void check_holds(const Address<IP>& a, const Address<F>& held, std::string_view text, std::string_view ip,
+                 std::uint16_t port, int domain, std::size_t size) {
+    CHECK(a.is_v4() == std::is_same_v<F, IPv4>);
+    CHECK(a.is_v6() == std::is_same_v<F, IPv6>);
+    REQUIRE(held_as<F>(a));
+    CHECK(*held_as<F>(a) == held);
+    CHECK_FALSE(held_as<Other>(a));
+    check_loopback_accessors(a, text, ip, port, domain, size);
+    CHECK(a == *Address<IP>::parse(text));
 }
 
 }  // namespace
@@ -238,21 +292,13 @@ TEMPLATE_TEST_CASE("from_native copies a native address of the right family", "[
 TEST_CASE("Address<IPv4> parse, accessors and native layout", "[address][ipv4]") {
     auto a = Address<IPv4>::parse("127.0.0.1:8088");
     REQUIRE(a);
-    CHECK(a->to_string() == "127.0.0.1:8088");
-    CHECK(a->port() == 8088);
-    CHECK(a->ip() == "127.0.0.1");
-    CHECK(a->is_loopback());
-    CHECK(a->domain() == AF_INET);
-    CHECK(a->size() == sizeof(sockaddr_in));
+    check_loopback_accessors(*a, "127.0.0.1:8088", "127.0.0.1", 8088, AF_INET, sizeof(sockaddr_in));
     CHECK(Address<IPv4>::capacity() == sizeof(sockaddr_in));
-    CHECK(a->data()->sa_family == AF_INET);
     CHECK(reinterpret_cast<const sockaddr_in*>(a->data())->sin_port == htons(8088));
     CHECK(a->native().sin_addr.s_addr == htonl(INADDR_LOOPBACK));
 
     SECTION("parse(ip, port)") {
-        auto b = Address<IPv4>::parse("127.0.0.1", 8088);
-        REQUIRE(b);
-        CHECK(*b == *a);
+        check_parse_gives<IPv4>("127.0.0.1", 8088, *a);
         auto c = Address<IPv4>::parse("192.0.2.7", 0);
         REQUIRE(c);
         CHECK(c->to_string() == "192.0.2.7:0");
@@ -309,15 +355,9 @@ TEST_CASE("Address<IPv4> equality and hash ignore sin_zero", "[address][ipv4]") 
 TEST_CASE("Address<IPv6> parse, accessors and native layout", "[address][ipv6]") {
     auto a = Address<IPv6>::parse("[::1]:80");
     REQUIRE(a);
-    CHECK(a->to_string() == "[::1]:80");
-    CHECK(a->port() == 80);
-    CHECK(a->ip() == "::1");
+    check_loopback_accessors(*a, "[::1]:80", "::1", 80, AF_INET6, sizeof(sockaddr_in6));
     CHECK(a->scope_id() == 0);
-    CHECK(a->is_loopback());
-    CHECK(a->domain() == AF_INET6);
-    CHECK(a->size() == sizeof(sockaddr_in6));
     CHECK(Address<IPv6>::capacity() == sizeof(sockaddr_in6));
-    CHECK(a->data()->sa_family == AF_INET6);
     CHECK(reinterpret_cast<const sockaddr_in6*>(a->data())->sin6_port == htons(80));
 
     SECTION("the text is printed in canonical form") {
@@ -331,12 +371,8 @@ TEST_CASE("Address<IPv6> parse, accessors and native layout", "[address][ipv6]")
         CHECK(mapped->to_string() == "[::ffff:1.2.3.4]:80");
     }
     SECTION("parse(ip, port), with or without brackets") {
-        auto b = Address<IPv6>::parse("::1", 80);
-        REQUIRE(b);
-        CHECK(*b == *a);
-        auto c = Address<IPv6>::parse("[::1]", 80);
-        REQUIRE(c);
-        CHECK(*c == *a);
+        check_parse_gives<IPv6>("::1", 80, *a);
+        check_parse_gives<IPv6>("[::1]", 80, *a);
     }
     SECTION("set_port and set_scope_id") {
         a->set_port(65535);
@@ -433,35 +469,11 @@ TEST_CASE("Address<IP> holds IPv4 or IPv6", "[address][ip]") {
 
     SECTION("from IPv4") {
         const Address<IP> a = v4;  // implicit
-        CHECK(a.is_v4());
-        CHECK_FALSE(a.is_v6());
-        REQUIRE(a.as_v4());
-        CHECK(*a.as_v4() == v4);
-        CHECK_FALSE(a.as_v6());
-        CHECK(a.to_string() == "127.0.0.1:8088");
-        CHECK(a.ip() == "127.0.0.1");
-        CHECK(a.port() == 8088);
-        CHECK(a.is_loopback());
-        CHECK(a.domain() == AF_INET);
-        CHECK(a.size() == sizeof(sockaddr_in));
-        CHECK(a.data()->sa_family == AF_INET);
-        CHECK(a == *Address<IP>::parse("127.0.0.1:8088"));
+        check_holds<IPv4, IPv6>(a, v4, "127.0.0.1:8088", "127.0.0.1", 8088, AF_INET, sizeof(sockaddr_in));
     }
     SECTION("from IPv6") {
         const Address<IP> a = v6;
-        CHECK(a.is_v6());
-        CHECK_FALSE(a.is_v4());
-        REQUIRE(a.as_v6());
-        CHECK(*a.as_v6() == v6);
-        CHECK_FALSE(a.as_v4());
-        CHECK(a.to_string() == "[::1]:80");
-        CHECK(a.ip() == "::1");
-        CHECK(a.port() == 80);
-        CHECK(a.is_loopback());
-        CHECK(a.domain() == AF_INET6);
-        CHECK(a.size() == sizeof(sockaddr_in6));
-        CHECK(a.data()->sa_family == AF_INET6);
-        CHECK(a == *Address<IP>::parse("[::1]:80"));
+        check_holds<IPv6, IPv4>(a, v6, "[::1]:80", "::1", 80, AF_INET6, sizeof(sockaddr_in6));
     }
     SECTION("visit calls with the held type") {
         auto kind = [](const auto& address) -> std::string {
@@ -597,28 +609,18 @@ TEST_CASE("from_native rejects another family with family_mismatch", "[address]"
 
 TEST_CASE("parse refuses malformed address text", "[address][parse]") {
     SECTION("missing parts") {
-        check_parse_fails<IP>("", errc::invalid_address);
-        check_parse_fails<IP>("1.2.3.4", errc::invalid_address);  // no port
-        check_parse_fails<IP>("[::1", errc::invalid_address);
-        check_parse_fails<IP>("[::1]", errc::invalid_address);  // no port
-        check_parse_fails<IP>("1.2.3.4:", errc::invalid_port);
-        check_parse_fails<IP>("[::1]:", errc::invalid_port);
-        check_parse_fails<IP>("[]:80", errc::invalid_address);
-        check_parse_fails<IP>(":80", errc::invalid_address);
+        // "1.2.3.4" and "[::1]" have no port; "1.2.3.4:" and "[::1]:" an empty one.
+        check_each_parse_fails<IP>({"", "1.2.3.4", "[::1", "[::1]", "[]:80", ":80"}, errc::invalid_address);
+        check_each_parse_fails<IP>({"1.2.3.4:", "[::1]:"}, errc::invalid_port);
         // ":" lacks both the address and the port: either error names a real fault.
         auto colon = Address<IP>::parse(":");
         REQUIRE_FALSE(colon);
         CHECK((colon.error() == errc::invalid_address || colon.error() == errc::invalid_port));
     }
     SECTION("bad ports") {
-        check_parse_fails<IP>("1.2.3.4:99999", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4:65536", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4:-1", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4:+80", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4:8a", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4: 80", errc::invalid_port);
-        check_parse_fails<IP>("1.2.3.4:0x50", errc::invalid_port);
-        check_parse_fails<IP>("[::1]:80x", errc::invalid_port);
+        check_each_parse_fails<IP>({"1.2.3.4:99999", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:+80",
+                                    "1.2.3.4:8a", "1.2.3.4: 80", "1.2.3.4:0x50", "[::1]:80x"},
+                                   errc::invalid_port);
         check_parse_fails<IPv4>("1.2.3.4:99999", errc::invalid_port);
         check_parse_fails<IPv6>("[::1]:99999", errc::invalid_port);
         // 65535 itself is fine.
@@ -627,23 +629,22 @@ TEST_CASE("parse refuses malformed address text", "[address][parse]") {
         CHECK(top->port() == 65535);
     }
     SECTION("bad addresses") {
-        check_parse_fails<IP>("256.0.0.1:1", errc::invalid_address);
+        // parse never resolves names ("localhost"); an IPv6 address with a port needs brackets ("::1:80").
+        check_each_parse_fails<IP>(
+            {"256.0.0.1:1", "1.2.3:80", " 1.2.3.4:80", "localhost:80", "[::g]:80", "[[::1]]:80", "::1:80"},
+            errc::invalid_address);
         check_parse_fails<IPv4>("256.0.0.1:1", errc::invalid_address);
-        check_parse_fails<IP>("1.2.3:80", errc::invalid_address);
-        check_parse_fails<IP>(" 1.2.3.4:80", errc::invalid_address);
-        check_parse_fails<IP>("localhost:80", errc::invalid_address);  // parse never resolves names
-        check_parse_fails<IP>("[::g]:80", errc::invalid_address);
-        check_parse_fails<IP>("[[::1]]:80", errc::invalid_address);
-        check_parse_fails<IP>("::1:80", errc::invalid_address);  // IPv6 with a port needs brackets
         check_parse_fails<IPv6>("::1:80", errc::invalid_address);
     }
     SECTION("embedded NUL bytes") {
-        check_parse_fails<IP>(std::string_view("127.0.0.1\0:80", 13), errc::invalid_address);
-        check_parse_fails<IP>(std::string_view("127.0.0.1:80\0", 13), errc::invalid_address);
-        check_parse_fails<IPv4>(std::string_view("127.0.0.1\0:80", 13), errc::invalid_address);
-        check_parse_fails<IPv4>(std::string_view("127.0.0.1:80\0", 13), errc::invalid_address);
-        check_parse_fails<IPv6>(std::string_view("[::1]:80\0", 9), errc::invalid_address);
-        check_parse_fails<IPv6>(std::string_view("[::1\0]:80", 9), errc::invalid_address);
+        const std::string_view v4_texts[] = {std::string_view("127.0.0.1\0:80", 13),
+                                             std::string_view("127.0.0.1:80\0", 13)};
+        for (std::string_view text : v4_texts) {
+            check_parse_fails<IP>(text, errc::invalid_address);
+            check_parse_fails<IPv4>(text, errc::invalid_address);
+        }
+        check_each_parse_fails<IPv6>({std::string_view("[::1]:80\0", 9), std::string_view("[::1\0]:80", 9)},
+                                     errc::invalid_address);
         auto ip = Address<IPv4>::parse(std::string_view("127.0.0.1\0", 10), 80);
         REQUIRE_FALSE(ip);
         CHECK(ip.error() == errc::invalid_address);
@@ -662,12 +663,11 @@ TEST_CASE("parse refuses malformed address text", "[address][parse]") {
     }
     SECTION("bad scope ids") {
         REQUIRE(netlite::detail::sys::interface_index("nosuchif0") == 0);
-        check_parse_fails<IPv6>("[fe80::1%]:80", errc::invalid_address);
-        check_parse_fails<IPv6>("[fe80::1%nosuchif0]:80", errc::invalid_address);
-        check_parse_fails<IPv6>("[fe80::1%0]:80", errc::invalid_address);
-        check_parse_fails<IPv6>("[fe80::1%4294967296]:80", errc::invalid_address);
-        check_parse_fails<IPv6>("[fe80::1%99999999999999999999999]:80", errc::invalid_address);
-        check_parse_fails<IPv6>("[fe80::1%" + std::string(300, 'x') + "]:80", errc::invalid_address);
+        const std::string long_name = "[fe80::1%" + std::string(300, 'x') + "]:80";
+        check_each_parse_fails<IPv6>(
+            {"[fe80::1%]:80", "[fe80::1%nosuchif0]:80", "[fe80::1%0]:80", "[fe80::1%4294967296]:80",
+             "[fe80::1%99999999999999999999999]:80", long_name},
+            errc::invalid_address);
         check_parse_fails<IP>("[fe80::1%nosuchif0]:80", errc::invalid_address);
         check_parse_fails<IP>(with_loopback("1.2.3.4%lo:80"), errc::invalid_address);  // scopes are IPv6 only
         auto ip = Address<IPv6>::parse("fe80::1%", 80);

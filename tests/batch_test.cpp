@@ -1,5 +1,6 @@
 // Tests for the fast paths: UdpSocket<F>::send_batch / recv_batch (sendmmsg / recvmmsg) and
 // TcpStream<F>::send_file (sendfile). Loopback and temporary Unix paths only.
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/tcp.hpp>
@@ -26,24 +27,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using netlite::Address;
+using namespace netlite_test::socket_names;
 using netlite::DatagramIn;
 using netlite::DatagramOut;
-using netlite::IPv4;
-using netlite::IPv6;
-using netlite::UdpSocket;
-using netlite::Unix;
-using netlite::testing::TempPath;
-
-// Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
-// AF_UNIX missing (wine has none).
-#define SKIP_UNAVAILABLE(F)                                                                   \
-    SKIP_WITHOUT_IPV6(F)                                                                      \
-    if constexpr (std::is_same_v<F, Unix>) {                                                  \
-        if (!netlite::testing::available<Unix>())                                             \
-            NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
-    }
 
 // The file descriptors send_file takes: POSIX's, or on Windows the C runtime's (_open), not inherited by
 // child processes on either.
@@ -140,7 +126,7 @@ struct TempFile {
 
 TEMPLATE_TEST_CASE("send_batch and recv_batch move many datagrams, each with its sender", "[udp][batch]",
                    IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     std::vector<TempPath> dirs;
     auto receiver = bound_socket<TestType>(dirs);
     auto sender = bound_socket<TestType>(dirs);
@@ -315,7 +301,7 @@ TEST_CASE("batches of nothing make no call; errors come back with the count sent
 
 TEMPLATE_TEST_CASE("send_file sends a file's range and stops at its end", "[tcp][sendfile]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto dir = TempPath::create("data");
     REQUIRE_OK(dir);
     TempFile file(std::move(*dir), 300000);
@@ -399,7 +385,7 @@ TEST_CASE("send_file reports errors with the bytes sent before them", "[tcp][sen
 // The process does not ignore SIGPIPE here, so a stray one ends the test run.
 TEMPLATE_TEST_CASE("send_file to peers that vanish mid-transfer never raises SIGPIPE", "[tcp][sendfile]",
                    IPv4, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto dir = TempPath::create("data");
     REQUIRE_OK(dir);
     TempFile file(std::move(*dir), 1024 * 1024);

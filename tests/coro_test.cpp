@@ -87,9 +87,7 @@ using Stream = netlite::TcpStream<PairFamily>;
 using AsyncPairStream = netlite::AsyncStream<PairFamily>;
 
 std::pair<Stream, Stream> stream_pair() {
-    auto pair = netlite::testing::loopback_pair<PairFamily>();
-    REQUIRE(pair.has_value());
-    return std::move(*pair);
+    return netlite_test::require_loopback_pair<PairFamily>();
 }
 
 Task<int> answer() {
@@ -106,19 +104,57 @@ Task<void> write_text(Stream& stream, std::string text) {
     REQUIRE(sent.has_value());
 }
 
+/// REQUIREs that the loop opened; the loop.
+Loop& require_opened(netlite::Result<Loop>& opened) {
+    REQUIRE(opened.has_value());
+    return *opened;
+}
+
+/// The fixture of the cases that run on a loop of their own (TEST_CASE_METHOD(OnItsOwnLoop, ...)).
+class OnItsOwnLoop {
+protected:
+    netlite::Result<Loop> opened_ = Loop::open();
+    Loop& loop = require_opened(opened_);
+};
+
+using Listener4 = netlite::TcpListener<netlite::IPv4>;
+
+/// A non-blocking listener on an IPv4 loopback port the OS picks, for the loop's accepts.
+Listener4 nonblocking_listener() {
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    REQUIRE(listener->set_nonblocking(true).has_value());
+    return std::move(*listener);
+}
+
+/// A listener on an IPv4 loopback port the OS picks, and its address.
+struct Listening {
+    Listener4 listener;
+    netlite::Address<netlite::IPv4> address;
+};
+
+Listening listen_on_loopback() {
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    auto address = listener->local_address();
+    REQUIRE(address.has_value());
+    return {std::move(*listener), *address};
+}
+
+/// The address of an IPv4 loopback port that was free a moment ago: a connection there is refused.
+netlite::Address<netlite::IPv4> refused_address() {
+    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
+    REQUIRE(listener.has_value());
+    return *listener->local_address();
+}
+
 }  // namespace
 
-TEST_CASE("run returns the value of a task that never suspends", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "run returns the value of a task that never suspends", "[coro]") {
     CHECK(loop.run(answer()) == 42);
 }
 
-TEST_CASE("a read suspends until data arrives, then returns it", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "a read suspends until data arrives, then returns it", "[coro]") {
     auto [a, b] = stream_pair();
     auto body = [&]() -> Task<std::string> {
         Scope scope(loop);
@@ -132,10 +168,9 @@ TEST_CASE("a read suspends until data arrives, then returns it", "[coro]") {
     CHECK(loop.run(body()) == "hello");
 }
 
-TEST_CASE("a parked read is cancelled within one loop iteration and the stream stays usable", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "a parked read is cancelled within one loop iteration and the stream stays usable",
+                 "[coro]") {
     auto [a, b] = stream_pair();
     auto body = [&]() -> Task<void> {
         std::stop_source stop;
@@ -163,13 +198,8 @@ TEST_CASE("a parked read is cancelled within one loop iteration and the stream s
     loop.run(body());
 }
 
-TEST_CASE("a stop requested from another thread cancels a parked accept", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    REQUIRE(listener->set_nonblocking(true).has_value());
+TEST_CASE_METHOD(OnItsOwnLoop, "a stop requested from another thread cancels a parked accept", "[coro]") {
+    Listener4 listener = nonblocking_listener();
     std::stop_source stop;
     std::atomic<bool> parked{false};
     std::thread stopper([&] {
@@ -177,7 +207,7 @@ TEST_CASE("a stop requested from another thread cancels a parked accept", "[coro
         stop.request_stop();
     });
     auto body = [&]() -> Task<netlite::Result<void>> {
-        auto next = netlite::async_accept(*listener, netlite::Until(stop.get_token()));
+        auto next = netlite::async_accept(listener, netlite::Until(stop.get_token()));
         parked.store(true);  // set before the await: the stop may come before or after it parks
         auto accepted = co_await std::move(next);
         if (accepted) co_return netlite::Result<void>();
@@ -189,10 +219,7 @@ TEST_CASE("a stop requested from another thread cancels a parked accept", "[coro
     CHECK(result.error() == std::errc::operation_canceled);
 }
 
-TEST_CASE("deadlines: a read times out, a sleep ends, progress is reported", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "deadlines: a read times out, a sleep ends, progress is reported", "[coro]") {
     auto [a, b] = stream_pair();
     auto body = [&]() -> Task<void> {
         const auto start = std::chrono::steady_clock::now();
@@ -216,10 +243,7 @@ TEST_CASE("deadlines: a read times out, a sleep ends, progress is reported", "[c
     loop.run(body());
 }
 
-TEST_CASE("write_all reports the bytes sent when the peer stops reading", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "write_all reports the bytes sent when the peer stops reading", "[coro]") {
     auto [a, b] = stream_pair();
     REQUIRE(a.set_send_buffer_size(4096).has_value());
     auto body = [&]() -> Task<void> {
@@ -233,10 +257,7 @@ TEST_CASE("write_all reports the bytes sent when the peer stops reading", "[coro
     loop.run(body());
 }
 
-TEST_CASE("cancelling a scope cancels its children, which unwind", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "cancelling a scope cancels its children, which unwind", "[coro]") {
     auto [a, b] = stream_pair();
     auto [c, d] = stream_pair();
     int cancelled = 0;
@@ -268,10 +289,8 @@ TEST_CASE("cancelling a scope cancels its children, which unwind", "[coro]") {
     CHECK(cancelled == 3);
 }
 
-TEST_CASE("when_all gives every value; when_any cancels the losers and waits for them", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "when_all gives every value; when_any cancels the losers and waits for them",
+                 "[coro]") {
     auto [a, b] = stream_pair();
     bool loser_finished = false;
     auto slow = [&loser_finished]() -> Task<int> {
@@ -298,10 +317,7 @@ TEST_CASE("when_all gives every value; when_any cancels the losers and waits for
     loop.run(body());
 }
 
-TEST_CASE("destroying a task mid-wait unregisters its operation", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "destroying a task mid-wait unregisters its operation", "[coro]") {
     auto [a, b] = stream_pair();
     auto body = [&]() -> Task<void> {
         {
@@ -321,11 +337,9 @@ TEST_CASE("destroying a task mid-wait unregisters its operation", "[coro]") {
     loop.run(body());
 }
 
-TEST_CASE("a socket closed while awaited: the operation ends at its deadline, the number is reusable",
-          "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "a socket closed while awaited: the operation ends at its deadline, the number is reusable",
+                 "[coro]") {
     auto [a, b] = stream_pair();
     const auto number = a.native_handle();
     auto body = [&]() -> Task<void> {
@@ -355,17 +369,12 @@ TEST_CASE("a socket closed while awaited: the operation ends at its deadline, th
     loop.run(body());
 }
 
-TEST_CASE("accept and connect over TCP loopback, echo through the loop", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    REQUIRE(listener->set_nonblocking(true).has_value());
-    auto address = listener->local_address();
+TEST_CASE_METHOD(OnItsOwnLoop, "accept and connect over TCP loopback, echo through the loop", "[coro]") {
+    Listener4 listener = nonblocking_listener();
+    auto address = listener.local_address();
     REQUIRE(address.has_value());
     auto server = [&]() -> Task<void> {
-        auto accepted = co_await netlite::async_accept(*listener, 5s);
+        auto accepted = co_await netlite::async_accept(listener, 5s);
         REQUIRE(accepted.has_value());
         std::string all;
         auto got = co_await netlite::async_read_to_end(accepted->stream, all, 5s);
@@ -395,15 +404,9 @@ TEST_CASE("accept and connect over TCP loopback, echo through the loop", "[coro]
     CHECK(loop.run(body()) == "ping");
 }
 
-TEST_CASE("connect to a port nobody listens on fails with connection_refused", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto port = [] {  // a port that was free a moment ago
-        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-        REQUIRE(l.has_value());
-        return l->local_address()->port();
-    }();
+TEST_CASE_METHOD(OnItsOwnLoop, "connect to a port nobody listens on fails with connection_refused",
+                 "[coro]") {
+    const auto port = refused_address().port();
     auto body = [&]() -> Task<netlite::Result<netlite::TcpStream<netlite::IPv4>>> {
         co_return co_await netlite::async_connect(netlite::Address<netlite::IPv4>::loopback(port), 5s);
     };
@@ -412,10 +415,7 @@ TEST_CASE("connect to a port nobody listens on fails with connection_refused", "
     CHECK(result.error() == std::errc::connection_refused);
 }
 
-TEST_CASE("UDP recv_from and send_to through the loop", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "UDP recv_from and send_to through the loop", "[coro]") {
     auto a = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
     auto b = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
     REQUIRE(a.has_value());
@@ -441,10 +441,7 @@ TEST_CASE("UDP recv_from and send_to through the loop", "[coro]") {
     CHECK(loop.run(body()) == "dgram");
 }
 
-TEST_CASE("WakeSignal wakes a task from another thread", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "WakeSignal wakes a task from another thread", "[coro]") {
     netlite::WakeSignal signal(loop);
     std::thread notifier([&] { signal.notify(); });
     auto body = [&]() -> Task<netlite::Result<void>> { co_return co_await signal.wait(10s); };
@@ -453,11 +450,9 @@ TEST_CASE("WakeSignal wakes a task from another thread", "[coro]") {
     CHECK(woke.has_value());
 }
 
-TEST_CASE("post from another thread: functions run on the loop in order, a posted task runs there",
-          "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "post from another thread: functions run on the loop in order, a posted task runs there",
+                 "[coro]") {
     netlite::WakeSignal signal(loop);
     std::vector<int> order;  // touched on the loop's thread only
     const auto loop_thread = std::this_thread::get_id();
@@ -498,10 +493,8 @@ TEST_CASE("posts still pending when the loop is destroyed are freed without runn
     CHECK(*ran == 0);
 }
 
-TEST_CASE("async_wait_ready: a foreign descriptor's readiness, with a deadline", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "async_wait_ready: a foreign descriptor's readiness, with a deadline",
+                 "[coro]") {
     auto [a, b] = stream_pair();  // stands for any descriptor the program owns
     auto body = [&]() -> Task<std::string> {
         auto quiet = co_await netlite::async_wait_ready(a.native_handle(), netlite::Interest::readable, 20ms);
@@ -521,10 +514,7 @@ TEST_CASE("async_wait_ready: a foreign descriptor's readiness, with a deadline",
     CHECK(loop.run(body()) == "ok");
 }
 
-TEST_CASE("async_resolve resolves on a helper thread while the loop goes on", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "async_resolve resolves on a helper thread while the loop goes on", "[coro]") {
     auto body = [&]() -> Task<netlite::Result<std::vector<netlite::Address<netlite::IPv4>>>> {
         co_return co_await netlite::async_resolve<netlite::IPv4>("localhost", 80, 10s);
     };
@@ -536,8 +526,9 @@ TEST_CASE("async_resolve resolves on a helper thread while the loop goes on", "[
 }
 
 // Run by tests/run_with_stalled_resolver.sh (ctest: coro_stalled_resolver): a DNS server that never answers.
-TEST_CASE("a stalled resolver stalls only its task: timed_out at the deadline, echoes go on",
-          "[.stalled_resolver]") {
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "a stalled resolver stalls only its task: timed_out at the deadline, echoes go on",
+                 "[.stalled_resolver]") {
     if (std::getenv("NETLITE_TEST_STALLED_RESOLVER") == nullptr) {
         WARN("skipped: needs tests/run_with_stalled_resolver.sh (a namespace whose DNS never answers)");
         return;
@@ -545,9 +536,6 @@ TEST_CASE("a stalled resolver stalls only its task: timed_out at the deadline, e
     // The namespace's DNS server: takes every query, never reads, never answers.
     auto dns = netlite::UdpSocket<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(53));
     REQUIRE(dns.has_value());
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     auto [a, b] = stream_pair();
     std::chrono::steady_clock::duration slowest_echo{};
     auto echoes = [&]() -> Task<void> {  // another task of the same loop, echoing all along
@@ -585,10 +573,7 @@ TEST_CASE("a stalled resolver stalls only its task: timed_out at the deadline, e
                 std::chrono::duration<double, std::milli>(slowest_echo).count());
 }
 
-TEST_CASE("the loop lists its parked operations", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "the loop lists its parked operations", "[coro]") {
     auto [a, b] = stream_pair();
     auto body = [&]() -> Task<void> {
         Scope scope(loop);
@@ -616,10 +601,8 @@ Task<long> count_up(long n) {
 }
 }  // namespace
 
-TEST_CASE("ten million synchronously completing co_awaits use constant stack", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop, "ten million synchronously completing co_awaits use constant stack",
+                 "[coro]") {
     CHECK(loop.run(count_up(10'000'000)) == 10'000'000);
 }
 
@@ -653,14 +636,12 @@ Task<void> ping_pong(Loop& loop, S& a, S& b, int rounds) {
 }
 }  // namespace
 
-TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[coro][alloc]") {
+TEST_CASE_METHOD(OnItsOwnLoop, "allocations: one frame per task, none per I/O or timed operation",
+                 "[coro][alloc]") {
 #if defined(NETLITE_TEST_NO_NEW_HOOK)
     WARN("skipped: operator new cannot be replaced under TSan (its runtime defines it)");
     return;
 #endif
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     auto [a, b] = stream_pair();
     loop.run(ping_pong(loop, a, b, 10));  // warm up: the poller's buffers, the descriptor table
 
@@ -696,30 +677,22 @@ TEST_CASE("allocations: one frame per task, none per I/O or timed operation", "[
     CHECK(allocations.load() - before_attached == 3);
 }
 
-TEST_CASE("connect_any races the addresses: a refused one is recorded, a listening one wins", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    auto good = listener->local_address();
-    REQUIRE(good.has_value());
-    const auto refused = [] {  // a port that was free a moment ago
-        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-        REQUIRE(l.has_value());
-        return *l->local_address();
-    }();
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "connect_any races the addresses: a refused one is recorded, a listening one wins",
+                 "[coro]") {
+    const auto [listener, good] = listen_on_loopback();
+    const auto refused = refused_address();
     auto body = [&]() -> Task<std::string> {
         // (The lists are named first: g++ 12 rejects a braced list inside a co_await expression.)
-        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good}, closed{refused};
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, good}, closed{refused};
         auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 5s, 10ms);
         if (!won) co_return "first race failed: " + won.error().message();
-        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        if (won->peer_address()->port() != good.port()) co_return "wrong winner";
         auto lost = co_await netlite::async_connect_any<netlite::IPv4>(closed, 5s, 10ms);
         if (lost) co_return "connected to a closed port";
         if (lost.error() != std::errc::connection_refused) co_return "second race: " + lost.error().message();
         if (lost.error().attempts().size() != 1) co_return "attempts not recorded";
-        auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good->port(), 5s);
+        auto by_name = co_await netlite::async_connect<netlite::IPv4>("localhost", good.port(), 5s);
         if (!by_name) co_return "by name: " + by_name.error().message();
         co_return "ok";
     };
@@ -733,11 +706,10 @@ Task<void> sleep_and_record(std::chrono::steady_clock::time_point at, int label,
 }
 }  // namespace
 
-TEST_CASE("timers: deadlines parked in random order expire in order; cancelled ones leave the heap sound",
-          "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(
+    OnItsOwnLoop,
+    "timers: deadlines parked in random order expire in order; cancelled ones leave the heap sound",
+    "[coro]") {
     std::vector<int> woke;
     std::vector<int> expected;
     auto body = [&]() -> Task<void> {
@@ -766,10 +738,9 @@ TEST_CASE("timers: deadlines parked in random order expire in order; cancelled o
     CHECK(woke == expected);
 }
 
-TEST_CASE("a deadline of time_point::max() parked alone: the loop waits without overflowing", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "a deadline of time_point::max() parked alone: the loop waits without overflowing",
+                 "[coro]") {
     netlite::WakeSignal signal(loop);
     std::vector<int> woke;
     auto body = [&]() -> Task<netlite::Result<void>> {
@@ -786,16 +757,10 @@ TEST_CASE("a deadline of time_point::max() parked alone: the loop waits without 
     CHECK(woke.empty());
 }
 
-TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    auto good = listener->local_address();
-    REQUIRE(good.has_value());
+TEST_CASE_METHOD(OnItsOwnLoop, "connect_any with attempt delays at the extremes of milliseconds", "[coro]") {
+    const auto [listener, good] = listen_on_loopback();
     auto body = [&]() -> Task<std::string> {
-        std::vector<netlite::Address<netlite::IPv4>> three{*good, *good, *good};
+        std::vector<netlite::Address<netlite::IPv4>> three{good, good, good};
         // min(): every attempt starts at once (no overflow of delay * index); one wins.
         auto at_once =
             co_await netlite::async_connect_any<netlite::IPv4>(three, 5s, std::chrono::milliseconds::min());
@@ -812,26 +777,17 @@ TEST_CASE("connect_any with attempt delays at the extremes of milliseconds", "[c
 // Regression (issue 20): the coroutine race started attempt i at i x the attempt delay, so a refused first
 // address held a listening second one back by the whole delay. It now follows the blocking race's
 // schedule (detail/connect_race.hpp): a failure starts the next attempt at once.
-TEST_CASE("connect_any: a refused first address starts the next attempt at once, not after the delay",
-          "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto listener = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    auto good = listener->local_address();
-    REQUIRE(good.has_value());
-    const auto refused = [] {  // a port that was free a moment ago
-        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-        REQUIRE(l.has_value());
-        return *l->local_address();
-    }();
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "connect_any: a refused first address starts the next attempt at once, not after the delay",
+                 "[coro]") {
+    const auto [listener, good] = listen_on_loopback();
+    const auto refused = refused_address();
     constexpr auto delay = std::chrono::milliseconds(10'000);
     auto body = [&]() -> Task<std::string> {
-        std::vector<netlite::Address<netlite::IPv4>> both{refused, *good};
+        std::vector<netlite::Address<netlite::IPv4>> both{refused, good};
         auto won = co_await netlite::async_connect_any<netlite::IPv4>(both, 30s, delay);
         if (!won) co_return "race failed: " + won.error().message();
-        if (won->peer_address()->port() != good->port()) co_return "wrong winner";
+        if (won->peer_address()->port() != good.port()) co_return "wrong winner";
         if (won.value().native_handle() == netlite::detail::sys::invalid_handle) co_return "no stream";
         co_return "ok";
     };
@@ -843,17 +799,11 @@ TEST_CASE("connect_any: a refused first address starts the next attempt at once,
     CHECK(loop.parked_count() == 0);
 }
 
-TEST_CASE("connect_any: more refused addresses than may be pending at once are all tried", "[coro]") {
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "connect_any: more refused addresses than may be pending at once are all tried", "[coro]") {
     // 40 refused addresses, all due at once (delay zero): the schedule holds 8 back until earlier ones
     // fail (detail/connect_race.hpp's cap of 32), and every one is still tried and recorded.
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    const auto refused = [] {
-        auto l = netlite::TcpListener<netlite::IPv4>::bind(netlite::Address<netlite::IPv4>::loopback(0));
-        REQUIRE(l.has_value());
-        return *l->local_address();
-    }();
+    const auto refused = refused_address();
     auto body = [&]() -> Task<std::string> {
         std::vector<netlite::Address<netlite::IPv4>> many(40, refused);
         auto lost =
@@ -868,10 +818,8 @@ TEST_CASE("connect_any: more refused addresses than may be pending at once are a
     CHECK(loop.parked_count() == 0);
 }
 
-TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "a call that need not wait does not suspend: no loop iteration, nothing parked", "[coro]") {
     auto [a, b] = stream_pair();
     REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
     auto body = [&]() -> Task<std::size_t> {
@@ -888,13 +836,10 @@ TEST_CASE("a call that need not wait does not suspend: no loop iteration, nothin
 #define NETLITE_TEST_HAVE_STOP_SOURCE 1
 #endif
 
-TEST_CASE("netlite::StopToken from another thread cancels a parked read", "[coro]") {
+TEST_CASE_METHOD(OnItsOwnLoop, "netlite::StopToken from another thread cancels a parked read", "[coro]") {
 #if !defined(NETLITE_TEST_HAVE_STOP_SOURCE)
     WARN("skipped: this tree has no <netlite/stop_source.hpp> yet");
 #else
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     auto [a, b] = stream_pair();
     netlite::StopSource stop;
     std::atomic<bool> parked{false};
@@ -914,10 +859,8 @@ TEST_CASE("netlite::StopToken from another thread cancels a parked read", "[coro
 #endif
 }
 
-TEST_CASE("cancelling a scope reaches tasks nested in when_all, when_any and inner scopes", "[coro]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "cancelling a scope reaches tasks nested in when_all, when_any and inner scopes", "[coro]") {
     int cancelled = 0;
     auto forever = [&]() -> Task<int> {
         auto slept = co_await netlite::async_sleep(netlite::Until());
@@ -960,60 +903,61 @@ Task<netlite::Result<std::size_t>> read_some_async(AsyncPairStream& stream, netl
     char buffer[64];
     co_return co_await netlite::async_read(stream, netlite::MutableBuffer(buffer, sizeof buffer), until);
 }
+
+/// The fixture of the AsyncStream cases: on a loop of their own, a stream attached to it and the plain
+/// peer at its other end.
+class AttachedPair : public OnItsOwnLoop {
+protected:
+    std::pair<Stream, Stream> pair_ = stream_pair();
+    Stream& peer = pair_.second;
+    AsyncPairStream stream = attach(loop, std::move(pair_.first));
+};
+
+/// Runs `read` on the loop beside `writer`, which feeds (or ends) the stream it reads, and CHECKs that it
+/// read `expected` bytes.
+void check_read_beside(Loop& loop, Task<netlite::Result<std::size_t>> read, Task<void> writer,
+                       std::size_t expected) {
+    auto body = [&]() -> Task<netlite::Result<std::size_t>> {
+        Scope scope(loop);
+        scope.spawn(std::move(writer));
+        auto got = co_await std::move(read);
+        co_await scope.join();
+        co_return got;
+    };
+    auto got = loop.run(body());
+    REQUIRE(got.has_value());
+    CHECK(*got == expected);
+}
 }  // namespace
 
-TEST_CASE(
-    "AsyncStream: data already there is read without suspending; after a short read the next "
-    "read waits for the loop's event and gets the bytes",
-    "[coro][async_stream]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto [a, b] = stream_pair();
-    AsyncPairStream stream = attach(loop, std::move(a));
-    REQUIRE(b.write_all(netlite::ConstBuffer("ready", 5)).has_value());
+TEST_CASE_METHOD(AttachedPair,
+                 "AsyncStream: data already there is read without suspending; after a short read the next "
+                 "read waits for the loop's event and gets the bytes",
+                 "[coro][async_stream]") {
+    REQUIRE(peer.write_all(netlite::ConstBuffer("ready", 5)).has_value());
     auto first = loop.run(read_some_async(stream, 1s));  // short: 5 of 64
     REQUIRE(first.has_value());
     CHECK(*first == 5);
     CHECK(loop.iterations() == 0);  // no suspension when data is there
 
-    auto body = [&]() -> Task<std::string> {
-        Scope scope(loop);
-        auto late_writer = [&]() -> Task<void> {
-            (void)co_await netlite::async_sleep(20ms);  // after the reader parked
-            REQUIRE(b.write_all(netlite::ConstBuffer("later", 5)).has_value());
-        };
-        scope.spawn(late_writer());
-        auto got = co_await read_some_async(stream, 5s);
-        co_await scope.join();
-        if (!got) co_return got.error().message();
-        co_return std::to_string(*got);
+    auto late_writer = [&]() -> Task<void> {
+        (void)co_await netlite::async_sleep(20ms);  // after the reader parked
+        REQUIRE(peer.write_all(netlite::ConstBuffer("later", 5)).has_value());
     };
-    CHECK(loop.run(body()) == "5");
+    check_read_beside(loop, read_some_async(stream, 5s), late_writer(), 5);
     CHECK(loop.parked_count() == 0);
 
     // End of stream reaches a parked reader through the persistent registration too.
-    auto eof = [&]() -> Task<netlite::Result<std::size_t>> {
-        Scope scope(loop);
-        auto closer = [&]() -> Task<void> {
-            (void)co_await netlite::async_sleep(10ms);
-            REQUIRE(b.close().has_value());
-        };
-        scope.spawn(closer());
-        auto got = co_await read_some_async(stream, 5s);
-        co_await scope.join();
-        co_return got;
+    auto closer = [&]() -> Task<void> {
+        (void)co_await netlite::async_sleep(10ms);
+        REQUIRE(peer.close().has_value());
     };
-    auto end = loop.run(eof());
-    REQUIRE(end.has_value());
-    CHECK(*end == 0);
+    check_read_beside(loop, read_some_async(stream, 5s), closer(), 0);
 }
 
-TEST_CASE("AsyncStream: a closed and reused descriptor number starts clean, attached or not",
-          "[coro][async_stream]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "AsyncStream: a closed and reused descriptor number starts clean, attached or not",
+                 "[coro][async_stream]") {
     auto [a, b] = stream_pair();
     const auto number = a.native_handle();
     {
@@ -1039,75 +983,33 @@ TEST_CASE("AsyncStream: a closed and reused descriptor number starts clean, atta
         REQUIRE(got.has_value());
         CHECK(*got == 2);
         CHECK(loop.iterations() == before);
-        auto body = [&]() -> Task<netlite::Result<std::size_t>> {
-            Scope scope(loop);
-            scope.spawn(write_text(*other, "xyz"));
-            auto next = co_await read_some_async(stream, 5s);
-            co_await scope.join();
-            co_return next;
-        };
-        auto next = loop.run(body());
-        REQUIRE(next.has_value());
-        CHECK(*next == 3);
+        check_read_beside(loop, read_some_async(stream, 5s), write_text(*other, "xyz"), 3);
     }
     {
         // The reused number, awaited as a plain TcpStream (one-shot registration): works as before.
         auto [c, d] = stream_pair();
         auto [reused, other] = pick(c, d);
-        auto body = [&]() -> Task<netlite::Result<std::size_t>> {
-            Scope scope(loop);
-            scope.spawn(write_text(*other, "zz"));
-            auto got = co_await read_some(*reused, 5s);
-            co_await scope.join();
-            co_return got;
-        };
-        auto got = loop.run(body());
-        REQUIRE(got.has_value());
-        CHECK(*got == 2);
+        check_read_beside(loop, read_some(*reused, 5s), write_text(*other, "zz"), 2);
     }
 }
 
-TEST_CASE("AsyncStream: release() gives the stream back unregistered; a moved AsyncStream keeps working",
-          "[coro][async_stream]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto [a, b] = stream_pair();
-    AsyncPairStream first = attach(loop, std::move(a));
-    AsyncPairStream moved = std::move(first);
-    auto body = [&](AsyncPairStream& stream) -> Task<netlite::Result<std::size_t>> {
-        Scope scope(loop);
-        scope.spawn(write_text(b, "moved"));
-        auto got = co_await read_some_async(stream, 5s);
-        co_await scope.join();
-        co_return got;
-    };
-    auto got = loop.run(body(moved));
-    REQUIRE(got.has_value());
-    CHECK(*got == 5);
+TEST_CASE_METHOD(
+    AttachedPair,
+    "AsyncStream: release() gives the stream back unregistered; a moved AsyncStream keeps working",
+    "[coro][async_stream]") {
+    AsyncPairStream moved = std::move(stream);
+    check_read_beside(loop, read_some_async(moved, 5s), write_text(peer, "moved"), 5);
     Stream plain = moved.release();
     REQUIRE(plain.is_open());
-    auto again = [&]() -> Task<netlite::Result<std::size_t>> {
-        Scope scope(loop);
-        scope.spawn(write_text(b, "plain"));
-        auto next = co_await read_some(plain, 5s);
-        co_await scope.join();
-        co_return next;
-    };
-    auto next = loop.run(again());
-    REQUIRE(next.has_value());
-    CHECK(*next == 5);
+    check_read_beside(loop, read_some(plain, 5s), write_text(peer, "plain"), 5);
 }
 
 // Regression: data and the end of stream reported by one event. A short read must not make the next
 // read wait for another event (none comes: the peer's shutdown was already reported); it gets 0 at once.
-TEST_CASE("AsyncStream: data and end of stream in one event, the read after the short read sees the end",
-          "[coro][async_stream]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto [a, b] = stream_pair();
-    AsyncPairStream stream = attach(loop, std::move(a));
+TEST_CASE_METHOD(
+    AttachedPair,
+    "AsyncStream: data and end of stream in one event, the read after the short read sees the end",
+    "[coro][async_stream]") {
     std::string outcome;
     auto reader = [&]() -> Task<void> {
         auto first = co_await read_some_async(stream, 5s);  // parks: nothing there yet
@@ -1117,8 +1019,8 @@ TEST_CASE("AsyncStream: data and end of stream in one event, the read after the 
         outcome = std::to_string(*first) + "," + std::to_string(*second);
     };
     auto write_and_close = [&]() -> Task<void> {
-        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
-        REQUIRE(b.close().has_value());
+        REQUIRE(peer.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+        REQUIRE(peer.close().has_value());
         co_return;
     };
     auto body = [&]() -> Task<void> {
@@ -1162,11 +1064,9 @@ bool skipped_for_sending(const std::string& outcome) {
 }
 }  // namespace
 
-TEST_CASE("signals: a signal sent from another thread wakes the task parked on it", "[coro][signal]") {
+TEST_CASE_METHOD(OnItsOwnLoop, "signals: a signal sent from another thread wakes the task parked on it",
+                 "[coro][signal]") {
     if (cannot_signal_here()) return;
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
     REQUIRE(set.has_value());
     std::stop_source give_up;
@@ -1188,12 +1088,10 @@ TEST_CASE("signals: a signal sent from another thread wakes the task parked on i
     CHECK(loop.parked_count() == 0);
 }
 
-TEST_CASE("signals: one that arrives between waits is kept; every set watching it gets it",
-          "[coro][signal]") {
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "signals: one that arrives between waits is kept; every set watching it gets it",
+                 "[coro][signal]") {
     if (cannot_signal_here()) return;
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     auto first = netlite::SignalSet::open(loop, {SIGINT, netlite_test::test_signal});
     auto second = netlite::SignalSet::open(loop, {netlite_test::test_signal});
     REQUIRE((first.has_value() && second.has_value()));
@@ -1218,11 +1116,9 @@ TEST_CASE("signals: one that arrives between waits is kept; every set watching i
     CHECK(outcome == "ok");
 }
 
-TEST_CASE("signals: a wait ends at its deadline, on a stop, and when its task is cancelled",
-          "[coro][signal]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "signals: a wait ends at its deadline, on a stop, and when its task is cancelled",
+                 "[coro][signal]") {
     auto set = netlite::SignalSet::open(loop, {netlite_test::test_signal});
     REQUIRE(set.has_value());
     auto body = [&]() -> Task<std::string> {
@@ -1250,11 +1146,9 @@ TEST_CASE("signals: a wait ends at its deadline, on a stop, and when its task is
     CHECK(loop.parked_count() == 0);
 }
 
-TEST_CASE("signals: bad numbers are refused; closing the last set puts the disposition back",
-          "[coro][signal]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "signals: bad numbers are refused; closing the last set puts the disposition back",
+                 "[coro][signal]") {
     auto none = netlite::SignalSet::open(loop, {});
     REQUIRE_FALSE(none.has_value());
     CHECK(none.error() == std::errc::invalid_argument);
@@ -1278,7 +1172,6 @@ TEST_CASE("signals: bad numbers are refused; closing the last set puts the dispo
 namespace {
 
 using Accepted4 = netlite::Accepted<netlite::IPv4>;
-using Listener4 = netlite::TcpListener<netlite::IPv4>;
 
 /// An accept that fails with `errors` (in order) before it accepts for real, and counts its calls: the seam
 /// through which a test gives async_accept_next errors the kernel will not produce on demand.
@@ -1302,20 +1195,12 @@ Task<netlite::Result<Accepted4>> accept_next_scripted(ScriptedAccept& script, Li
     co_return co_await netlite::detail::coro::accept_next(listener, until, accept);
 }
 
-Listener4 nonblocking_listener() {
-    auto listener = Listener4::bind(netlite::Address<netlite::IPv4>::loopback(0));
-    REQUIRE(listener.has_value());
-    REQUIRE(listener->set_nonblocking(true).has_value());
-    return std::move(*listener);
-}
-
 }  // namespace
 
-TEST_CASE("async_accept_next skips errors that end one connection, pauses on the others, ends on the rest",
-          "[coro][accept_next]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(
+    OnItsOwnLoop,
+    "async_accept_next skips errors that end one connection, pauses on the others, ends on the rest",
+    "[coro][accept_next]") {
     Listener4 listener = nonblocking_listener();
     auto where = listener.local_address();
     REQUIRE(where.has_value());
@@ -1379,11 +1264,9 @@ TEST_CASE("async_accept_next skips errors that end one connection, pauses on the
     }
 }
 
-TEST_CASE("async_accept_next returns operation_canceled when stopped or cancelled while it waits",
-          "[coro][accept_next]") {
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "async_accept_next returns operation_canceled when stopped or cancelled while it waits",
+                 "[coro][accept_next]") {
     Listener4 listener = nonblocking_listener();
     netlite::StopSource stop;
     std::optional<netlite::Result<Accepted4>> outcome;
@@ -1410,15 +1293,13 @@ TEST_CASE("async_accept_next returns operation_canceled when stopped or cancelle
     CHECK(outcome->error() == std::errc::operation_canceled);
 }
 
-TEST_CASE("async_accept_next out of descriptors: pauses, then accepts once descriptors are freed",
-          "[coro][accept_next]") {
+TEST_CASE_METHOD(OnItsOwnLoop,
+                 "async_accept_next out of descriptors: pauses, then accepts once descriptors are freed",
+                 "[coro][accept_next]") {
     if (netlite_test::is_windows) {
         WARN("skipped: Windows has no descriptor limit to run out of (EMFILE)");
         return;
     }
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
     Listener4 listener = nonblocking_listener();
     auto where = listener.local_address();
     REQUIRE(where.has_value());
@@ -1462,18 +1343,14 @@ TEST_CASE("async_accept_next out of descriptors: pauses, then accepts once descr
     CHECK(std::string(got, 2) == "hi");
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    AttachedPair,
     "async_wait_ready on a stream attached to the loop that is known to block: the first event wakes it",
     "[coro][async_stream]") {
     // The loop skips the probe before parking when it knows an attached descriptor would block (a read
     // that timed out said so). The wait must then take the first readiness event as its wake-up, not as
     // the answer to the probe it never made, or it sleeps until its deadline with the data there. (This is
     // the one state of an attached stream in which such a wait is meaningful: the TLS waits' case.)
-    auto opened = Loop::open();
-    REQUIRE(opened.has_value());
-    Loop& loop = *opened;
-    auto [a, b] = stream_pair();
-    AsyncPairStream stream = attach(loop, std::move(a));
     std::string outcome;
     std::chrono::steady_clock::duration waited{};
     auto waiter = [&]() -> Task<void> {
@@ -1489,7 +1366,7 @@ TEST_CASE(
     };
     auto writer = [&]() -> Task<void> {
         (void)co_await netlite::async_sleep(50ms);  // after the waiter parked
-        REQUIRE(b.write_all(netlite::ConstBuffer("abc", 3)).has_value());
+        REQUIRE(peer.write_all(netlite::ConstBuffer("abc", 3)).has_value());
     };
     auto body = [&]() -> Task<void> {
         Scope scope(loop);

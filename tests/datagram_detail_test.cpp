@@ -4,6 +4,7 @@
 // send_to/recv_from. Loopback only (127.0.0.1, 127.0.0.2 where the
 // system answers on all of 127/8, ::1).
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/interfaces.hpp>
@@ -22,12 +23,7 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using netlite::Address;
-using netlite::IP;
-using netlite::IPv4;
-using netlite::IPv6;
-using netlite::UdpSocket;
+using namespace netlite_test::socket_names;
 
 #if defined(_WIN32)
 constexpr bool has_packet_info = false;
@@ -73,12 +69,8 @@ TEST_CASE("recv_with_destination tells which address a datagram was sent to; sen
           "[udp][pktinfo]") {
     auto server = UdpSocket<IPv4>::bind(Address<IPv4>::any(0));
     REQUIRE_OK(server);
-    auto set = server->set_receive_destination(true);
-    if (!has_packet_info) {
-        CHECK_FAILS_WITH(set, std::errc::operation_not_supported);
+    if (!netlite_test::require_ok_where_supported(server->set_receive_destination(true), has_packet_info))
         return;
-    }
-    REQUIRE_OK(set);
     const std::uint16_t port = server->local_address()->port();
     auto client = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
     REQUIRE_OK(client);
@@ -297,18 +289,10 @@ TEST_CASE("a source-specific join on IPv6", "[udp][ssm]") {
     if (!joined) NETLITE_SKIP("IPv6 source-specific join refused here: " + joined.error().message());
     auto sender = UdpSocket<IPv6>::bind(source);
     REQUIRE_OK(sender);
-    REQUIRE_OK(sender->set_multicast_interface(*lo));
-    REQUIRE_OK(sender->set_multicast_loop(true));
     Address<IPv6> to = group;
     to.set_port(receiver->local_address()->port());
-    auto sent = sender->send_to(std::string_view("six"), to);
-    if (!sent) NETLITE_SKIP("cannot send IPv6 multicast on loopback here: " + sent.error().message());
-    char buffer[8];
-    auto got = receiver->recv_from(buffer, 5s);
-    if (!got && got.error() == std::errc::timed_out)
-        NETLITE_SKIP("this system does not loop IPv6 multicast back on the loopback interface");
-    REQUIRE_OK(got);
-    CHECK(std::string(buffer, got->size) == "six");
+    const std::string cannot = netlite_test::multicast_round_trip(*sender, *lo, to, *receiver, "six");
+    if (!cannot.empty()) NETLITE_SKIP("IPv6: " + cannot);
     REQUIRE_OK(receiver->leave_source_multicast(group, source, *lo));
 }
 
@@ -350,11 +334,13 @@ TEST_CASE("send_to gathers buffers into one datagram; recv_from scatters one ove
     CHECK_FALSE(one->truncated);
     CHECK(one->sender == *pair.a.local_address());
 
+    // Where the scattering sections receive: 2 + 0 + 5 bytes.
+    char first[2];
+    char last[5];
+    const MutableBuffer room[] = {MutableBuffer(first), MutableBuffer(), MutableBuffer(last)};
+
     SECTION("scattered over 2 + 0 + 5 bytes") {
         REQUIRE_OK(pair.a.send_to(std::string_view("abcdefg"), pair.b_address));
-        char first[2];
-        char last[5];
-        const MutableBuffer room[] = {MutableBuffer(first), MutableBuffer(), MutableBuffer(last)};
         auto got = pair.b.recv_from(room);
         REQUIRE_OK(got);
         CHECK(got->size == 7);
@@ -367,9 +353,6 @@ TEST_CASE("send_to gathers buffers into one datagram; recv_from scatters one ove
     SECTION("a datagram larger than the buffers is flagged, its tail discarded") {
         REQUIRE_OK(pair.a.send_to(std::string_view("abcdefghij"), pair.b_address));
         REQUIRE_OK(pair.a.send_to(std::string_view("next"), pair.b_address));
-        char first[2];
-        char last[5];
-        const MutableBuffer room[] = {MutableBuffer(first), MutableBuffer(), MutableBuffer(last)};
         auto got = pair.b.recv_from(room);
         REQUIRE_OK(got);
         CHECK(got->truncated);
@@ -427,10 +410,10 @@ TEST_CASE("send_to gathers buffers into one datagram; recv_from scatters one ove
     }
     SECTION("with a deadline, the scatter receive times out and the socket stays usable") {
         char small[4];
-        const MutableBuffer room[] = {MutableBuffer(small)};
-        CHECK_FAILS_WITH(pair.b.recv_from(room, 50ms), std::errc::timed_out);
+        const MutableBuffer small_room[] = {MutableBuffer(small)};
+        CHECK_FAILS_WITH(pair.b.recv_from(small_room, 50ms), std::errc::timed_out);
         REQUIRE_OK(pair.a.send_to(pieces, pair.b_address, 5s));
-        auto got = pair.b.recv_from(room, 5s);
+        auto got = pair.b.recv_from(small_room, 5s);
         REQUIRE_OK(got);
         CHECK(got->truncated);
         CHECK(std::string(small, 4) == "head");

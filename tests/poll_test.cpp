@@ -3,6 +3,7 @@
 // (TEMPLATE_LIST_TEST_CASE over PollPoller and EpollPoller); the echo-loop case uses `netlite::Poller`, so
 // the second executable, built with NETLITE_POLLER_USE_POLL, runs it on poll(2). Loopback and temporary
 // Unix paths only; every wait has a timeout.
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/poll.hpp>
@@ -66,19 +67,8 @@ using LocalFamily = std::conditional_t<netlite_test::is_windows, IPv4, Unix>;
 using LocalStream = netlite::TcpStream<LocalFamily>;
 
 std::pair<LocalStream, LocalStream> local_pair() {
-    auto pair = netlite::testing::loopback_pair<LocalFamily>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
+    return netlite_test::require_loopback_pair<LocalFamily>();
 }
-
-// Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
-// AF_UNIX missing (wine has none).
-#define SKIP_UNAVAILABLE(F)                                                                   \
-    SKIP_WITHOUT_IPV6(F)                                                                      \
-    if constexpr (std::is_same_v<F, Unix>) {                                                  \
-        if (!netlite::testing::available<Unix>())                                             \
-            NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
-    }
 
 /// One wait() with room for 64 events; the events it returned.
 template <class P>
@@ -365,10 +355,8 @@ TEMPLATE_LIST_TEST_CASE("More ready sockets than room: every one is reported ove
 
 TEMPLATE_TEST_CASE("try_read and try_write say 'would block' with an empty optional", "[try]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     auto poller = open_poller<netlite::Poller>();
     REQUIRE_OK(poller.add(server, Interest::readable, Token(1)));
 
@@ -409,7 +397,7 @@ TEMPLATE_TEST_CASE("try_read and try_write say 'would block' with an empty optio
 
 TEMPLATE_TEST_CASE("try_accept and try_accept_batch drain the backlog without waiting", "[try]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto path = netlite::testing::TempPath::create("listener");
     REQUIRE_OK(path);
     auto listener = [&] {
@@ -467,7 +455,7 @@ TEMPLATE_TEST_CASE("try_accept and try_accept_batch drain the backlog without wa
 }
 
 TEMPLATE_TEST_CASE("try_recv_from and try_send_to on datagram sockets", "[try]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto path_a = netlite::testing::TempPath::create("a");
     auto path_b = netlite::testing::TempPath::create("b");
     REQUIRE_OK(path_a);

@@ -3,6 +3,7 @@
 // UdpSocket::bind with BindOptions and UdpSocket::bind_to on an opened socket, a dual-stack UDP socket, and
 // two multicast receivers sharing one port on the loopback interface. Loopback addresses only.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/interfaces.hpp>
@@ -21,23 +22,11 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using netlite::Address;
+using namespace netlite_test::socket_names;
 using netlite::BindOptions;
 using netlite::ConnectOptions;
-using netlite::IP;
-using netlite::IPv4;
-using netlite::IPv6;
 using netlite::TcpListener;
 using netlite::TcpSocket;
-using netlite::TcpStream;
-using netlite::UdpSocket;
-using netlite::Unix;
-
-#define SKIP_UNLESS_AVAILABLE(F)                                                                  \
-    do {                                                                                          \
-        if (!netlite::testing::available<F>()) NETLITE_SKIP("this family is not available here"); \
-    } while (false)
 
 /// Accepts one connection within 5 s; the test fails if none comes.
 template <class F>
@@ -378,18 +367,10 @@ TEST_CASE("two multicast receivers share one port on the loopback interface", "[
 
     auto sender = UdpSocket<IPv4>::open();
     REQUIRE_OK(sender);
-    REQUIRE_OK(sender->set_multicast_interface(*lo));
-    REQUIRE_OK(sender->set_multicast_loop(true));
     REQUIRE_OK(sender->set_multicast_ttl(1));
-    auto sent = sender->send_to(std::string_view("to the group"), group);
-    if (!sent) NETLITE_SKIP("cannot send multicast on loopback here: " + sent.error().message());
-
-    char buffer[64];
-    auto got = first->recv_from(buffer, 5s);
-    if (!got && got.error() == std::errc::timed_out)
-        NETLITE_SKIP("this system does not loop multicast back on the loopback interface");
-    REQUIRE_OK(got);
-    CHECK(std::string(buffer, got->size) == "to the group");
+    const std::string cannot =
+        netlite_test::multicast_round_trip(*sender, *lo, group, *first, "to the group");
+    if (!cannot.empty()) NETLITE_SKIP(cannot);
     CHECK(receive_text(*second) == "to the group");  // each receiver gets its own copy
     // (No check that a receiver which left stops receiving: Linux's IP_MULTICAST_ALL, on by default,
     // delivers a group joined by any socket to every socket bound to the port.)

@@ -3,6 +3,7 @@
 // it, negative). Where the platform lacks an option the calls fail with operation_not_supported.
 // Loopback only.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/socket.hpp>
@@ -24,15 +25,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using netlite::Address;
-using netlite::IP;
-using netlite::IPv4;
-using netlite::IPv6;
+using namespace netlite_test::socket_names;
 using netlite::RawOption;
 using netlite::Result;
-using netlite::TcpStream;
-using netlite::UdpSocket;
 
 // Which options this build offers (docs/platforms.md): Linux has them all; the portable-POSIX paths
 // have TCP_FASTOPEN and the type of service (and TCP_NOPUSH on a real BSD); Windows the type of service.
@@ -46,11 +41,6 @@ constexpr bool has_fastopen = false;
 #else
 constexpr bool has_fastopen = true;
 #endif
-
-#define SKIP_UNLESS_AVAILABLE(F)                                                                  \
-    do {                                                                                          \
-        if (!netlite::testing::available<F>()) NETLITE_SKIP("this family is not available here"); \
-    } while (false)
 
 /// CHECKs that `result` holds `expected`, or, where the platform lacks the option, that it failed with
 /// operation_not_supported.
@@ -161,12 +151,7 @@ TEST_CASE("set_fastopen: a listener's queue of 0 .. INT_MAX", "[options][tcp]") 
         INFO("value " << value);
         auto socket = netlite::Socket<IPv4, netlite::Stream>::open();
         REQUIRE_OK(socket);
-        auto set = socket->set_fastopen(value);
-        if (!has_fastopen) {
-            CHECK_FAILS_WITH(set, std::errc::operation_not_supported);
-            continue;
-        }
-        REQUIRE_OK(set);
+        if (!netlite_test::require_ok_where_supported(socket->set_fastopen(value), has_fastopen)) continue;
         auto read = socket->fastopen();
         REQUIRE_OK(read);
         if (value <= 16)
@@ -212,11 +197,7 @@ TEST_CASE("tcp_info: round-trip time, retransmissions, congestion window", "[opt
     char buffer[4];
     REQUIRE_OK(pair->second.read_exact(buffer));
     auto info = pair->first.tcp_info();
-    if (!linux_options) {
-        CHECK_FAILS_WITH(info, std::errc::operation_not_supported);
-        return;
-    }
-    REQUIRE_OK(info);
+    if (!netlite_test::require_ok_where_supported(info, linux_options)) return;
     CHECK(info->rtt >= 0us);
     CHECK(info->rtt < 10s);
     CHECK(info->congestion_window > 0);

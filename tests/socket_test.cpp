@@ -1,6 +1,7 @@
 // Socket<F, T>: descriptor ownership (open, adopt, release, close, move, destructor), close-on-exec,
 // behaviour when empty, every option's setter/getter pair, addresses, shutdown, and signal hygiene.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
@@ -34,6 +35,7 @@ using netlite::Unix;
 namespace {
 
 using netlite_test::handle;
+using netlite_test::require_value;
 using netlite_test::socket_option;
 
 // What an empty Socket's native_handle() is: -1 on POSIX, INVALID_SOCKET on Windows.
@@ -64,13 +66,17 @@ unsigned loopback_index() {
 #endif
 }
 
-}  // namespace
+// CHECKs that a timeout read back is set, to `wanted` or at most one clock tick (10 ms) more: the kernel
+// keeps it in ticks, rounded up.
+void check_timeout_near(const netlite::Result<std::optional<std::chrono::microseconds>>& read,
+                        std::chrono::milliseconds wanted) {
+    const auto timeout = require_value(read);
+    REQUIRE(timeout.has_value());
+    CHECK(*timeout >= wanted);
+    CHECK(*timeout <= wanted + 10ms);
+}
 
-// Skips a family-parameterised test when this machine lacks TestType's family (IPv6 disabled; AF_UNIX under
-// wine).
-#define SKIP_WITHOUT_FAMILY(F)             \
-    if (!netlite::testing::available<F>()) \
-        NETLITE_SKIP("family unavailable here (no IPv6, or no AF_UNIX as under wine)");
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
 // Ownership
@@ -82,45 +88,34 @@ using V6Datagram = Socket<IPv6, Datagram>;
 using UnixStreamSocket = Socket<Unix, Stream>;
 using UnixDatagramSocket = Socket<Unix, Datagram>;
 
-// Each option member exists only where it means something (socket.hpp's is_tcp, is_udp, ... clauses).
+// Each option member exists only where it means something (socket.hpp's is_tcp, is_udp, ... clauses):
+// which of them a socket type S has.
 template <class S>
-concept HasNodelay = requires(S& s) {
-    s.set_nodelay(true);
+struct Offers {
+    static constexpr bool nodelay = requires(S s) { s.set_nodelay(true); };
+    static constexpr bool broadcast = requires(S s) { s.set_broadcast(true); };
+    static constexpr bool ipv6_only = requires(S s) { s.set_ipv6_only(true); };
+    static constexpr bool keepalive = requires(S s) { s.set_keepalive(true); };
+    static constexpr bool ttl = requires(S s) { s.set_ttl(1); };
+    static constexpr bool multicast_interface_index = requires(const S s) { s.multicast_interface(); };
 };
-template <class S>
-concept HasBroadcast = requires(S& s) {
-    s.set_broadcast(true);
-};
-template <class S>
-concept HasIpv6Only = requires(S& s) {
-    s.set_ipv6_only(true);
-};
-template <class S>
-concept HasKeepalive = requires(S& s) {
-    s.set_keepalive(true);
-};
-template <class S>
-concept HasTtl = requires(S& s) {
-    s.set_ttl(1);
-};
-template <class S>
-concept HasMulticastInterfaceIndex = requires(const S& s) {
-    s.multicast_interface();
-};
-static_assert(HasNodelay<V4Stream> && HasNodelay<Socket<netlite::IP, Stream>>);
-static_assert(!HasNodelay<V4Datagram> && !HasNodelay<UnixStreamSocket>);
-static_assert(HasBroadcast<V4Datagram> && !HasBroadcast<V4Stream> && !HasBroadcast<UnixDatagramSocket>);
-static_assert(HasIpv6Only<V6Stream> && HasIpv6Only<Socket<netlite::IP, Datagram>> && !HasIpv6Only<V4Stream>);
-static_assert(HasKeepalive<UnixStreamSocket> && !HasKeepalive<V4Datagram>);
-static_assert(HasTtl<V4Datagram> && HasTtl<V6Stream> && !HasTtl<UnixDatagramSocket>);
-static_assert(HasMulticastInterfaceIndex<V6Datagram> && !HasMulticastInterfaceIndex<V4Datagram>);
+static_assert(Offers<V4Stream>::nodelay && Offers<Socket<netlite::IP, Stream>>::nodelay);
+static_assert(!Offers<V4Datagram>::nodelay && !Offers<UnixStreamSocket>::nodelay);
+static_assert(Offers<V4Datagram>::broadcast && !Offers<V4Stream>::broadcast &&
+              !Offers<UnixDatagramSocket>::broadcast);
+static_assert(Offers<V6Stream>::ipv6_only && Offers<Socket<netlite::IP, Datagram>>::ipv6_only &&
+              !Offers<V4Stream>::ipv6_only);
+static_assert(Offers<UnixStreamSocket>::keepalive && !Offers<V4Datagram>::keepalive);
+static_assert(Offers<V4Datagram>::ttl && Offers<V6Stream>::ttl && !Offers<UnixDatagramSocket>::ttl);
+static_assert(Offers<V6Datagram>::multicast_interface_index &&
+              !Offers<V4Datagram>::multicast_interface_index);
 
 TEMPLATE_TEST_CASE("Socket::open makes an open, close-on-exec socket of its family and type",
                    "[socket][open]", V4Stream, V4Datagram, V6Stream, V6Datagram, UnixStreamSocket,
                    UnixDatagramSocket) {
     using F = typename TestType::family_type;
     using T = typename TestType::type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
 
     auto socket = TestType::open();
     REQUIRE_OK(socket);
@@ -381,15 +376,12 @@ TEST_CASE("Every call on an empty or moved-from socket fails with EBADF", "[sock
 TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V4Stream, V4Datagram, V6Stream,
                    V6Datagram, UnixStreamSocket, UnixDatagramSocket) {
     using F = typename TestType::family_type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
     auto socket = TestType::open();
     REQUIRE_OK(socket);
 
     SECTION("reuse_address") {
-        REQUIRE_OK(socket->set_reuse_address(true));
-        CHECK(socket->reuse_address() == true);
-        REQUIRE_OK(socket->set_reuse_address(false));
-        CHECK(socket->reuse_address() == false);
+        CHECK_OPTION_ROUND_TRIP(*socket, reuse_address, {true, false});
     }
     SECTION("linger") {
         if constexpr (std::is_same_v<typename TestType::type, Datagram>) {
@@ -400,78 +392,48 @@ TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V
                 return;
             }
         }
-        auto initial = socket->linger();
-        REQUIRE_OK(initial);
-        CHECK_FALSE(initial->has_value());
-        REQUIRE_OK(socket->set_linger(3s));
-        auto on = socket->linger();
-        REQUIRE_OK(on);
-        REQUIRE(on->has_value());
-        CHECK(**on == 3s);
-        REQUIRE_OK(socket->set_linger(0s));
-        auto zero = socket->linger();
-        REQUIRE_OK(zero);
-        REQUIRE(zero->has_value());
-        CHECK(**zero == 0s);
-        REQUIRE_OK(socket->set_linger(std::nullopt));
-        auto off = socket->linger();
-        REQUIRE_OK(off);
-        CHECK_FALSE(off->has_value());
+        CHECK_FALSE(require_value(socket->linger()).has_value());
+        using Linger = std::optional<std::chrono::seconds>;
+        for (const Linger setting : {Linger(3s), Linger(0s), Linger()}) {
+            INFO("linger " << (setting ? std::to_string(setting->count()) + " s" : std::string("off")));
+            REQUIRE_OK(socket->set_linger(setting));
+            const Linger read = require_value(socket->linger());
+            REQUIRE(read.has_value() == setting.has_value());
+            if (setting) CHECK(*read == *setting);
+        }
     }
     SECTION("send and receive buffer sizes are at least what was set") {
         constexpr int wanted = 48 * 1024;
         REQUIRE_OK(socket->set_send_buffer_size(wanted));
-        auto send = socket->send_buffer_size();
-        REQUIRE_OK(send);
-        CHECK(*send >= wanted);
+        CHECK(require_value(socket->send_buffer_size()) >= wanted);
         REQUIRE_OK(socket->set_recv_buffer_size(wanted));
-        auto recv = socket->recv_buffer_size();
-        REQUIRE_OK(recv);
-        CHECK(*recv >= wanted);
+        const auto recv = require_value(socket->recv_buffer_size());
+        CHECK(recv >= wanted);
         // A different request gives a different answer: the getter reads the kernel, not a cache.
         REQUIRE_OK(socket->set_recv_buffer_size(wanted / 4));
-        auto smaller = socket->recv_buffer_size();
-        REQUIRE_OK(smaller);
-        CHECK(*smaller >= wanted / 4);
-        CHECK(*smaller < *recv);
+        const auto smaller = require_value(socket->recv_buffer_size());
+        CHECK(smaller >= wanted / 4);
+        CHECK(smaller < recv);
     }
     SECTION("read and write timeouts") {
-        auto none = socket->read_timeout();
-        REQUIRE_OK(none);
-        CHECK_FALSE(none->has_value());
+        CHECK_FALSE(require_value(socket->read_timeout()).has_value());
 
         REQUIRE_OK(socket->set_read_timeout(250ms));
-        auto read = socket->read_timeout();
-        REQUIRE_OK(read);
-        REQUIRE(read->has_value());
-        // The kernel keeps it in clock ticks, rounded up: allow one tick (at most 10 ms) more.
-        CHECK(**read >= 250ms);
-        CHECK(**read <= 260ms);
+        check_timeout_near(socket->read_timeout(), 250ms);
 
         REQUIRE_OK(socket->set_write_timeout(1500ms));
-        auto write = socket->write_timeout();
-        REQUIRE_OK(write);
-        REQUIRE(write->has_value());
-        CHECK(**write >= 1500ms);
-        CHECK(**write <= 1510ms);
+        check_timeout_near(socket->write_timeout(), 1500ms);
 
         REQUIRE_OK(socket->set_read_timeout(std::nullopt));
-        auto cleared = socket->read_timeout();
-        REQUIRE_OK(cleared);
-        CHECK_FALSE(cleared->has_value());
+        CHECK_FALSE(require_value(socket->read_timeout()).has_value());
         // The write timeout was left alone.
-        auto still = socket->write_timeout();
-        REQUIRE_OK(still);
-        CHECK(still->has_value());
+        CHECK(require_value(socket->write_timeout()).has_value());
 
         CHECK_FAILS_WITH(socket->set_read_timeout(0ms), std::errc::invalid_argument);
         CHECK_FAILS_WITH(socket->set_write_timeout(0ms), std::errc::invalid_argument);
         CHECK_FAILS_WITH(socket->set_read_timeout(-5ms), std::errc::invalid_argument);
         // A rejected timeout changed nothing.
-        auto unchanged = socket->write_timeout();
-        REQUIRE_OK(unchanged);
-        REQUIRE(unchanged->has_value());
-        CHECK(**unchanged >= 1500ms);
+        check_timeout_near(socket->write_timeout(), 1500ms);
     }
     SECTION("nonblocking") {
         CHECK(socket->nonblocking() == false);
@@ -496,20 +458,14 @@ TEMPLATE_TEST_CASE("Options every socket has round-trip", "[socket][options]", V
 
 TEMPLATE_TEST_CASE("Stream options round-trip", "[socket][options]", V4Stream, V6Stream, UnixStreamSocket) {
     using F = typename TestType::family_type;
-    SKIP_WITHOUT_FAMILY(F)
+    SKIP_UNLESS_AVAILABLE(F);
     auto socket = TestType::open();
     REQUIRE_OK(socket);
 
-    REQUIRE_OK(socket->set_keepalive(true));
-    CHECK(socket->keepalive() == true);
-    REQUIRE_OK(socket->set_keepalive(false));
-    CHECK(socket->keepalive() == false);
+    CHECK_OPTION_ROUND_TRIP(*socket, keepalive, {true, false});
 
     if constexpr (netlite::InternetFamily<F>) {
-        REQUIRE_OK(socket->set_nodelay(true));
-        CHECK(socket->nodelay() == true);
-        REQUIRE_OK(socket->set_nodelay(false));
-        CHECK(socket->nodelay() == false);
+        CHECK_OPTION_ROUND_TRIP(*socket, nodelay, {true, false});
 
         const netlite::KeepAliveParams wanted{61s, 7s, 4};
         auto set = socket->set_keepalive_params(wanted);
@@ -536,16 +492,10 @@ TEMPLATE_TEST_CASE("Stream options round-trip", "[socket][options]", V4Stream, V
             CHECK_FAILS_WITH(socket->set_reuse_port(true), std::errc::no_protocol_option);
             CHECK_FAILS_WITH(socket->reuse_port(), std::errc::no_protocol_option);
         } else {
-            REQUIRE_OK(socket->set_reuse_port(true));
-            CHECK(socket->reuse_port() == true);
-            REQUIRE_OK(socket->set_reuse_port(false));
-            CHECK(socket->reuse_port() == false);
+            CHECK_OPTION_ROUND_TRIP(*socket, reuse_port, {true, false});
         }
 
-        REQUIRE_OK(socket->set_ttl(17));
-        CHECK(socket->ttl() == 17);
-        REQUIRE_OK(socket->set_ttl(255));
-        CHECK(socket->ttl() == 255);
+        CHECK_OPTION_ROUND_TRIP(*socket, ttl, {17, 255});
         CHECK_FAILS_WITH(socket->set_ttl(256), std::errc::invalid_argument);
         CHECK(socket->ttl() == 255);
     }
@@ -584,10 +534,7 @@ TEST_CASE("ipv6_only round-trips", "[socket][options]") {
     if (!netlite::testing::available<IPv6>()) NETLITE_SKIP("IPv6 is not available on this machine");
     auto socket = V6Stream::open();
     REQUIRE_OK(socket);
-    REQUIRE_OK(socket->set_ipv6_only(true));
-    CHECK(socket->ipv6_only() == true);
-    REQUIRE_OK(socket->set_ipv6_only(false));
-    CHECK(socket->ipv6_only() == false);
+    CHECK_OPTION_ROUND_TRIP(*socket, ipv6_only, {true, false});
 
     // Address<IP> sockets of the IPv6 domain have it too.
     auto dual = Socket<netlite::IP, Datagram>::open_for(netlite::Address<IPv6>::any(0));
@@ -611,31 +558,19 @@ TEMPLATE_TEST_CASE("Datagram options round-trip", "[socket][options][udp]", IPv4
 
     SECTION("broadcast") {
         CHECK(socket->broadcast() == false);
-        REQUIRE_OK(socket->set_broadcast(true));
-        CHECK(socket->broadcast() == true);
-        REQUIRE_OK(socket->set_broadcast(false));
-        CHECK(socket->broadcast() == false);
+        CHECK_OPTION_ROUND_TRIP(*socket, broadcast, {true, false});
     }
     SECTION("unicast ttl") {
-        REQUIRE_OK(socket->set_ttl(3));
-        CHECK(socket->ttl() == 3);
-        REQUIRE_OK(socket->set_ttl(200));
-        CHECK(socket->ttl() == 200);
+        CHECK_OPTION_ROUND_TRIP(*socket, ttl, {3, 200});
         CHECK_FAILS_WITH(socket->set_ttl(300), std::errc::invalid_argument);
     }
     SECTION("multicast ttl") {
-        REQUIRE_OK(socket->set_multicast_ttl(9));
-        CHECK(socket->multicast_ttl() == 9);
-        REQUIRE_OK(socket->set_multicast_ttl(0));
-        CHECK(socket->multicast_ttl() == 0);
+        CHECK_OPTION_ROUND_TRIP(*socket, multicast_ttl, {9, 0});
         CHECK_FAILS_WITH(socket->set_multicast_ttl(256), std::errc::invalid_argument);
         CHECK(socket->multicast_ttl() == 0);
     }
     SECTION("multicast loop") {
-        REQUIRE_OK(socket->set_multicast_loop(false));
-        CHECK(socket->multicast_loop() == false);
-        REQUIRE_OK(socket->set_multicast_loop(true));
-        CHECK(socket->multicast_loop() == true);
+        CHECK_OPTION_ROUND_TRIP(*socket, multicast_loop, {false, true});
     }
     SECTION("multicast interface") {
         if (netlite_test::is_windows && std::is_same_v<TestType, IPv4>)
@@ -721,19 +656,12 @@ TEMPLATE_TEST_CASE("local_address and peer_address of a connection", "[socket][a
     auto accepted = listener->accept();
     REQUIRE_OK(accepted);
 
-    auto client_local = client->local_address();
-    auto client_peer = client->peer_address();
-    auto server_local = accepted->stream.local_address();
-    auto server_peer = accepted->stream.peer_address();
-    REQUIRE_OK(client_local);
-    REQUIRE_OK(client_peer);
-    REQUIRE_OK(server_local);
-    REQUIRE_OK(server_peer);
-    CHECK(*client_peer == *where);
-    CHECK(*server_local == *where);
-    CHECK(*server_peer == *client_local);
-    CHECK(accepted->peer == *client_local);
-    CHECK(client_local->port() != where->port());
+    const auto ends = netlite_test::require_connection_addresses(*client, accepted->stream);
+    CHECK(ends.client_peer == *where);
+    CHECK(ends.server_local == *where);
+    CHECK(ends.server_peer == ends.client_local);
+    CHECK(accepted->peer == ends.client_local);
+    CHECK(ends.client_local.port() != where->port());
 }
 
 TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][unix]") {
@@ -764,10 +692,8 @@ TEST_CASE("local_address and peer_address of Unix sockets", "[socket][address][u
 
 TEMPLATE_TEST_CASE("shutdown closes one direction and keeps the descriptor", "[socket][shutdown]", IPv4, IPv6,
                    Unix) {
-    SKIP_WITHOUT_FAMILY(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     std::array<char, 16> buffer{};
 
     SECTION("write: the peer reads end of stream, the other direction still works") {
@@ -806,9 +732,7 @@ bool is_peer_gone(const netlite::Error& error) {
 // end in EPIPE or ECONNRESET within a bounded number of writes.
 void check_writes_to_a_gone_tcp_peer_fail(const std::string& payload) {
     for (int round = 0; round < 2; ++round) {
-        auto pair = netlite::testing::loopback_pair<IPv4>();
-        REQUIRE_OK(pair);
-        auto& [client, server] = *pair;
+        auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
         if (round == 0) REQUIRE_OK(server.set_linger(0s));
         REQUIRE_OK(server.close());
         // Without linger the first write may still be accepted (the reset comes back in answer to it).

@@ -2,6 +2,7 @@
 // timeouts, refused), reading and writing (exact, vectored, to the end, peek, timeouts, resets), listening
 // (bind variants, EADDRINUSE, dual-stack, incoming()), Unix specifics, and descriptor leaks.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_support.hpp"
 
 #include <netlite/netlite.hpp>
@@ -36,15 +37,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using netlite_test::describe;
-
-// Skips a family-parameterised test when TestType's family is unavailable here: IPv6 switched off, or
-// AF_UNIX missing (wine has none).
-#define SKIP_UNAVAILABLE(F)                                                                   \
-    SKIP_WITHOUT_IPV6(F)                                                                      \
-    if constexpr (std::is_same_v<F, Unix>) {                                                  \
-        if (!netlite::testing::available<Unix>())                                             \
-            NETLITE_SKIP("Unix-domain sockets are not available here (wine has no AF_UNIX)"); \
-    }
 
 bool starts_with(const std::string& text, std::string_view prefix) {
     return text.rfind(prefix, 0) == 0;
@@ -121,7 +113,7 @@ netlite::Result<std::uint16_t> closed_port() {
 
 TEMPLATE_TEST_CASE("connect to an address; accept reports the client's local address", "[tcp][connect]", IPv4,
                    IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
 
@@ -255,10 +247,8 @@ TEST_CASE("connect with a timeout gives up against a full accept queue", "[tcp][
 
 TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways", "[tcp][io]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     auto written = client.write("hello");
     REQUIRE_OK(written);
@@ -296,10 +286,8 @@ TEMPLATE_TEST_CASE("read, write, write_all and read_exact move bytes both ways",
 
 TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arrived", "[tcp][io][eof]", IPv4,
                    IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     SECTION("read returns 0 after the peer shut down writing") {
         REQUIRE_OK(client.write_all("tail"));
@@ -339,10 +327,8 @@ TEMPLATE_TEST_CASE("end of stream: read returns 0, read_exact reports what arriv
 
 // write_all and read_exact try one inline send/recv and finish out of line: these pin down both halves.
 TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.write_all("abc"));  // queued before read_exact starts: its first recv is short
     bool rest_sent = true;                // Catch2 assertions stay on the main thread
     std::thread rest([&client, &rest_sent] {
@@ -357,10 +343,8 @@ TEMPLATE_TEST_CASE("read_exact completes a buffer that arrives in pieces", "[tcp
 }
 
 TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     // Nothing is queued and the peer never writes: a recv would block, so success proves none was made.
     CHECK_OK(server.read_exact(netlite::MutableBuffer()));
     CHECK_OK(client.write_all(netlite::ConstBuffer()));
@@ -371,10 +355,8 @@ TEMPLATE_TEST_CASE("write_all and read_exact of nothing succeed at once", "[tcp]
 }
 
 TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][bulk]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(server.set_read_timeout(20s));  // a bug must not hang the test
     REQUIRE_OK(client.set_write_timeout(20s));
 
@@ -398,10 +380,8 @@ TEMPLATE_TEST_CASE("write_all of 4 MiB while another thread reads", "[tcp][io][b
 
 TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     if constexpr (!std::is_same_v<TestType, Unix>) REQUIRE_OK(server.set_linger(0s));  // close resets
     REQUIRE_OK(server.close());
 
@@ -416,10 +396,8 @@ TEMPLATE_TEST_CASE("write_all to a peer that is gone fails with EPIPE or ECONNRE
 
 TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNRESET", "[tcp][io][reset]",
                    IPv4, IPv6) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.set_read_timeout(10s));
     REQUIRE_OK(server.set_linger(0s));
     REQUIRE_OK(server.close());
@@ -437,10 +415,8 @@ TEMPLATE_TEST_CASE("read from a peer that reset the connection fails with ECONNR
 }
 
 TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     // Less than the socket buffers hold, so it can all be written before anyone reads.
     const auto data = pattern(50000, 11);
     REQUIRE_OK(client.write_all(data));
@@ -468,10 +444,8 @@ TEMPLATE_TEST_CASE("read_to_end collects everything until end of stream", "[tcp]
 }
 
 TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     REQUIRE_OK(client.write_all("peekaboo"));
     REQUIRE_OK(client.shutdown(netlite::Shutdown::write));
 
@@ -491,10 +465,8 @@ TEMPLATE_TEST_CASE("peek leaves the data for the next read", "[tcp][io]", IPv4, 
 
 TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order", "[tcp][io][vectored]",
                    IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     SECTION("initializer lists") {
         const std::string a = "alpha-", b = "beta-", c = "gamma";
@@ -550,10 +522,8 @@ TEMPLATE_TEST_CASE("read_vectored and write_vectored scatter and gather in order
 
 TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it expires", "[tcp][io][timeout]",
                    IPv4, IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
     const auto timeout = 200ms;
     REQUIRE_OK(server.set_read_timeout(timeout));
 
@@ -585,10 +555,8 @@ TEMPLATE_TEST_CASE("A read timeout ends a read with timed_out, not before it exp
 
 TEMPLATE_TEST_CASE("try_clone gives a second handle on the same connection", "[tcp][clone]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
-    auto pair = netlite::testing::loopback_pair<TestType>();
-    REQUIRE_OK(pair);
-    auto& [client, server] = *pair;
+    SKIP_UNLESS_AVAILABLE(TestType);
+    auto [client, server] = netlite_test::require_loopback_pair<TestType>();
 
     auto clone = client.try_clone();
     REQUIRE_OK(clone);
@@ -660,7 +628,7 @@ TEST_CASE("TcpListener::bind by address, by host and port, and on any address", 
 
 TEMPLATE_TEST_CASE("Binding a port or path that is in use fails with EADDRINUSE", "[tcp][listen]", IPv4, IPv6,
                    Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto first = make_server<TestType>(ListenOptions{.reuse_address = false});
     REQUIRE_OK(first);
     auto again = TcpListener<TestType>::bind(first->address, ListenOptions{.reuse_address = false});
@@ -703,7 +671,7 @@ TEST_CASE("A dual-stack listener on [::] accepts an IPv4 client", "[tcp][listen]
 
 TEMPLATE_TEST_CASE("incoming() yields queued connections with their peers", "[tcp][listen][incoming]", IPv4,
                    IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
 
@@ -739,7 +707,7 @@ TEMPLATE_TEST_CASE("incoming() yields queued connections with their peers", "[tc
 
 TEMPLATE_TEST_CASE("incoming() ends with the error that stopped accept", "[tcp][listen][incoming]", IPv4,
                    IPv6, Unix) {
-    SKIP_UNAVAILABLE(TestType)
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto server = make_server<TestType>();
     REQUIRE_OK(server);
     std::vector<TcpStream<TestType>> clients;

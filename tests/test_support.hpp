@@ -86,3 +86,77 @@ void check_all_loopback(const Addresses& found, std::uint16_t port) {
         if (!netlite::testing::available<netlite::IPv6>())         \
             NETLITE_SKIP("IPv6 is not available on this machine"); \
     }
+
+// Helpers the socket tests share: each REQUIREs or CHECKs what it reads, so a failure names its cause.
+namespace netlite_test {
+/// A connected stream pair of family F (netlite::testing::loopback_pair); REQUIREs that it was made, so a
+/// test can bind it at once: `auto [client, server] = netlite_test::require_loopback_pair<F>();`.
+template <class F>
+std::pair<netlite::TcpStream<F>, netlite::TcpStream<F>> require_loopback_pair() {
+    auto pair = netlite::testing::loopback_pair<F>();
+    REQUIRE_OK(pair);
+    return std::move(*pair);
+}
+
+/// The local and peer addresses of both ends of one connection.
+template <class F>
+struct ConnectionAddresses {
+    netlite::Address<F> client_local;
+    netlite::Address<F> client_peer;
+    netlite::Address<F> server_local;
+    netlite::Address<F> server_peer;
+};
+
+/// Reads the four addresses of the connection between `client` and `server`, REQUIRing each one.
+template <class F>
+ConnectionAddresses<F> require_connection_addresses(const netlite::TcpStream<F>& client,
+                                                    const netlite::TcpStream<F>& server) {
+    auto client_local = client.local_address();
+    auto client_peer = client.peer_address();
+    auto server_local = server.local_address();
+    auto server_peer = server.peer_address();
+    REQUIRE_OK(client_local);
+    REQUIRE_OK(client_peer);
+    REQUIRE_OK(server_local);
+    REQUIRE_OK(server_peer);
+    return {*client_local, *client_peer, *server_local, *server_peer};
+}
+
+/// Where `supported`, REQUIREs that `result` holds a value and returns true; elsewhere CHECKs that it
+/// failed with operation_not_supported and returns false: the caller then stops, having nothing to test.
+template <class R>
+bool require_ok_where_supported(const R& result, bool supported) {
+    if (!supported) {
+        CHECK_FAILS_WITH(result, std::errc::operation_not_supported);
+        return false;
+    }
+    REQUIRE_OK(result);
+    return true;
+}
+
+/// Sends `text` from `sender` to the multicast address `to` out of the interface numbered `via`, looped
+/// back, and CHECKs that `receiver` gets it within 5 s. Returns why the test cannot go on here (the system
+/// sends no multicast on loopback, or does not loop it back), or an empty string once the datagram came.
+template <class F>
+std::string multicast_round_trip(netlite::UdpSocket<F>& sender, unsigned via, const netlite::Address<F>& to,
+                                 netlite::UdpSocket<F>& receiver, std::string_view text) {
+    REQUIRE_OK(sender.set_multicast_interface(via));
+    REQUIRE_OK(sender.set_multicast_loop(true));
+    auto sent = sender.send_to(text, to);
+    if (!sent) return "cannot send multicast on loopback here: " + sent.error().message();
+    char buffer[256];
+    auto got = receiver.recv_from(buffer, std::chrono::seconds(5));
+    if (!got && got.error() == std::errc::timed_out)
+        return "this system does not loop multicast back on the loopback interface";
+    REQUIRE_OK(got);
+    CHECK(std::string(buffer, got->size) == text);
+    return {};
+}
+
+/// The value `result` holds; REQUIREs that it holds one, printing the error when it does not.
+template <class T>
+T require_value(const netlite::Result<T>& result) {
+    REQUIRE_OK(result);
+    return *result;
+}
+}  // namespace netlite_test

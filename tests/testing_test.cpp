@@ -253,17 +253,10 @@ TEMPLATE_TEST_CASE("loopback_pair gives two connected streams", "[testing][loopb
         CHECK(open_fd_count() == before + 2);
 
         if constexpr (!std::is_same_v<TestType, Unix>) {
-            auto client_peer = client.peer_address();
-            auto server_local = server.local_address();
-            auto server_peer = server.peer_address();
-            auto client_local = client.local_address();
-            REQUIRE_OK(client_peer);
-            REQUIRE_OK(server_local);
-            REQUIRE_OK(server_peer);
-            REQUIRE_OK(client_local);
-            CHECK(*client_peer == *server_local);
-            CHECK(*server_peer == *client_local);
-            CHECK(client_peer->is_loopback());
+            const auto ends = netlite_test::require_connection_addresses(client, server);
+            CHECK(ends.client_peer == ends.server_local);
+            CHECK(ends.server_peer == ends.client_local);
+            CHECK(ends.client_peer.is_loopback());
         }
 
         REQUIRE(client.write_all("to server").has_value());

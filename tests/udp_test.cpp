@@ -2,6 +2,7 @@
 // connected sockets, ICMP errors, timeouts, empty datagrams, options, Unix-domain datagrams, cloning,
 // bursts on loopback and descriptor hygiene. Loopback and temporary Unix paths only.
 #include "catch.hpp"
+#include "socket_test_support.hpp"
 #include "test_platform.hpp"
 
 #include <netlite/testing.hpp>
@@ -31,15 +32,8 @@ struct StringMaker<netlite::Error> {
 
 namespace {
 
-using namespace std::chrono_literals;
-using netlite::Address;
-using netlite::IP;
-using netlite::IPv4;
-using netlite::IPv6;
-using netlite::UdpSocket;
-using netlite::Unix;
+using namespace netlite_test::socket_names;
 using netlite::UnixDatagram;
-using netlite::testing::TempPath;
 using Clock = std::chrono::steady_clock;
 
 template <class F>
@@ -56,12 +50,6 @@ std::string describe(const netlite::Result<T>& result) {
         const auto& required_result_ = (expr);          \
         INFO("result: " << describe(required_result_)); \
         REQUIRE(required_result_.has_value());          \
-    } while (false)
-
-// Every case starts with this: IPv6 (or anything else) may be missing on the machine running the tests.
-#define SKIP_UNLESS_AVAILABLE(F)                                                   \
-    do {                                                                           \
-        if (!netlite::testing::available<F>()) NETLITE_SKIP("family unavailable"); \
     } while (false)
 
 /// A bound datagram socket, its address, and (for Unix) the temporary directory that holds its path.
@@ -88,9 +76,7 @@ Bound<F> bind_local() {
         REQUIRE_OK(socket);
         bound.socket = std::move(*socket);
     }
-    auto where = bound.socket.local_address();
-    REQUIRE_OK(where);
-    bound.address = *where;
+    bound.address = netlite_test::require_local_address(bound.socket);
     return bound;
 }
 
@@ -99,6 +85,20 @@ template <class F>
 void guard(UdpSocket<F>& socket, std::chrono::milliseconds timeout = 2s) {
     auto set = socket.set_read_timeout(timeout);
     REQUIRE_OK(set);
+}
+
+/// Two bound sockets: `a` sends, `b` receives (guarded).
+template <class F>
+struct BoundPair {
+    Bound<F> a;
+    Bound<F> b;
+};
+
+template <class F>
+BoundPair<F> bind_pair() {
+    BoundPair<F> pair{bind_local<F>(), bind_local<F>()};
+    guard(pair.b.socket);
+    return pair;
 }
 
 std::vector<std::byte> pattern(std::size_t size, unsigned seed) {
@@ -111,16 +111,22 @@ std::string text_of(const std::vector<char>& buffer, std::size_t size) {
     return std::string(buffer.data(), size);
 }
 
-/// Receives one datagram and checks that it is exactly `expected` from `sender`, not truncated.
+/// Receives one datagram, checks that it is exactly `expected`, not truncated, and returns its sender.
 template <class F>
-void expect_datagram(UdpSocket<F>& socket, std::string_view expected, const Address<F>& sender) {
+Address<F> receive_exactly(UdpSocket<F>& socket, std::string_view expected) {
     std::vector<char> buffer(expected.size() + 64, '\x7f');
     auto got = socket.recv_from(buffer);
     REQUIRE_OK(got);
     CHECK(got->size == expected.size());
     CHECK_FALSE(got->truncated);
-    CHECK(got->sender == sender);
     CHECK(text_of(buffer, got->size) == expected);
+    return got->sender;
+}
+
+/// Receives one datagram and checks that it is exactly `expected` from `sender`, not truncated.
+template <class F>
+void expect_datagram(UdpSocket<F>& socket, std::string_view expected, const Address<F>& sender) {
+    CHECK(receive_exactly(socket, expected) == sender);
 }
 
 /// A loopback port where nothing listens right now: bound, read, and released.
@@ -302,10 +308,8 @@ TEMPLATE_TEST_CASE("UdpSocket::bind of an address in use fails with EADDRINUSE",
 
 TEMPLATE_TEST_CASE("send_to/recv_from round trip: content, size and sender", "[udp]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
+    auto [a, b] = bind_pair<TestType>();
     guard(a.socket);
-    guard(b.socket);
 
     const auto payload = pattern(300, 1);  // binary, NUL bytes included
     auto sent = a.socket.send_to(payload, b.address);
@@ -378,18 +382,14 @@ TEMPLATE_TEST_CASE("open() makes an unbound socket of the fixed family", "[udp]"
         CHECK(before->port() == 0);
 
     REQUIRE_OK(socket->send_to("from open", server.address));
-    std::vector<char> buffer(64);
-    auto got = server.socket.recv_from(buffer);
-    REQUIRE_OK(got);
-    CHECK(text_of(buffer, got->size) == "from open");
-    CHECK_FALSE(got->truncated);
+    const Address<TestType> sender = receive_exactly(server.socket, "from open");
     if constexpr (is_unix<TestType>) {
-        CHECK(got->sender.is_unnamed());
+        CHECK(sender.is_unnamed());
     } else {
         auto after = socket->local_address();
         REQUIRE_OK(after);
         CHECK(after->port() != 0);
-        CHECK(got->sender.port() == after->port());
+        CHECK(sender.port() == after->port());
     }
 }
 
@@ -434,9 +434,7 @@ TEST_CASE("UdpSocket<IP> chooses IPv4 or IPv6 from the address", "[udp][ip]") {
 TEMPLATE_TEST_CASE("recv_from reports an oversized datagram as truncated and loses nothing else",
                    "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
-    guard(b.socket);
+    auto [a, b] = bind_pair<TestType>();
 
     const auto big = pattern(100, 2);
     REQUIRE_OK(a.socket.send_to(big, b.address));
@@ -475,9 +473,7 @@ TEMPLATE_TEST_CASE("recv_from, try_recv_from and recv_batch give one record: buf
                    "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
     static_assert(std::is_same_v<netlite::Received<TestType>, netlite::DatagramIn<TestType>>);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
-    guard(b.socket);
+    auto [a, b] = bind_pair<TestType>();
     const auto big = pattern(100, 5);
     for (int i = 0; i < 3; ++i) REQUIRE_OK(a.socket.send_to(big, b.address));
 
@@ -510,9 +506,7 @@ TEMPLATE_TEST_CASE("recv_from, try_recv_from and recv_batch give one record: buf
 TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::message_truncated",
                    "[udp][truncation]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
-    guard(b.socket);
+    auto [a, b] = bind_pair<TestType>();
     REQUIRE_OK(a.socket.connect(b.address));
     REQUIRE_OK(b.socket.connect(a.address));
 
@@ -554,10 +548,8 @@ TEMPLATE_TEST_CASE("connected recv of an oversized datagram fails with errc::mes
 TEMPLATE_TEST_CASE("connected sockets use send/recv and hear only their peer", "[udp][connect]", IPv4, IPv6,
                    Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
+    auto [a, b] = bind_pair<TestType>();
     guard(a.socket);
-    guard(b.socket);
 
     REQUIRE_OK(a.socket.connect(b.address));
     REQUIRE_OK(b.socket.connect(a.address));
@@ -672,9 +664,7 @@ TEMPLATE_TEST_CASE("recv_from with a read timeout and nothing sent fails with ti
 
 TEMPLATE_TEST_CASE("an empty datagram is delivered with size 0, not truncated", "[udp]", IPv4, IPv6, Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
-    guard(b.socket);
+    auto [a, b] = bind_pair<TestType>();
 
     auto sent = a.socket.send_to(netlite::ConstBuffer(), b.address);
     REQUIRE_OK(sent);
@@ -719,14 +709,7 @@ TEMPLATE_TEST_CASE("broadcast and multicast options round trip", "[udp][options]
         auto initially = socket->broadcast();
         REQUIRE_OK(initially);
         CHECK_FALSE(*initially);
-        REQUIRE_OK(socket->set_broadcast(true));
-        auto on = socket->broadcast();
-        REQUIRE_OK(on);
-        CHECK(*on);
-        REQUIRE_OK(socket->set_broadcast(false));
-        auto off = socket->broadcast();
-        REQUIRE_OK(off);
-        CHECK_FALSE(*off);
+        CHECK_OPTION_ROUND_TRIP(*socket, broadcast, {true, false});
     }
 
     REQUIRE_OK(socket->set_multicast_ttl(7));
@@ -734,14 +717,7 @@ TEMPLATE_TEST_CASE("broadcast and multicast options round trip", "[udp][options]
     REQUIRE_OK(ttl);
     CHECK(*ttl == 7);
 
-    REQUIRE_OK(socket->set_multicast_loop(false));
-    auto loop_off = socket->multicast_loop();
-    REQUIRE_OK(loop_off);
-    CHECK_FALSE(*loop_off);
-    REQUIRE_OK(socket->set_multicast_loop(true));
-    auto loop_on = socket->multicast_loop();
-    REQUIRE_OK(loop_on);
-    CHECK(*loop_on);
+    CHECK_OPTION_ROUND_TRIP(*socket, multicast_loop, {false, true});
 
     // The options leave ordinary unicast alone.
     auto peer = bind_local<TestType>();
@@ -828,16 +804,12 @@ TEST_CASE("recv_from an unbound Unix sender yields an unnamed address", "[udp][u
     REQUIRE_OK(client);
 
     REQUIRE_OK(client->send_to("anonymous", server.address));
-    std::vector<char> buffer(64);
-    auto got = server.socket.recv_from(buffer);
-    REQUIRE_OK(got);
-    CHECK(text_of(buffer, got->size) == "anonymous");
-    CHECK_FALSE(got->truncated);
-    CHECK(got->sender.is_unnamed());
-    CHECK_FALSE(got->sender.is_abstract());
-    CHECK(got->sender.path().empty());
-    CHECK(got->sender == Address<Unix>());
-    CHECK(got->sender.to_string() == "(unnamed)");
+    const Address<Unix> sender = receive_exactly(server.socket, "anonymous");
+    CHECK(sender.is_unnamed());
+    CHECK_FALSE(sender.is_abstract());
+    CHECK(sender.path().empty());
+    CHECK(sender == Address<Unix>());
+    CHECK(sender.to_string() == "(unnamed)");
 }
 
 // =========================================================================================================
@@ -846,9 +818,7 @@ TEST_CASE("recv_from an unbound Unix sender yields an unnamed address", "[udp][u
 TEMPLATE_TEST_CASE("try_clone: the clone sends and receives as the same socket", "[udp][clone]", IPv4, IPv6,
                    Unix) {
     SKIP_UNLESS_AVAILABLE(TestType);
-    auto a = bind_local<TestType>();
-    auto b = bind_local<TestType>();
-    guard(b.socket);
+    auto [a, b] = bind_pair<TestType>();
 
     auto clone = a.socket.try_clone();
     REQUIRE_OK(clone);

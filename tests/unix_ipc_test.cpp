@@ -230,6 +230,12 @@ bool python_has_send_fds() {
     return has;
 }
 
+/// Runs `script` in python3 with `peer` open there as the socket `s` (`os` and `socket` imported), and
+/// REQUIREs that it exits with 0: a failed script must not leave the test waiting for its reply.
+void run_python_peer(const std::string& script, int peer) {
+    REQUIRE(run_python("import os, socket\ns = socket.socket(fileno=3)\n" + script, peer) == 0);
+}
+
 #define SKIP_WITHOUT_PYTHON()                                                                             \
     do {                                                                                                  \
         if (!python_has_send_fds()) NETLITE_SKIP("python3 with socket.send_fds (3.9+) is not installed"); \
@@ -244,18 +250,15 @@ TEST_CASE("Python's recv_fds gets the pipe netlite sends", "[unix][fds][python]"
     const int fds[] = {pipe.read_end.get()};
     REQUIRE_OK(netlite::send_with_descriptors(pair->first, std::string_view("take this"), fds));
     // Python reads the message and the pipe, and sends both back.
-    const int status = run_python(
-        "import os, socket\n"
-        "s = socket.socket(fileno=3)\n"
+    run_python_peer(
         "data, fds, flags, addr = socket.recv_fds(s, 100, 4)\n"
         "assert len(fds) == 1, fds\n"
         "s.sendall(data + b'|' + os.read(fds[0], 100))\n",
         pair->second.native_handle());
-    CHECK(status == 0);
-    char buffer[64];
-    auto reply = pair->first.read(buffer);
-    REQUIRE_OK(reply);
-    CHECK(std::string(buffer, *reply) == "take this|in the pipe");
+    // read_exact: a stream may hand over the reply in pieces.
+    std::array<char, 21> reply{};
+    REQUIRE_OK(pair->first.read_exact(reply));
+    CHECK(std::string(reply.data(), reply.size()) == "take this|in the pipe");
 }
 
 TEST_CASE("netlite's recv_with_descriptors gets what Python's send_fds sends", "[unix][fds][python]") {
@@ -263,15 +266,12 @@ TEST_CASE("netlite's recv_with_descriptors gets what Python's send_fds sends", "
     auto pair = UnixStream::pair();
     REQUIRE_OK(pair);
     const int before = open_fd_count();
-    const int status = run_python(
-        "import os, socket\n"
-        "s = socket.socket(fileno=3)\n"
+    run_python_peer(
         "pipes = [os.pipe() for _ in range(4)]\n"
         "for i, (r, w) in enumerate(pipes): os.write(w, b'pipe %d' % i)\n"
         "socket.send_fds(s, [b'four pipes'], [r for r, w in pipes])\n"
         "socket.send_fds(s, [b'again'], [r for r, w in pipes])\n",
         pair->second.native_handle());
-    REQUIRE(status == 0);
     char buffer[64];
     {
         auto got = netlite::recv_with_descriptors(pair->first, buffer, 8);
@@ -341,14 +341,12 @@ TEST_CASE("Python's SOCK_SEQPACKET peer keeps netlite's message boundaries", "[u
     REQUIRE_OK(pair);
     REQUIRE_OK(pair->first.send(std::string_view("alpha")));
     REQUIRE_OK(pair->first.send(std::string_view("be")));
-    const int status = run_python(
-        "import socket\n"
-        "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=3)\n"
+    run_python_peer(
+        "assert s.type == socket.SOCK_SEQPACKET, s.type\n"  // socket(fileno=) takes the descriptor's type
         "a, b = s.recv(100), s.recv(100)\n"
         "s.send(b'[' + a + b']')\n"
         "s.send(b'[' + b + b']')\n",
         pair->second.native_handle());
-    REQUIRE(status == 0);
     char buffer[64];
     auto first = pair->first.recv(buffer);
     REQUIRE_OK(first);

@@ -4,6 +4,7 @@
 // "full accept queue" trick that makes a loopback connect wait.
 #pragma once
 
+#include "../socket_test_support.hpp"
 #include "../test_support.hpp"
 
 #include <netlite/netlite.hpp>
@@ -258,9 +259,7 @@ Server<F> bind_server(const netlite::ListenOptions& options = {}) {
     auto listener = netlite::TcpListener<F>::bind(where, options);
     REQUIRE_OK(listener);
     server.listener = std::move(*listener);
-    auto address = server.listener.local_address();
-    REQUIRE_OK(address);
-    server.address = *address;
+    server.address = netlite_test::require_local_address(server.listener);
     return server;
 }
 
