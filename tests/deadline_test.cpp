@@ -1094,5 +1094,10 @@ TEST_CASE("100 timed-out and cancelled calls of each kind leave no descriptor be
     }
     CHECK(timed_out == 800);
     CHECK(cancelled == 500);
-    CHECK(open_fd_count() == fds);
+    // Counted again until it is back (bounded): once under wine, in a loaded full run, the count ended two
+    // high, one stop source's wake-up pair; a descriptor really left behind keeps it high for the 2 s.
+    int left = open_fd_count();
+    for (const auto until = Clock::now() + 2s; left != fds && Clock::now() < until; left = open_fd_count())
+        std::this_thread::sleep_for(10ms);
+    CHECK(left == fds);
 }
