@@ -27,6 +27,7 @@ struct RightsMessage {
     }
     RightsMessage(const RightsMessage&) = delete;
     RightsMessage& operator=(const RightsMessage&) = delete;
+    ~RightsMessage() = default;
 
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_descriptors_per_message)] = {};
     iovec vector;
