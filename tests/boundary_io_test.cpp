@@ -54,13 +54,6 @@ bool receive_checks_whole_buffer(std::size_t length) {
     return netlite_test::is_windows && length > sizeof sink;
 }
 
-/// A connected pair: [client, server].
-std::pair<TcpStream<IPv4>, TcpStream<IPv4>> connected_pair() {
-    auto pair = netlite::testing::loopback_pair<IPv4>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
-}
-
 /// Two UDP sockets on loopback ports and the receiver's address: the path the datagram cases send over.
 struct UdpPath {
     UdpSocket<IPv4> receiver;
@@ -83,7 +76,7 @@ UdpPath udp_path() {
 TEST_CASE("reads of any length at end of stream return 0, never a false success", "[boundary][length]") {
     const std::size_t length = GENERATE(from_range(lengths));
     INFO("length " << length);
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.shutdown(Shutdown::write));  // the server's reads see end of stream, touch nothing
 
     const bool faked_refused = receive_checks_whole_buffer(length);
@@ -119,7 +112,7 @@ TEST_CASE("a read of any length takes what is waiting", "[boundary][length]") {
     const std::size_t length = GENERATE(from_range(lengths));
     if (length < message_size) return;  // the real buffer must hold what waits
     INFO("length " << length);
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.write_all(ConstBuffer(message, message_size)));
     REQUIRE_OK(client.shutdown(Shutdown::write));  // a read that wanted more would see the end, not wait
     if (receive_checks_whole_buffer(length)) {
@@ -142,7 +135,7 @@ TEST_CASE("a read of any length takes what is waiting", "[boundary][length]") {
 TEST_CASE("writes of any length after shutdown(write) fail, never a false success", "[boundary][length]") {
     const std::size_t length = GENERATE(from_range(lengths));
     INFO("length " << length);
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.shutdown(Shutdown::write));  // every send fails before it reads a byte
     const ConstBuffer faked(sink, length);
 
@@ -165,7 +158,7 @@ TEST_CASE("writes of any length after shutdown(write) fail, never a false succes
 }
 
 TEST_CASE("vectored lengths that add up past SIZE_MAX are cut per call, not refused", "[boundary][length]") {
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.shutdown(Shutdown::write));
     const std::size_t half = SIZE_MAX / 2 + 1;  // two of them overflow size_t and ssize_t
     auto sent = client.write_vectored({ConstBuffer(sink, half), ConstBuffer(sink, half)});
@@ -239,7 +232,7 @@ TEST_CASE("read_vectored skips empty buffers and takes any number", "[boundary][
     const std::size_t count = GENERATE(from_range(counts));
     const Shape& shape = GENERATE(from_range(shapes));
     INFO(count << " buffers, " << shape.name);
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.write_all(ConstBuffer(message, message_size)));
 
     std::vector<char> storage(count, '\0');
@@ -261,7 +254,7 @@ TEST_CASE("read_vectored skips empty buffers and takes any number", "[boundary][
 
 TEST_CASE("read_vectored: 100 empty buffers then room for 16 bytes, 10 waiting, reads 10",
           "[boundary][count]") {
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.write_all(ConstBuffer(message, message_size)));
     REQUIRE_OK(client.shutdown(Shutdown::write));  // the bytes are all there once the end is
     char room[16] = {};
@@ -282,7 +275,7 @@ TEST_CASE("write_vectored skips empty buffers and takes any number", "[boundary]
     const std::size_t count = GENERATE(from_range(counts));
     const Shape& shape = GENERATE(from_range(shapes));
     INFO(count << " buffers, " << shape.name);
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
 
     std::string storage;
     for (std::size_t i = 0; i < count; ++i) storage += static_cast<char>('a' + i % 26);
@@ -302,7 +295,7 @@ TEST_CASE("write_vectored skips empty buffers and takes any number", "[boundary]
 }
 
 TEST_CASE("write_vectored: 100 empty buffers then 10 bytes writes 10", "[boundary][count]") {
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     std::vector<ConstBuffer> buffers(100);
     buffers.emplace_back(message, message_size);
     auto sent = client.write_vectored(buffers);
@@ -454,7 +447,7 @@ TEST_CASE("every option setter at the extremes: refused with invalid_argument, o
     const long long value = GENERATE(from_range(option_values));
     if (value < setter.type_min || value > setter.type_max) return;  // not a value of its parameter type
     INFO(setter.name << "(" << value << ")");
-    auto [stream, server] = connected_pair();
+    auto [stream, server] = netlite_test::require_loopback_pair<IPv4>();
     auto udp = Udp::bind(netlite::Address<IPv4>::loopback(0));
     REQUIRE_OK(udp);
 
@@ -484,7 +477,7 @@ TEST_CASE("every option setter at the extremes: refused with invalid_argument, o
 }
 
 TEST_CASE("set_linger beyond the OS field keeps the longest linger, never 0", "[boundary][option]") {
-    auto [stream, server] = connected_pair();
+    auto [stream, server] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(stream.set_linger(std::chrono::seconds(1ll << 32)));
     auto linger = stream.linger();
     REQUIRE_OK(linger);
@@ -494,7 +487,7 @@ TEST_CASE("set_linger beyond the OS field keeps the longest linger, never 0", "[
 
 TEST_CASE("set_keepalive_params with an idle time of 2^32 + 10 s is refused, not taken as 10 s",
           "[boundary][option]") {
-    auto [stream, server] = connected_pair();
+    auto [stream, server] = netlite_test::require_loopback_pair<IPv4>();
     auto set = stream.set_keepalive_params({std::chrono::seconds((1ll << 32) + 10), 75s, 9});
     REQUIRE_FALSE(set);
     CHECK(set.error() == std::errc::invalid_argument);
@@ -502,7 +495,7 @@ TEST_CASE("set_keepalive_params with an idle time of 2^32 + 10 s is refused, not
 
 TEST_CASE("set_ttl(-1) and set_multicast_ttl(-1) fail with invalid_argument, as documented",
           "[boundary][option]") {
-    auto [stream, server] = connected_pair();
+    auto [stream, server] = netlite_test::require_loopback_pair<IPv4>();
     auto ttl = stream.set_ttl(-1);
     REQUIRE_FALSE(ttl);
     CHECK(ttl.error() == std::errc::invalid_argument);

@@ -147,12 +147,6 @@ void check_wait(const std::string& what, const Case<D>& c, Call&& call) {
 
 // --- sockets that make a call wait ----------------------------------------------------------------------
 
-std::pair<TcpStream<IPv4>, TcpStream<IPv4>> connected_pair() {
-    auto pair = netlite::testing::loopback_pair<IPv4>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
-}
-
 TcpListener<IPv4> idle_listener(int backlog = 16) {
     auto listener =
         TcpListener<IPv4>::bind(Address<IPv4>::loopback(0), netlite::ListenOptions{.backlog = backlog});
@@ -277,8 +271,8 @@ TEST_CASE("The saturating conversion: odd periods round up, exactly", "[boundary
 
 TEMPLATE_LIST_TEST_CASE("Timed calls: stream, listener and datagram calls at every period's extremes",
                         "[boundary][calls]", Durations) {
-    auto [client, server] = connected_pair();  // nothing is sent to `server`
-    auto [full, sink] = connected_pair();      // `full` cannot send
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();  // nothing is sent to `server`
+    auto [full, sink] = netlite_test::require_loopback_pair<IPv4>();      // `full` cannot send
     fill(full, sink);
     auto listener = idle_listener();
     auto udp = UdpSocket<IPv4>::bind(Address<IPv4>::loopback(0));
@@ -333,7 +327,7 @@ TEMPLATE_LIST_TEST_CASE("Timed calls: connect and connect(host, port) at every p
 
 TEST_CASE("Timed calls: time points at the clock's extremes", "[boundary][calls]") {
     auto listener = idle_listener();
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     char byte = 0;
     const auto accept = [&](const Until& until) { return listener.accept(until); };
     const auto read = [&](const Until& until) {
@@ -388,7 +382,7 @@ TEST_CASE("Poller::wait: milliseconds' extremes and a wait of 300 years", "[boun
 
 TEST_CASE("set_timeout and set_read_timeout at microseconds' and milliseconds' extremes",
           "[boundary][options]") {
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     for (const auto bad : {std::chrono::microseconds::min(), -1us, 0us}) {
         CHECK(error_of(server.set_read_timeout(bad)) == std::errc::invalid_argument);
         CHECK(error_of(server.set_write_timeout(bad)) == std::errc::invalid_argument);
@@ -511,7 +505,7 @@ TEST_CASE("Empty TcpListener: every call fails at once with bad_file_descriptor"
 }
 
 TEST_CASE("Empty TcpStream: every call fails at once with bad_file_descriptor", "[boundary][empty]") {
-    auto [empty, peer] = connected_pair();
+    auto [empty, peer] = netlite_test::require_loopback_pair<IPv4>();
     const auto kept = move_away(empty);
     const StopLater stop;
     char byte = 0;
@@ -597,7 +591,7 @@ TEST_CASE("A read blocked in another thread ends with a stop token, on every pla
           "[boundary][cancel]") {
     // shutdown(read) from another thread wakes a blocked read on Linux only: Windows documents it for later
     // calls, not for one in progress (docs/platforms.md, Windows table). A stop token is the portable way.
-    auto [client, server] = connected_pair();
+    auto [client, server] = netlite_test::require_loopback_pair<IPv4>();
     const StopLater stop;
     char byte = 0;
     auto got = server.read(netlite::MutableBuffer(&byte, 1), stop.token());

@@ -49,13 +49,6 @@ std::optional<Error> write_until_error(Write&& write_once) {
     return std::nullopt;
 }
 
-template <Family F>
-std::pair<TcpStream<F>, TcpStream<F>> connected_pair() {
-    auto pair = testing::loopback_pair<F>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
-}
-
 /// The peer goes away: closed in order, or reset (linger 0; Unix streams have no reset).
 template <Family F>
 void peer_leaves(TcpStream<F>& peer, bool reset) {
@@ -68,14 +61,14 @@ void peer_leaves(TcpStream<F>& peer, bool reset) {
 
 TEMPLATE_TEST_CASE("writing to a peer that closed or reset fails with EPIPE/ECONNRESET, never SIGPIPE",
                    "[reliability][sigpipe]", IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     const bool reset = GENERATE(false, true);
     INFO((reset ? "peer reset" : "peer closed"));
 
     SECTION("the check can fail: a raw send(2) without MSG_NOSIGNAL does raise SIGPIPE") {
         SigpipeWatch watch(false);
-        auto [client, peer] = connected_pair<F>();
+        auto [client, peer] = netlite_test::require_loopback_pair<F>();
         peer_leaves(peer, reset);
         for (int i = 0; i < 100 && watch.raised() == 0; ++i) (void)::send(client.native_handle(), "x", 1, 0);
         CHECK(watch.raised() > 0);
@@ -118,7 +111,7 @@ TEMPLATE_TEST_CASE("writing to a peer that closed or reset fails with EPIPE/ECON
         };
         for (const auto& [name, call] : calls) {
             INFO(name);
-            auto [client, peer] = connected_pair<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             peer_leaves(peer, reset);
             auto error = write_until_error([&] { return call(client); });
             REQUIRE(error.has_value());
@@ -131,7 +124,7 @@ TEMPLATE_TEST_CASE("writing to a peer that closed or reset fails with EPIPE/ECON
     SECTION("with SIGPIPE at its default disposition the process survives") {
         SigpipeWatch watch(true);
         const std::byte data[512] = {};
-        auto [client, peer] = connected_pair<F>();
+        auto [client, peer] = netlite_test::require_loopback_pair<F>();
         peer_leaves(peer, reset);
         auto error = write_until_error([&] { return client.write(data); });
         REQUIRE(error.has_value());
@@ -144,11 +137,11 @@ TEMPLATE_TEST_CASE("writing to a peer that closed or reset fails with EPIPE/ECON
 
 TEMPLATE_TEST_CASE("reading from a reset peer fails with ECONNRESET instead of hanging",
                    "[reliability][reset]", IPv4, IPv6) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     SECTION("reset before the read: plain read (bounded by SO_RCVTIMEO), read(until), read_exact") {
         for (int how = 0; how < 3; ++how) {
-            auto [client, peer] = connected_pair<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             REQUIRE_OK(client.set_read_timeout(10s));  // the bound, should the read wait
             peer_leaves(peer, true);
             std::byte buffer[64];
@@ -164,7 +157,7 @@ TEMPLATE_TEST_CASE("reading from a reset peer fails with ECONNRESET instead of h
     }
     SECTION("reset while the reader is blocked in read") {
         for (const bool with_until : {false, true}) {
-            auto [client, peer] = connected_pair<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             REQUIRE_OK(client.set_read_timeout(10s));
             std::promise<pid_t> started;
             auto tid = started.get_future();
@@ -188,12 +181,12 @@ TEMPLATE_TEST_CASE("reading from a reset peer fails with ECONNRESET instead of h
 TEST_CASE("a thread blocked for a second uses almost no CPU (no spin)", "[reliability][spin]") {
     // Every blocking call waits about 1 s in its own thread (all at once); each thread measures its own
     // CPU time. A busy-wait would burn ~1 s of CPU; a proper wait well under 100 ms.
-    auto pair = connected_pair<IPv4>();
+    auto pair = netlite_test::require_loopback_pair<IPv4>();
     auto& [client, peer] = pair;
-    auto pair2 = connected_pair<IPv4>();
-    auto pair3 = connected_pair<IPv4>();
-    auto pair4 = connected_pair<IPv4>();
-    auto full_writer = connected_pair<IPv4>();
+    auto pair2 = netlite_test::require_loopback_pair<IPv4>();
+    auto pair3 = netlite_test::require_loopback_pair<IPv4>();
+    auto pair4 = netlite_test::require_loopback_pair<IPv4>();
+    auto full_writer = netlite_test::require_loopback_pair<IPv4>();
     auto server = bind_server<IPv4>();
     auto full = make_full_listener<IPv4>(testing::loopback<IPv4>());
     REQUIRE(full.full);
@@ -307,7 +300,7 @@ std::string outcome_of(const R& result) {
 
 TEMPLATE_TEST_CASE("a signal storm (no SA_RESTART) never surfaces as EINTR", "[reliability][eintr]", IPv4,
                    IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     unsigned long sent = 0;
 
@@ -339,7 +332,7 @@ TEMPLATE_TEST_CASE("a signal storm (no SA_RESTART) never surfaces as EINTR", "[r
     }
     SECTION("read, plain and with a deadline, returns the bytes that arrive") {
         for (const bool with_until : {false, true}) {
-            auto [client, peer] = connected_pair<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             std::byte buffer[16];
             auto got = hammered([&] { return with_until ? client.read(buffer, 30s) : client.read(buffer); },
                                 [&] { REQUIRE_OK(peer.write_all(ConstBuffer("xyz", 3))); });
@@ -349,7 +342,7 @@ TEMPLATE_TEST_CASE("a signal storm (no SA_RESTART) never surfaces as EINTR", "[r
         }
     }
     SECTION("read(until) with nothing sent times out, not early") {
-        auto [client, peer] = connected_pair<F>();
+        auto [client, peer] = netlite_test::require_loopback_pair<F>();
         std::byte buffer[16];
         const auto start = Clock::now();
         auto got = hammered([&] { return client.read(buffer, 300ms); }, [] {});
@@ -359,7 +352,7 @@ TEMPLATE_TEST_CASE("a signal storm (no SA_RESTART) never surfaces as EINTR", "[r
     }
     SECTION("write_all and write(until) blocked on a full buffer deliver every byte once the peer reads") {
         for (int variant = 0; variant < 3; ++variant) {
-            auto [client, peer] = connected_pair<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             const std::size_t size = 4 << 20;
             const auto data = pattern(static_cast<std::uint64_t>(variant), size);
             std::atomic<std::size_t> received{0};
@@ -520,7 +513,7 @@ TEST_CASE(
 // by CTest as passed either way; the printed figure is the evidence.
 TEST_CASE("set_read_timeout under a signal storm keeps its bound",
           "[reliability][eintr][timeout][!mayfail]") {
-    auto [client, peer] = connected_pair<IPv4>();
+    auto [client, peer] = netlite_test::require_loopback_pair<IPv4>();
     REQUIRE_OK(client.set_read_timeout(200ms));
     std::promise<pthread_t> started;
     auto target = started.get_future();

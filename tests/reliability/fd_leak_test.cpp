@@ -26,7 +26,7 @@ void move_assign(T& to, T& from) {
 
 TEMPLATE_TEST_CASE("10,000 connect/accept/close cycles leave the descriptor count where it was",
                    "[reliability][fd]", IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     auto server = bind_server<TestType>();
     {  // one warm-up cycle: anything the C library opens once and keeps is counted in `before`
         auto client = TcpStream<TestType>::connect(server.address);
@@ -51,7 +51,7 @@ TEMPLATE_TEST_CASE("10,000 connect/accept/close cycles leave the descriptor coun
 }
 
 TEMPLATE_TEST_CASE("every error path releases its descriptor", "[reliability][fd]", IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     { auto warm = testing::loopback_pair<F>(); }
     const std::size_t before = open_descriptors();

@@ -51,14 +51,6 @@ inline std::size_t open_descriptors() {
     return count - 1;
 }
 
-/// A connected pair of streams of family F over loopback (testing::loopback_pair), REQUIREd to succeed.
-template <netlite::Family F>
-std::pair<netlite::TcpStream<F>, netlite::TcpStream<F>> loopback_streams() {
-    auto pair = netlite::testing::loopback_pair<F>();
-    REQUIRE_OK(pair);
-    return std::move(*pair);
-}
-
 /// CPU time (user + system) the calling thread has used.
 inline std::chrono::microseconds thread_cpu_time() {
     timespec now{};
@@ -264,8 +256,3 @@ Server<F> bind_server(const netlite::ListenOptions& options = {}) {
 }
 
 }  // namespace reliability
-
-#define RELIABILITY_SKIP_UNLESS_AVAILABLE(F)                                              \
-    do {                                                                                  \
-        if (!netlite::testing::available<F>()) NETLITE_SKIP("family not available here"); \
-    } while (false)

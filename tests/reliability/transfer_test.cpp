@@ -38,14 +38,14 @@ std::size_t slow_reader(TcpStream<F>& stream, std::uint64_t seed, std::size_t si
 
 TEMPLATE_TEST_CASE("write_all of 64 MiB to a slow reader in small pieces delivers every byte in order",
                    "[reliability][partial]", IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     const auto data = pattern(42, big_transfer);
     // 0: plain blocking, 1: with an Until (non-blocking sends, so partial writes for sure),
     // 2: set_timeout (the poll path), 3: plain blocking under a signal storm (interrupted sends are short).
     const int variant = GENERATE(0, 1, 2, 3);
     INFO("variant " << variant << ", " << big_transfer << " bytes");
-    auto [writer, reader] = loopback_streams<F>();
+    auto [writer, reader] = netlite_test::require_loopback_pair<F>();
     // Small buffers, so the writer waits on the reader all the time (not so small that TCP's delayed
     // window updates crawl).
     REQUIRE_OK(writer.set_send_buffer_size(64 * 1024));
@@ -137,14 +137,14 @@ std::size_t drain(TcpStream<F>& reader, std::size_t expected) {
 
 TEMPLATE_TEST_CASE("timeouts fire within their bound and leave the socket usable", "[reliability][timeout]",
                    IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     std::byte buffer[64];
 
     SECTION("read: Until, set_timeout, SO_RCVTIMEO; the next read gets what arrives") {
         for (int how = 0; how < 3; ++how) {
             INFO("variant " << how);
-            auto [client, peer] = loopback_streams<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             if (how == 1) REQUIRE_OK(client.set_timeout(bound));
             if (how == 2) REQUIRE_OK(client.set_read_timeout(bound));
             CHECK_TIMED_OUT_WITHIN_BOUND(
@@ -158,7 +158,7 @@ TEMPLATE_TEST_CASE("timeouts fire within their bound and leave the socket usable
     SECTION("write: Until, set_timeout, SO_SNDTIMEO on a full path; what write_all reports sent arrives") {
         for (int how = 0; how < 3; ++how) {
             INFO("variant " << how);
-            auto [client, peer] = loopback_streams<F>();
+            auto [client, peer] = netlite_test::require_loopback_pair<F>();
             const std::size_t queued = fill(client, peer);
             REQUIRE(queued > 0);
             if (how == 1) REQUIRE_OK(client.set_timeout(bound));
@@ -256,7 +256,7 @@ std::size_t datagram_size(std::uint32_t sequence) {
 
 TEMPLATE_TEST_CASE("a UDP burst larger than the receive buffer loses datagrams but never corrupts one",
                    "[reliability][udp]", IPv4, IPv6) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     auto receiver = UdpSocket<F>::bind(testing::loopback<F>());
     auto sender = UdpSocket<F>::bind(testing::loopback<F>());
@@ -312,7 +312,7 @@ TEMPLATE_TEST_CASE("a UDP burst larger than the receive buffer loses datagrams b
 TEMPLATE_TEST_CASE(
     "mixed-size datagrams into a smaller buffer: truncated exactly when too big, prefix intact",
     "[reliability][udp]", IPv4, IPv6, Unix) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     std::optional<testing::TempPath> temp_a, temp_b;
     auto a = UdpSocket<F>::bind(local_address_for<F>(temp_a));
@@ -340,7 +340,7 @@ TEMPLATE_TEST_CASE(
 TEMPLATE_TEST_CASE(
     "ICMP port unreachable: recv_from on a connected socket fails with ECONNREFUSED, then works",
     "[reliability][udp]", IPv4, IPv6) {
-    RELIABILITY_SKIP_UNLESS_AVAILABLE(TestType);
+    SKIP_UNLESS_AVAILABLE(TestType);
     using F = TestType;
     Address<F> gone;
     {
